@@ -1,0 +1,24 @@
+// swift-tools-version: 6.0
+// SeqKit: train and run sequence models on text, natively in Swift on Linux.
+// Module graph and conventions: see README.md ("Architecture").
+import PackageDescription
+
+let package = Package(
+    name: "SeqKit",
+    products: [
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // System libraries (apt providers named; no unsafeFlags anywhere).
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CUTF8Proc",
+            providers: [.apt(["libutf8proc-dev"]), .brew(["utf8proc"])]),
+
+    ]
+)
