@@ -6,6 +6,7 @@ import PackageDescription
 let package = Package(
     name: "SeqKit",
     products: [
+        .library(name: "SeqConfig", targets: ["SeqConfig"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,5 +21,8 @@ let package = Package(
             name: "CUTF8Proc",
             providers: [.apt(["libutf8proc-dev"]), .brew(["utf8proc"])]),
 
+        // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
+        .target(name: "SeqConfig"),
+        .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
     ]
 )
