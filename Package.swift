@@ -6,7 +6,10 @@ import PackageDescription
 let package = Package(
     name: "SeqKit",
     products: [
-        .library(name: "SeqConfig", targets: ["SeqConfig"])
+        .library(name: "SeqConfig", targets: ["SeqConfig"]),
+        .library(name: "SeqTensor", targets: ["SeqTensor"]),
+        .library(name: "SeqAutograd", targets: ["SeqAutograd"]),
+        .executable(name: "seqbench", targets: ["seqbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,5 +27,19 @@ let package = Package(
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
+
+        // Numeric core: tensors and BLAS kernels, then the autograd tape and parameter arena.
+        .target(name: "CSeqKernels"),
+        .target(
+            name: "SeqTensor",
+            dependencies: ["CBLAS", "CSeqKernels", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "SeqAutograd", dependencies: ["SeqTensor"]),
+        .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
+        .testTarget(name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"]),
+        .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+
+        // Benchmarks (release only; not tests).
+        .executableTarget(
+            name: "seqbench", dependencies: ["SeqTensor", "SeqAutograd", "CBLAS"], path: "Benchmarks/seqbench"),
     ]
 )

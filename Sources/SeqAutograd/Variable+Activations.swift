@@ -1,0 +1,155 @@
+import SeqTensor
+
+extension Variable {
+    /// Element-wise `tanh`.
+    public func tanh() -> Variable {
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.tanh(y.pointer, value.pointer, count)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.tanhBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        }
+    }
+
+    /// Element-wise logistic sigmoid `1 / (1 + e^−x)`.
+    public func sigmoid() -> Variable {
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.sigmoid(y.pointer, value.pointer, count)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.sigmoidBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        }
+    }
+
+    /// Element-wise `max(x, 0)`.
+    public func relu() -> Variable {
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.relu(y.pointer, value.pointer, count)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.reluBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        }
+    }
+
+    /// Element-wise GELU, tanh approximation (GPT-2): `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    public func gelu() -> Variable {
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.gelu(y.pointer, value.pointer, count)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.geluBackward(self.gradientStorage(), g.pointer, self.value.pointer, g.count)
+        }
+    }
+
+    /// Element-wise power `xᵖ` (`x` positive unless `p` is a whole number): `(v + ε).power(-0.5)`.
+    public func power(_ p: Float) -> Variable {
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.power(y.pointer, value.pointer, count, p)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.powerBackward(self.gradientStorage(), g.pointer, self.value.pointer, g.count, p)
+        }
+    }
+
+    /// Softmax over the last axis.
+    public func softmax() -> Variable {
+        let n = shape.last ?? 1
+        let rows = count / max(n, 1)
+        let y = Tensor(uninitialized: shape)  // same shape; rows sum to 1
+        Kernels.softmax(y.pointer, value.pointer, rows: rows, n: n)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.softmaxBackward(self.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
+        }
+    }
+
+    /// Log-softmax over the last axis.
+    public func logSoftmax() -> Variable {
+        let n = shape.last ?? 1
+        let rows = count / max(n, 1)
+        let y = Tensor(uninitialized: shape)  // same shape
+        Kernels.logSoftmax(y.pointer, value.pointer, rows: rows, n: n)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.logSoftmaxBackward(self.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
+        }
+    }
+
+    /// Inverted dropout with keep probability `1 − p`; the identity when `p == 0` (layers pass 0 in
+    /// evaluation mode). Independent of gradient recording, as in PyTorch.
+    ///
+    /// `let h = x.dropout(0.1, using: &rng)`
+    public func dropout(_ p: Float, using rng: inout SeededGenerator) -> Variable {
+        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+        if p == 0 { return self }
+        let y = Tensor(uninitialized: shape)  // same shape
+        let mask = Tensor(uninitialized: shape)  // 0 or 1/(1 − p)
+        Kernels.dropout(y.pointer, mask: mask.pointer, value.pointer, count, p: p, using: &rng)
+        return Variable(y, parents: [self]) { [self] g in
+            Kernels.dropoutBackward(self.gradientStorage(), g.pointer, mask: mask.pointer, g.count)
+        }
+    }
+}
+
+/// Mean cross-entropy between `logits` (…, V) and integer `targets` (one per row), skipping rows
+/// whose target is `ignoreIndex`; softmax and the loss are fused. Returns a scalar.
+///
+/// ```swift
+/// let loss = crossEntropy(logits, targets: [3, 1, -1], ignoreIndex: -1)   // mean over 2 rows
+/// ```
+public func crossEntropy(_ logits: Variable, targets: [Int], ignoreIndex: Int = -100) -> Variable {
+    let n = logits.shape.last ?? 1
+    let rows = logits.count / max(n, 1)
+    precondition(targets.count == rows, "crossEntropy: \(targets.count) targets for \(rows) rows of \(logits.shape)")
+    let lse = Tensor(uninitialized: [rows])  // log-sum-exp per row
+    if rows == 0 { return Variable(Tensor(scalar: 0)) }
+    let (loss, counted) = targets.withUnsafeBufferPointer { t in
+        Kernels.crossEntropy(
+            lse: lse.pointer, logits: logits.value.pointer, targets: t.baseAddress!, rows: rows, n: n,
+            ignoreIndex: ignoreIndex)
+    }
+    return Variable(Tensor(scalar: loss), parents: [logits]) { g in
+        targets.withUnsafeBufferPointer { t in
+            Kernels.crossEntropyBackward(
+                logits.gradientStorage(), g: g.item, lse: lse.pointer, logits: logits.value.pointer,
+                targets: t.baseAddress!, rows: rows, n: n, ignoreIndex: ignoreIndex, count: counted)
+        }
+    }
+}
+
+/// Layer norm over the last axis: `(x − μ)/√(σ² + ε) · weight + bias`, `bias` optional.
+///
+/// `let h = layerNorm(x, weight: w, bias: b)   // (B, T, C) with w, b of shape (C)`
+public func layerNorm(_ x: Variable, weight: Variable, bias: Variable?, epsilon: Float = 1e-5) -> Variable {
+    let n = x.shape.last ?? 1
+    let rows = x.count / max(n, 1)
+    precondition(weight.shape == [n], "layerNorm: weight \(weight.shape) for last axis \(n) of \(x.shape)")
+    precondition(bias == nil || bias!.shape == [n], "layerNorm: bias \(bias!.shape) for last axis \(n)")
+    let y = Tensor(uninitialized: x.shape)  // same shape as x
+    let mean = Tensor(uninitialized: [rows])
+    let rstd = Tensor(uninitialized: [rows])
+    Kernels.layerNorm(
+        y.pointer, mean: mean.pointer, rstd: rstd.pointer, x.value.pointer, weight: weight.value.pointer,
+        bias: bias?.value.pointer, rows: rows, n: n, epsilon: epsilon)
+    return Variable(y, parents: [x, weight] + (bias.map { [$0] } ?? [])) { g in
+        Kernels.layerNormBackward(
+            dx: x.requiresGrad ? x.gradientStorage() : nil,
+            dWeight: weight.requiresGrad ? weight.gradientStorage() : nil,
+            dBias: (bias?.requiresGrad ?? false) ? bias!.gradientStorage() : nil,
+            dy: g.pointer, x: x.value.pointer, weight: weight.value.pointer, mean: mean.pointer, rstd: rstd.pointer,
+            rows: rows, n: n)
+    }
+}
+
+/// Embedding lookup: row `ids[i]` of `table` (V, C) for each id; the result has shape `idShape + [C]`.
+///
+/// `let x = embedding(ids: tokens, shape: [B, T], table: wte)   // (B, T, C)`
+public func embedding(ids: [Int], shape idShape: [Int], table: Variable) -> Variable {
+    precondition(table.shape.count == 2, "embedding table must be (V, C), got \(table.shape)")
+    let (v, c) = (table.shape[0], table.shape[1])
+    precondition(Tensor.elementCount(idShape) == ids.count, "embedding: \(ids.count) ids for shape \(idShape)")
+    for id in ids { precondition(id >= 0 && id < v, "embedding: id \(id) outside the vocabulary 0..<\(v)") }
+    let y = Tensor(uninitialized: idShape + [c])  // (…, C)
+    if ids.isEmpty { return Variable(y) }
+    ids.withUnsafeBufferPointer { p in
+        Kernels.gather(y.pointer, table: table.value.pointer, ids: p.baseAddress!, rows: ids.count, n: c)
+    }
+    return Variable(y, parents: [table]) { g in
+        ids.withUnsafeBufferPointer { p in
+            Kernels.scatterAdd(table.gradientStorage(), dy: g.pointer, ids: p.baseAddress!, rows: ids.count, n: c)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import SeqTensor
+
+/// A node of the reverse-mode graph: a value, its gradient, and how to pass gradients back.
+///
+/// Operations on variables compute their value at once with a forward kernel and, while gradients
+/// are recorded and some input needs one, keep a pullback that calls the matching backward kernel.
+/// ``backward()`` on a scalar loss runs those pullbacks in reverse topological order; a variable
+/// used twice accumulates both gradients.
+///
+/// ```swift
+/// let x = Variable(Tensor(shape: [3], values: [1, 2, 3]), requiresGrad: true)
+/// let loss = (x * x).sum()      // Σ x²
+/// loss.backward()
+/// x.grad!.toArray() == [2, 4, 6]
+/// ```
+public final class Variable {
+    /// The forward value.
+    public let value: Tensor
+    /// The accumulated gradient of the loss with respect to ``value`` (nil until one flows here).
+    public private(set) var grad: Tensor?
+    /// Whether gradients flow to this variable.
+    public let requiresGrad: Bool
+    let parents: [Variable]
+    let pullback: ((Tensor) -> Void)?
+
+    /// A leaf variable (an input, or a constant when `requiresGrad` is false).
+    public init(_ value: Tensor, requiresGrad: Bool = false) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        self.parents = []
+        self.pullback = nil
+    }
+
+    /// A leaf whose gradient accumulates into `grad`, a buffer of the same shape owned elsewhere
+    /// (the parameter arena's gradient slot).
+    public init(_ value: Tensor, gradientBuffer grad: Tensor) {
+        precondition(grad.shape == value.shape, "gradient buffer \(grad.shape) does not match value \(value.shape)")
+        self.value = value
+        self.grad = grad
+        self.requiresGrad = true
+        self.parents = []
+        self.pullback = nil
+    }
+
+    /// An operation's output. The pullback is kept only while recording and when an input needs a gradient.
+    init(_ value: Tensor, parents: [Variable], pullback: @escaping (Tensor) -> Void) {
+        self.value = value
+        let needed = GradientMode.isRecording && parents.contains { $0.requiresGrad }
+        self.requiresGrad = needed
+        self.parents = needed ? parents : []
+        self.pullback = needed ? pullback : nil
+    }
+
+    /// The shape of ``value``.
+    public var shape: [Int] { value.shape }
+
+    /// The gradient buffer to accumulate into, allocated zeroed on first use.
+    package func gradientStorage() -> UnsafeMutablePointer<Float> {
+        if let grad { return grad.pointer }
+        let g = Tensor(zeros: value.shape)
+        grad = g
+        return g.pointer
+    }
+
+    /// Sets the gradient to zero in place (no reallocation).
+    public func zeroGradient() { grad?.fill(0) }
+
+    /// Back-propagates from this scalar: fills the gradient of every variable it depends on that needs one.
+    ///
+    /// `loss.backward()` — call once per graph; gradients of leaves add to what they already hold.
+    public func backward() {
+        precondition(value.count == 1, "backward() needs a scalar loss, got shape \(value.shape)")
+        guard requiresGrad else { return }
+        let seed = gradientStorage()
+        seed[0] += 1
+        for node in topologicalOrder().reversed() {
+            if let pullback = node.pullback, let g = node.grad { pullback(g) }
+        }
+    }
+
+    /// Nodes reachable from here through parents that need gradients, parents before children (iterative DFS).
+    func topologicalOrder() -> [Variable] {
+        var order: [Variable] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Variable, Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (node, next) = stack.popLast() {
+            if next < node.parents.count {
+                stack.append((node, next + 1))
+                let parent = node.parents[next]
+                if parent.requiresGrad && visited.insert(ObjectIdentifier(parent)).inserted {
+                    stack.append((parent, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        return order
+    }
+}
+
+/// Whether operations record pullbacks. Inference runs inside ``withoutGradients(_:)`` and records nothing.
+public enum GradientMode {
+    @TaskLocal static var recording = true
+
+    /// True unless inside ``withoutGradients(_:)``.
+    public static var isRecording: Bool { recording }
+}
+
+/// Runs `body` without recording the graph (no pullbacks, no saved activations).
+///
+/// ```swift
+/// let logits = withoutGradients { model.logits(tokens) }
+/// ```
+public func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {
+    try GradientMode.$recording.withValue(false, operation: body)
+}

@@ -1,0 +1,113 @@
+import RealModule
+
+extension Kernels {
+    /// `x[i] *= s` in place.
+    public static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
+        for i in 0..<n { x[i] *= s }
+    }
+
+    /// `y[i] = s · x[i]`.
+    public static func scale(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
+        for i in 0..<n { y[i] = s * x[i] }
+    }
+
+    /// `y[i] += s · x[i]` (the backward of ``scale(_:_:_:_:)``, and SAXPY).
+    public static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
+        for i in 0..<n { y[i] += s * x[i] }
+    }
+
+    /// `Σ x[i]`, reordered freely so it vectorizes.
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<n { s = Relaxed.sum(s, x[i]) }
+        return s
+    }
+
+    /// `Σ x[i]·y[i]`, reordered freely so it vectorizes.
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s: Float = 0
+        for i in 0..<n { s = Relaxed.multiplyAdd(x[i], y[i], s) }
+        return s
+    }
+
+    // MARK: Activations. Forward: y = f(x). Backward: dx += dy · f'(·).
+
+    /// `y = tanh(x)`.
+    public static func tanh(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = Float.tanh(x[i]) }
+    }
+
+    /// `dx += dy · (1 − y²)`, from the forward output `y`.
+    public static func tanhBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
+    ) {
+        for i in 0..<n { dx[i] += dy[i] * (1 - y[i] * y[i]) }
+    }
+
+    /// `y = 1 / (1 + e^−x)`.
+    public static func sigmoid(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = sigmoid(x[i]) }
+    }
+
+    /// Logistic function, stable for large |x|.
+    @inline(__always) public static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + Float.exp(-x)) }
+        let e = Float.exp(x)
+        return e / (1 + e)
+    }
+
+    /// `dx += dy · y · (1 − y)`, from the forward output `y`.
+    public static func sigmoidBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
+    ) {
+        for i in 0..<n { dx[i] += dy[i] * y[i] * (1 - y[i]) }
+    }
+
+    /// `y = max(x, 0)`.
+    public static func relu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
+    }
+
+    /// `dx += dy · [y > 0]`, from the forward output `y`.
+    public static func reluBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
+    ) {
+        for i in 0..<n where y[i] > 0 { dx[i] += dy[i] }
+    }
+
+    static let geluScale: Float = 0.797_884_560_802_865_4  // √(2/π)
+    static let geluCubic: Float = 0.044715
+
+    /// GELU, tanh approximation (GPT-2): `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    public static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let v = x[i]
+            let t = Float.tanh(geluScale * (v + geluCubic * v * v * v))
+            y[i] = 0.5 * v * (1 + t)
+        }
+    }
+
+    /// `dx += dy · gelu'(x)`, from the forward input `x`.
+    public static func geluBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int
+    ) {
+        for i in 0..<n {
+            let v = x[i]
+            let t = Float.tanh(geluScale * (v + geluCubic * v * v * v))
+            let dt = (1 - t * t) * geluScale * (1 + 3 * geluCubic * v * v)
+            dx[i] += dy[i] * (0.5 * (1 + t) + 0.5 * v * dt)
+        }
+    }
+
+    /// `y = xᵖ` (for positive `x` when `p` is not a whole number).
+    public static func power(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ p: Float) {
+        for i in 0..<n { y[i] = Float.pow(x[i], p) }
+    }
+
+    /// `dx += dy · p · xᵖ⁻¹`, from the forward input `x`.
+    public static func powerBackward(
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ p: Float
+    ) {
+        for i in 0..<n { dx[i] += dy[i] * p * Float.pow(x[i], p - 1) }
+    }
+}

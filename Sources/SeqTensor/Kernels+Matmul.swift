@@ -1,0 +1,79 @@
+import CBLAS
+
+extension Kernels {
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` through `cblas_sgemm`, where `op(A)` is
+    /// (M, K) and `op(B)` is (K, N). `A` is stored (M, K), or (K, M) when `transposeA`;
+    /// `B` is stored (K, N), or (N, K) when `transposeB`. Leading dimensions are the stored row lengths.
+    ///
+    /// Large products use every thread inside OpenBLAS, small ones one (see ``Threads``).
+    public static func gemm(
+        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta == 0 { c.update(repeating: 0, count: m &* n) } else if beta != 1 { scale(c, m &* n, beta) }
+            return
+        }
+        Threads.setBLASThreads(Threads.blasThreads(forMultiplyAdds: m &* n &* k))
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha,
+            a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+    }
+
+    /// Backward of ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)`` with `alpha = 1`:
+    /// accumulates `dA += dC · op(B)ᵀ` and `dB += op(A)ᵀ · dC` in the stored layouts of `A` and `B`.
+    /// Pass nil for a gradient that is not needed.
+    public static func gemmBackward(
+        gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?,
+        gradC: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+    ) {
+        if let gradA {
+            if transposeA {  // A stored (K, M): dA (K, M) += op(B) · dCᵀ
+                gemm(gradA, b, gradC, m: k, n: m, k: n, transposeA: transposeB, transposeB: true, beta: 1)
+            } else {  // dA (M, K) += dC (M, N) · op(B)ᵀ
+                gemm(gradA, gradC, b, m: m, n: k, k: n, transposeA: false, transposeB: !transposeB, beta: 1)
+            }
+        }
+        if let gradB {
+            if transposeB {  // B stored (N, K): dB (N, K) += dCᵀ · op(A)
+                gemm(gradB, gradC, a, m: n, n: k, k: m, transposeA: true, transposeB: transposeA, beta: 1)
+            } else {  // dB (K, N) += op(A)ᵀ · dC
+                gemm(gradB, a, gradC, m: k, n: n, k: m, transposeA: !transposeA, transposeB: false, beta: 1)
+            }
+        }
+    }
+
+    /// `batch` independent products, operand `i` at `a + i·strideA` and so on (stride 0 reuses one
+    /// operand for every batch entry). `beta` as in ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)``.
+    public static func batchedGemm(
+        _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        batch: Int, m: Int, n: Int, k: Int, strideA: Int, strideB: Int, strideC: Int,
+        transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0
+    ) {
+        for i in 0..<batch {
+            gemm(
+                c + i &* strideC, a + i &* strideA, b + i &* strideB, m: m, n: n, k: k,
+                transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// Backward of ``batchedGemm(_:_:_:batch:m:n:k:strideA:strideB:strideC:transposeA:transposeB:alpha:beta:)``;
+    /// with a zero stride the gradients of the shared operand are summed over the batch.
+    public static func batchedGemmBackward(
+        gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?,
+        gradC: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        batch: Int, m: Int, n: Int, k: Int, strideA: Int, strideB: Int, strideC: Int,
+        transposeA: Bool, transposeB: Bool
+    ) {
+        for i in 0..<batch {
+            gemmBackward(
+                gradA: gradA.map { $0 + i &* strideA }, gradB: gradB.map { $0 + i &* strideB },
+                gradC: gradC + i &* strideC, a: a + i &* strideA, b: b + i &* strideB,
+                m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import CBLAS
+import CSeqKernels
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The one thread setting of SeqKit: how many threads OpenBLAS and SeqKit's own parallel loops use.
+///
+/// `0` means automatic: the `SEQKIT_THREADS` environment variable if set, else the number of cores.
+/// Products big enough to gain from it run on all threads inside OpenBLAS; smaller ones run on one
+/// BLAS thread, so OpenBLAS and SeqKit's own loops never both spread work at once.
+///
+/// ```swift
+/// Threads.configure(2)
+/// Threads.count  // 2
+/// ```
+public enum Threads {
+    private static let configured = Atomic<Int>(0)
+    private static let blasThreads = Atomic<Int>(0)
+    /// Products with at least this many multiply-adds (M·N·K) use every thread inside OpenBLAS.
+    /// Measured by `seqbench matmul` on 2 cores: see README "Threads".
+    public static let parallelGemmThreshold = 512 * 512 * 512
+
+    /// The number of threads in use (resolving the automatic setting on first use).
+    public static var count: Int {
+        let n = configured.load(ordering: .relaxed)
+        if n > 0 { return n }
+        configure(0)
+        return configured.load(ordering: .relaxed)
+    }
+
+    /// Sets the thread count (`0` = automatic) and flushes denormals on the calling thread.
+    public static func configure(_ requested: Int) {
+        var n = requested
+        if n <= 0, let text = ProcessInfo.processInfo.environment["SEQKIT_THREADS"], let value = Int(text), value > 0 {
+            n = value
+        }
+        if n <= 0 { n = ProcessInfo.processInfo.activeProcessorCount }
+        configured.store(max(1, n), ordering: .relaxed)
+        seqkit_flush_denormals_to_zero()
+    }
+
+    /// Makes OpenBLAS use `n` threads, calling into it only when the setting changes.
+    static func setBLASThreads(_ n: Int) {
+        if blasThreads.exchange(n, ordering: .relaxed) != n { openblas_set_num_threads(Int32(n)) }
+    }
+
+    /// The BLAS thread count chosen for a product of `m·n·k` multiply-adds.
+    static func blasThreads(forMultiplyAdds work: Int) -> Int {
+        work >= parallelGemmThreshold ? count : 1
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<iterations`, spread over ``count`` threads in contiguous
+    /// chunks; OpenBLAS is held to one thread meanwhile. Each worker flushes denormals.
+    ///
+    /// ```swift
+    /// Threads.parallelFor(heads) { h in attendHead(h) }
+    /// ```
+    public static func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+        let workers = min(count, iterations)
+        if workers <= 1 {
+            for i in 0..<iterations { body(i) }
+            return
+        }
+        setBLASThreads(1)
+        withoutActuallyEscaping(body) { body in
+            let shared = UnsafeSendableBox(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                seqkit_flush_denormals_to_zero()
+                let start = iterations * w / workers
+                let end = iterations * (w + 1) / workers
+                for i in start..<end { shared.value(i) }
+            }
+        }
+    }
+}
+
+/// Lets a non-Sendable closure cross into `concurrentPerform`; the caller guarantees the
+/// iterations touch disjoint memory.
+private struct UnsafeSendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

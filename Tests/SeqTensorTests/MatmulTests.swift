@@ -1,0 +1,86 @@
+import SeqTensor
+import Testing
+import _SeqTestSupport
+
+/// Naive triple loop over stored layouts: the reference for every transpose combination.
+private func naiveProduct(
+    _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var s: Double = 0
+            for p in 0..<k {
+                let x = transposeA ? a[p * m + i] : a[i * k + p]
+                let y = transposeB ? b[j * k + p] : b[p * n + j]
+                s += Double(x) * Double(y)
+            }
+            c[i * n + j] = Float(s)
+        }
+    }
+    return c
+}
+
+@Test(arguments: [(1, 1, 1), (3, 5, 7), (17, 4, 9), (64, 33, 65), (2, 128, 3)])
+func gemmMatchesNaiveLoopForEveryTransposeCombination(m: Int, n: Int, k: Int) {
+    var rng = SeededGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+    for transposeA in [false, true] {
+        for transposeB in [false, true] {
+            let a = Tensor(randomNormal: transposeA ? [k, m] : [m, k], using: &rng)
+            let b = Tensor(randomNormal: transposeB ? [n, k] : [k, n], using: &rng)
+            let c = Tensor(zeros: [m, n])
+            Kernels.gemm(
+                c.pointer, a.pointer, b.pointer, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            let expected = naiveProduct(
+                a.toArray(), b.toArray(), m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            #expect(
+                relativeError(c.toArray(), expected) < 1e-5,
+                "m=\(m) n=\(n) k=\(k) tA=\(transposeA) tB=\(transposeB)")
+        }
+    }
+}
+
+@Test func gemmHonoursAlphaAndBeta() {
+    var rng = SeededGenerator(seed: 3)
+    let (m, n, k) = (4, 6, 5)
+    let a = Tensor(randomNormal: [m, k], using: &rng)
+    let b = Tensor(randomNormal: [k, n], using: &rng)
+    let c0 = Tensor(randomNormal: [m, n], using: &rng)
+    let c = c0.copy()
+    Kernels.gemm(c.pointer, a.pointer, b.pointer, m: m, n: n, k: k, alpha: 2, beta: 0.5)
+    let product = naiveProduct(a.toArray(), b.toArray(), m: m, n: n, k: k, transposeA: false, transposeB: false)
+    let expected = zip(product, c0.toArray()).map { 2 * $0 + 0.5 * $1 }
+    #expect(relativeError(c.toArray(), expected) < 1e-5)
+}
+
+@Test(arguments: [false, true])
+func batchedGemmMatchesPerBatchProducts(sharedB: Bool) {
+    var rng = SeededGenerator(seed: 11)
+    let (batch, m, n, k) = (3, 5, 4, 7)
+    for transposeA in [false, true] {
+        for transposeB in [false, true] {
+            let a = Tensor(randomNormal: [batch, transposeA ? k : m, transposeA ? m : k], using: &rng)
+            let b = Tensor(randomNormal: (sharedB ? [] : [batch]) + (transposeB ? [n, k] : [k, n]), using: &rng)
+            let c = Tensor(zeros: [batch, m, n])
+            Kernels.batchedGemm(
+                c.pointer, a.pointer, b.pointer, batch: batch, m: m, n: n, k: k, strideA: m * k,
+                strideB: sharedB ? 0 : k * n, strideC: m * n, transposeA: transposeA, transposeB: transposeB)
+            let av = a.toArray()
+            let bv = b.toArray()
+            for i in 0..<batch {
+                let ai = Array(av[(i * m * k)..<((i + 1) * m * k)])
+                let bi = sharedB ? bv : Array(bv[(i * k * n)..<((i + 1) * k * n)])
+                let expected = naiveProduct(ai, bi, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+                let got = Array(c.toArray()[(i * m * n)..<((i + 1) * m * n)])
+                #expect(relativeError(got, expected) < 1e-5)
+            }
+        }
+    }
+}
+
+@Test func emptyInnerDimensionGivesZerosOrScaledC() {
+    let c = Tensor(shape: [2, 2], values: [1, 2, 3, 4])
+    let dummy = Tensor(zeros: [1])
+    Kernels.gemm(c.pointer, dummy.pointer, dummy.pointer, m: 2, n: 2, k: 0, beta: 0)
+    #expect(c.toArray() == [0, 0, 0, 0])
+}

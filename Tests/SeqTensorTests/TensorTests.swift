@@ -1,0 +1,75 @@
+import CSeqKernels
+import SeqTensor
+import Testing
+
+@Test func tensorStoresRowMajorAndViewsShareStorage() {
+    let x = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+    #expect(x[1, 0] == 4)
+    let y = x.reshaped([3, 2])
+    y[0, 1] = 20
+    #expect(x[0, 1] == 20)  // a reshape is a view
+    let z = x.copy()
+    z[0, 0] = -1
+    #expect(x[0, 0] == 1)  // a copy is independent
+    #expect(Tensor(scalar: 3).item == 3)
+    #expect(Tensor(zeros: [0, 4]).count == 0)
+}
+
+@Test func seededGeneratorRepeatsAndRestores() {
+    var a = SeededGenerator(seed: 42)
+    var b = SeededGenerator(seed: 42)
+    let first = (0..<5).map { _ in a.next() }
+    #expect(first == (0..<5).map { _ in b.next() })
+    var c = SeededGenerator(state: a.state)!
+    #expect(a.next() == c.next())
+    #expect(SeededGenerator(state: [0, 0, 0, 0]) == nil)
+    #expect(SeededGenerator(state: [1, 2]) == nil)
+    var d = SeededGenerator(seed: 43)
+    #expect(first != (0..<5).map { _ in d.next() })
+}
+
+@Test func normalSamplesHaveUnitMomentsAndUniformStaysInRange() {
+    var rng = SeededGenerator(seed: 7)
+    let n = 200_000
+    var sum: Double = 0
+    var sumSquares: Double = 0
+    for _ in 0..<n {
+        let z = Double(rng.nextNormal())
+        sum += z
+        sumSquares += z * z
+    }
+    #expect(abs(sum / Double(n)) < 0.01)
+    #expect(abs(sumSquares / Double(n) - 1) < 0.02)
+    for _ in 0..<10_000 {
+        let u = rng.nextUniform()
+        #expect(u >= 0 && u < 1)
+    }
+}
+
+@Test(arguments: [
+    ([4, 1, 3], [5, 3], [4, 5, 3]),
+    ([3], [2, 3], [2, 3]),
+    ([2, 1], [1, 4], [2, 4]),
+    ([], [2, 2], [2, 2]),
+])
+func broadcastPlanFindsTheOutputShape(a: [Int], b: [Int], expected: [Int]) {
+    #expect(BroadcastPlan(a, b)?.shape == expected)
+}
+
+@Test func incompatibleShapesDoNotBroadcast() {
+    #expect(BroadcastPlan([2, 3], [4, 3]) == nil)
+}
+
+@Test func threadSettingResolvesAndFlushesDenormals() {
+    Threads.configure(1)
+    #expect(Threads.count == 1)
+    #expect(seqkit_flushes_denormals() == 1)
+    Threads.configure(0)
+    #expect(Threads.count >= 1)
+    var hits = [Int](repeating: 0, count: 100)
+    hits.withUnsafeMutableBufferPointer { h in
+        let p = h.baseAddress!
+        Threads.parallelFor(100) { i in p[i] += i }
+    }
+    #expect(hits == Array(0..<100))
+}
