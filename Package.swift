@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SeqConfig", targets: ["SeqConfig"]),
         .library(name: "SeqTensor", targets: ["SeqTensor"]),
         .library(name: "SeqAutograd", targets: ["SeqAutograd"]),
+        .library(name: "SeqNN", targets: ["SeqNN"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
     ],
     dependencies: [
@@ -35,6 +36,10 @@ let package = Package(
             dependencies: ["CBLAS", "CSeqKernels", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "SeqAutograd", dependencies: ["SeqTensor"]),
         .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
+
+        // Layers, then language models built from a config.
+        .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor"]),
+        .testTarget(name: "SeqNNTests", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
         .testTarget(name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"]),
         .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
 
