@@ -5,22 +5,28 @@ extension Kernels {
     /// (M, K) and `op(B)` is (K, N). `A` is stored (M, K), or (K, M) when `transposeA`;
     /// `B` is stored (K, N), or (N, K) when `transposeB`. Leading dimensions are the stored row lengths.
     ///
-    /// Large products use every thread inside OpenBLAS, small ones one (see ``Threads``).
+    /// `lda`, `ldb`, `ldc` default to packed rows; pass them to address a sub-matrix (one head of a
+    /// fused q/k/v tensor, say). Large products use every thread inside OpenBLAS, small ones one
+    /// (see ``Threads``).
     public static func gemm(
         _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-        alpha: Float = 1, beta: Float = 0
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         if m == 0 || n == 0 { return }
+        let ldc = ldc ?? n
         if k == 0 {
-            if beta == 0 { c.update(repeating: 0, count: m &* n) } else if beta != 1 { scale(c, m &* n, beta) }
+            for i in 0..<m {
+                let row = c + i &* ldc
+                if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { scale(row, n, beta) }
+            }
             return
         }
         Threads.setBLASThreads(Threads.blasThreads(forMultiplyAdds: m &* n &* k))
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c, Int32(n))
+            a, Int32(lda ?? (transposeA ? m : k)), b, Int32(ldb ?? (transposeB ? k : n)), beta, c, Int32(ldc))
     }
 
     /// Backward of ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)`` with `alpha = 1`:

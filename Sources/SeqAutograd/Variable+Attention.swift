@@ -1,0 +1,62 @@
+import SeqTensor
+
+/// Multi-head scaled dot-product attention as one fused primitive: fused q/k/v `(B, T, 3C)` →
+/// `(B, T, C)`, each head `softmax(Q Kᵀ/√d (+ causal mask)) V`, with optional dropout on the
+/// attention weights drawn from `rng`.
+///
+/// ```swift
+/// let y = attention(c_attn(x), heads: 4, causal: true)   // (B, T, 3C) → (B, T, C)
+/// ```
+public func attention(
+    _ qkv: Variable, heads: Int, causal: Bool, dropout p: Float = 0, rng: inout SeededGenerator
+) -> Variable {
+    precondition(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "attention needs (B, T, 3C), got \(qkv.shape)")
+    let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+    let s = AttentionShape(batch: b, time: t, width: c, heads: heads, causal: causal)
+    let y = Tensor(uninitialized: [b, t, c])  // (B, T, C)
+    let probabilities = Tensor(uninitialized: [b, heads, t, t])  // (B, H, T, T)
+    var mask: Tensor?
+    var dropped: Tensor?
+    if p > 0 {
+        let m = Tensor(uninitialized: [b, heads, t, t])  // 0 or 1/(1 − p)
+        let keep = 1 / (1 - p)
+        for i in 0..<m.count { m.pointer[i] = rng.nextUniform() < p ? 0 : keep }
+        mask = m
+        dropped = Tensor(uninitialized: [b, heads, t, t])  // P ⊙ mask
+    }
+    Kernels.attention(
+        y.pointer, probabilities: probabilities.pointer, dropoutMask: mask.map { UnsafePointer($0.pointer) },
+        dropped: dropped?.pointer, qkv: qkv.value.pointer, shape: s)
+    return Variable(y, parents: [qkv]) { g in
+        let scratch = Tensor(uninitialized: [b, heads, t, t])  // dP, then dS
+        Kernels.attentionBackward(
+            qkv.gradientStorage(), dy: g.pointer, qkv: qkv.value.pointer, probabilities: probabilities.pointer,
+            dropoutMask: mask.map { UnsafePointer($0.pointer) }, dropped: dropped.map { UnsafePointer($0.pointer) },
+            scratch: scratch.pointer, shape: s)
+    }
+}
+
+/// Attention without dropout: `attention(qkv, heads: 4, causal: true)`.
+public func attention(_ qkv: Variable, heads: Int, causal: Bool) -> Variable {
+    var unused = SeededGenerator(seed: 0)
+    return attention(qkv, heads: heads, causal: causal, dropout: 0, rng: &unused)
+}
+
+/// Rotary position embedding on the q and k parts of fused q/k/v `(B, T, 3C)`; v passes through.
+/// Positions start at `positionOffset` (the number of tokens already in a KV cache).
+///
+/// `let qkv = rotary(c_attn(x), heads: 4)`
+public func rotary(_ qkv: Variable, heads: Int, positionOffset: Int = 0, base: Float = 10_000) -> Variable {
+    precondition(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "rotary needs (B, T, 3C), got \(qkv.shape)")
+    let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+    precondition(c % heads == 0 && (c / heads) % 2 == 0, "rotary needs an even head size, got \(c) / \(heads)")
+    let y = Tensor(uninitialized: qkv.shape)  // (B, T, 3C)
+    Kernels.rotary(
+        y.pointer, qkv.value.pointer, batch: b, time: t, width: c, heads: heads, positionOffset: positionOffset,
+        base: base, inverse: false, accumulate: false)
+    return Variable(y, parents: [qkv]) { g in
+        Kernels.rotary(
+            qkv.gradientStorage(), g.pointer, batch: b, time: t, width: c, heads: heads,
+            positionOffset: positionOffset, base: base, inverse: true, accumulate: true)
+    }
+}

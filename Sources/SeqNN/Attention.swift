@@ -1,0 +1,113 @@
+import SeqAutograd
+import SeqTensor
+
+/// Multi-head self-attention where position t sees positions ≤ t (or every position when not
+/// causal), with a fused q/k/v projection and optional rotary positions (nanoGPT names).
+public final class CausalSelfAttention: Module {
+    let c_attn: Linear  // C -> 3C: query, key, value for all heads at once
+    let c_proj: Linear  // C -> C
+    /// Number of heads.
+    public let heads: Int
+    /// Dropout on the attention weights and on the output projection while training.
+    public let dropout: Float
+    /// Whether each position sees only earlier ones.
+    public let causal: Bool
+    /// Whether q and k are rotated by position (RoPE).
+    public let rotary: Bool
+
+    /// `width` must be a multiple of `heads` (even per head with `rotary`). `c_proj` starts at
+    /// `projectionStd` (GPT-2 scales it by 1/√(2·layers)).
+    public init(
+        _ arena: ParameterArena, _ prefix: String, width: Int, heads: Int, bias: Bool, dropout: Float,
+        causal: Bool, rotary: Bool, initStd: Float, projectionStd: Float, rng: inout SeededGenerator
+    ) {
+        let zero: Initialization = .zeros
+        c_attn = Linear(
+            arena, qualified(prefix, "c_attn"), inFeatures: width, outFeatures: 3 * width, bias: bias,
+            weightInit: .normal(std: initStd), biasInit: zero, rng: &rng)
+        c_proj = Linear(
+            arena, qualified(prefix, "c_proj"), inFeatures: width, outFeatures: width, bias: bias,
+            weightInit: .normal(std: projectionStd), biasInit: zero, rng: &rng)
+        self.heads = heads
+        self.dropout = dropout
+        self.causal = causal
+        self.rotary = rotary
+    }
+
+    /// `(B, T, C) → (B, T, C)`.
+    public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
+        var qkv = c_attn(x)  // (B, T, 3C)
+        if rotary { qkv = SeqAutograd.rotary(qkv, heads: heads) }
+        let p = context.training ? dropout : 0
+        let y = attention(qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng)  // (B, T, C), fused
+        return context.dropout(c_proj(y), dropout)  // (B, T, C)
+    }
+
+    public var parameters: [Parameter] { c_attn.parameters + c_proj.parameters }
+    public var description: String {
+        "CausalSelfAttention(\(c_proj.outFeatures), heads: \(heads)\(causal ? "" : ", bidirectional")\(rotary ? ", rotary" : ""))"
+    }
+}
+
+/// The transformer's feed-forward part: `c_proj(gelu(c_fc(x)))`, `ratio`× wide inside.
+public final class MLP: Module {
+    let c_fc: Linear  // C -> ratio·C
+    let c_proj: Linear  // ratio·C -> C
+    /// Dropout on the output while training.
+    public let dropout: Float
+
+    /// An MLP of `width` features, `ratio · width` wide inside.
+    public init(
+        _ arena: ParameterArena, _ prefix: String, width: Int, ratio: Int, bias: Bool, dropout: Float,
+        initStd: Float, projectionStd: Float, rng: inout SeededGenerator
+    ) {
+        c_fc = Linear(
+            arena, qualified(prefix, "c_fc"), inFeatures: width, outFeatures: ratio * width, bias: bias,
+            weightInit: .normal(std: initStd), biasInit: .zeros, rng: &rng)
+        c_proj = Linear(
+            arena, qualified(prefix, "c_proj"), inFeatures: ratio * width, outFeatures: width, bias: bias,
+            weightInit: .normal(std: projectionStd), biasInit: .zeros, rng: &rng)
+        self.dropout = dropout
+    }
+
+    /// `(…, C) → (…, C)`.
+    public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
+        context.dropout(c_proj(c_fc(x).gelu()), dropout)  // (…, C)
+    }
+
+    public var parameters: [Parameter] { c_fc.parameters + c_proj.parameters }
+    public var description: String { "MLP(\(c_fc.inFeatures) → \(c_fc.outFeatures) → \(c_proj.outFeatures), GELU)" }
+}
+
+/// A pre-LayerNorm transformer block: `x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))`.
+public final class Block: Module {
+    let ln_1: LayerNorm
+    let attn: CausalSelfAttention
+    let ln_2: LayerNorm
+    let mlp: MLP
+
+    /// Block `index` of `layers` (for the residual projections' scaled initialisation).
+    public init(
+        _ arena: ParameterArena, _ prefix: String, width: Int, heads: Int, mlpRatio: Int, bias: Bool,
+        dropout: Float, causal: Bool, rotary: Bool, initStd: Float, layers: Int, rng: inout SeededGenerator
+    ) {
+        let projectionStd = initStd / (2 * Float(layers)).squareRoot()
+        ln_1 = LayerNorm(arena, qualified(prefix, "ln_1"), width: width, bias: bias)
+        attn = CausalSelfAttention(
+            arena, qualified(prefix, "attn"), width: width, heads: heads, bias: bias, dropout: dropout,
+            causal: causal, rotary: rotary, initStd: initStd, projectionStd: projectionStd, rng: &rng)
+        ln_2 = LayerNorm(arena, qualified(prefix, "ln_2"), width: width, bias: bias)
+        mlp = MLP(
+            arena, qualified(prefix, "mlp"), width: width, ratio: mlpRatio, bias: bias, dropout: dropout,
+            initStd: initStd, projectionStd: projectionStd, rng: &rng)
+    }
+
+    /// `(B, T, C) → (B, T, C)`.
+    public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
+        let x = x + attn(ln_1(x), context)  // (B, T, C)
+        return x + mlp(ln_2(x), context)  // (B, T, C)
+    }
+
+    public var parameters: [Parameter] { ln_1.parameters + attn.parameters + ln_2.parameters + mlp.parameters }
+    public var description: String { "Block(\(attn), \(mlp))" }
+}

@@ -1,0 +1,70 @@
+import SeqAutograd
+import SeqTensor
+import Testing
+import _SeqTestSupport
+
+/// Attention written out with simpler primitives: split, transpose, matmul, mask, softmax.
+private func composedAttention(_ qkv: Variable, heads: Int, causal: Bool) -> Variable {
+    let (b, t, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+    let c = c3 / 3
+    let d = c / heads
+    let parts = qkv.split(axis: 2, sizes: [c, c, c]).map {
+        $0.reshaped([b, t, heads, d]).transposed(1, 2)  // (B, H, T, d)
+    }
+    var scores = matmul(parts[0], parts[1], transposeB: true) * (1 / Float(d).squareRoot())  // (B, H, T, T)
+    if causal { scores = causalMask(scores) }
+    let y = matmul(scores.softmax(), parts[2])  // (B, H, T, d)
+    return y.transposed(1, 2).reshaped([b, t, c])
+}
+
+@Test(arguments: [true, false])
+func fusedAttentionMatchesComposition(causal: Bool) {
+    var rng = SeededGenerator(seed: 31)
+    let qkv = Variable(Tensor(randomNormal: [2, 5, 3 * 6], using: &rng), requiresGrad: true)
+    let probe = Variable(Tensor(randomNormal: [2, 5, 6], using: &rng))
+    let fused = attention(qkv, heads: 3, causal: causal)
+    (fused * probe).sum().backward()
+    let fusedGrad = qkv.grad!.toArray()
+    qkv.zeroGradient()
+    let composed = composedAttention(qkv, heads: 3, causal: causal)
+    (composed * probe).sum().backward()
+    #expect(relativeError(fused.value.toArray(), composed.value.toArray()) < 1e-5)
+    #expect(relativeError(fusedGrad, qkv.grad!.toArray()) < 1e-5)
+}
+
+@Test(arguments: [(true, Float(0)), (false, Float(0)), (true, Float(0.3))])
+func attentionGradients(causal: Bool, dropout: Float) {
+    var rng = SeededGenerator(seed: 32)
+    let qkv = Variable(Tensor(randomNormal: [2, 7, 3 * 8], using: &rng), requiresGrad: true)
+    let results = checkGradients([GradientCheckTarget(qkv, name: "qkv")]) {
+        var local = SeededGenerator(seed: 5)  // one dropout mask for every evaluation
+        return attention(qkv, heads: 2, causal: causal, dropout: dropout, rng: &local)
+    }
+    for r in results { #expect(r.relativeError < 1e-2, "\(r)") }
+}
+
+@Test func causalAttentionIgnoresTheFuture() {
+    var rng = SeededGenerator(seed: 33)
+    let a = Tensor(randomNormal: [1, 4, 12], using: &rng)
+    let b = a.copy()
+    for j in 0..<12 { b[0, 3, j] += 5 }  // change only the last position
+    let ya = attention(Variable(a), heads: 2, causal: true).value
+    let yb = attention(Variable(b), heads: 2, causal: true).value
+    for t in 0..<3 { for j in 0..<4 { #expect(ya[0, t, j] == yb[0, t, j]) } }
+    #expect(ya[0, 3, 0] != yb[0, 3, 0])
+}
+
+@Test func rotaryGradientsAndNormPreservation() {
+    var rng = SeededGenerator(seed: 34)
+    let qkv = Variable(Tensor(randomNormal: [2, 5, 3 * 8], using: &rng), requiresGrad: true)
+    let results = checkGradients([GradientCheckTarget(qkv, name: "qkv")]) { rotary(qkv, heads: 2, positionOffset: 3) }
+    for r in results { #expect(r.relativeError < 1e-2, "\(r)") }
+    // A rotation keeps each pair's length, position 0 is the identity, and v is untouched.
+    let y = rotary(qkv, heads: 2).value
+    for j in 0..<24 { #expect(abs(y[0, 0, j] - qkv.value[0, 0, j]) < 1e-6) }
+    let x = qkv.value
+    let (a, b) = (x[1, 4, 0], x[1, 4, 2])  // head 0, pair (0, 2) of a 4-wide head
+    let (ra, rb) = (y[1, 4, 0], y[1, 4, 2])
+    #expect(abs((a * a + b * b) - (ra * ra + rb * rb)) < 1e-4)
+    for j in 16..<24 { #expect(y[1, 3, j] == x[1, 3, j]) }
+}
