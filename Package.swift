@@ -24,5 +24,11 @@ let package = Package(
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
+
+        // Tensor core: Tensor, BLAS kernels, safetensors I/O.
+        .target(
+            name: "SeqTensor",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]),
+        .testTarget(name: "SeqTensorTests", dependencies: ["SeqTensor"], exclude: ["Fixtures"]),
     ]
 )
