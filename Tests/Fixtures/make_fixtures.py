@@ -352,6 +352,8 @@ def make_lm_recurrent(cell):
     torch.manual_seed(seed)
     model = RecurrentLM(cell, V, I, H)
     init_parameters(model)
+    with torch.no_grad():  # embedding rows ~ N(0, 1), as PyTorch's default, so the recurrent layers see real signal
+        model.embedding.weight.copy_(randn(V, I))
     model_fixture(f"lm_{cell}", model, seed, vocab=V, embed=I, hidden=H, layers=2)
 
 
