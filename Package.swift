@@ -39,8 +39,11 @@ let package = Package(
 
         // Layers, then language models built from a config.
         .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor"]),
-        .testTarget(name: "SeqNNTests", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
-        .testTarget(name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"]),
+        .testTarget(
+            name: "SeqNNTests", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"], exclude: ["Fixtures"]),
         .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
 
         // Benchmarks (release only; not tests).
