@@ -6,7 +6,9 @@ import PackageDescription
 let package = Package(
     name: "SeqKit",
     products: [
-        .library(name: "SeqConfig", targets: ["SeqConfig"])
+        .library(name: "SeqConfig", targets: ["SeqConfig"]),
+        .library(name: "SeqModels", targets: ["SeqModels"]),
+        .library(name: "SeqTraining", targets: ["SeqTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,5 +26,13 @@ let package = Package(
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
+
+        // Model configs and (later) the models built from them.
+        .target(name: "SeqModels", dependencies: ["SeqConfig"]),
+        .testTarget(name: "SeqModelsTests", dependencies: ["SeqModels", "SeqConfig"]),
+
+        // Training config, schedules, checkpoints and run directories (SHA-256 written here, no Crypto).
+        .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqConfig"]),
+        .testTarget(name: "SeqTrainingTests", dependencies: ["SeqTraining", "SeqModels", "SeqConfig"]),
     ]
 )
