@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "SeqAutograd", targets: ["SeqAutograd"]),
         .library(name: "SeqNN", targets: ["SeqNN"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
+        .library(name: "SeqModels", targets: ["SeqModels"]),
+        .library(name: "SeqTraining", targets: ["SeqTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,5 +51,14 @@ let package = Package(
         // Benchmarks (release only; not tests).
         .executableTarget(
             name: "seqbench", dependencies: ["SeqTensor", "SeqAutograd", "CBLAS"], path: "Benchmarks/seqbench"),
+        .target(name: "SeqModels", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
+        .testTarget(
+            name: "SeqModelsTests",
+            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig", "_SeqTestSupport"],
+            exclude: ["Fixtures"]),
+
+        // Training config, schedules, checkpoints and run directories (SHA-256 written here, no Crypto).
+        .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqConfig"]),
+        .testTarget(name: "SeqTrainingTests", dependencies: ["SeqTraining", "SeqModels", "SeqConfig"]),
     ]
 )

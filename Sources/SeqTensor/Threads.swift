@@ -29,7 +29,7 @@ public enum Threads {
         return configured.load(ordering: .relaxed)
     }
 
-    /// Sets the thread count (`0` = automatic) and flushes denormals on the calling thread.
+    /// Sets the thread count (`0` = automatic).
     public static func configure(_ requested: Int) {
         var n = requested
         if n <= 0, let text = ProcessInfo.processInfo.environment["SEQKIT_THREADS"], let value = Int(text), value > 0 {
@@ -37,8 +37,11 @@ public enum Threads {
         }
         if n <= 0 { n = ProcessInfo.processInfo.activeProcessorCount }
         configured.store(max(1, n), ordering: .relaxed)
-        seqkit_flush_denormals_to_zero()
     }
+
+    /// Makes the calling thread flush denormals to zero (MXCSR FTZ/DAZ on x86, FPCR.FZ on arm64).
+    /// Training and sampling call it on their own thread; ``parallelFor(_:_:)`` workers do it themselves.
+    public static func flushDenormalsOnThisThread() { seqkit_flush_denormals_to_zero() }
 
     /// Makes OpenBLAS use `n` threads, calling into it only when the setting changes.
     static func setBLASThreads(_ n: Int) {
@@ -51,7 +54,8 @@ public enum Threads {
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, spread over ``count`` threads in contiguous
-    /// chunks; OpenBLAS is held to one thread meanwhile. Each worker flushes denormals.
+    /// chunks; OpenBLAS is held to one thread meanwhile. Each worker flushes denormals while it runs
+    /// and restores its floating-point mode afterwards (the calling thread is one of the workers).
     ///
     /// ```swift
     /// Threads.parallelFor(heads) { h in attendHead(h) }
@@ -66,7 +70,9 @@ public enum Threads {
         withoutActuallyEscaping(body) { body in
             let shared = UnsafeSendableBox(body)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let saved = seqkit_fp_control()
                 seqkit_flush_denormals_to_zero()
+                defer { seqkit_set_fp_control(saved) }
                 let start = iterations * w / workers
                 let end = iterations * (w + 1) / workers
                 for i in start..<end { shared.value(i) }

@@ -1,5 +1,7 @@
 import CSeqKernels
+import Foundation
 import SeqTensor
+import Synchronization
 import Testing
 
 @Test func tensorStoresRowMajorAndViewsShareStorage() {
@@ -63,7 +65,17 @@ func broadcastPlanFindsTheOutputShape(a: [Int], b: [Int], expected: [Int]) {
 @Test func threadSettingResolvesAndFlushesDenormals() {
     Threads.configure(1)
     #expect(Threads.count == 1)
-    #expect(seqkit_flushes_denormals() == 1)
+    // On a thread of its own, so the test runner's threads keep IEEE denormals.
+    let flushed = Atomic<Int>(-1)
+    let thread = Thread {
+        let tiny = Float.leastNormalMagnitude
+        Threads.flushDenormalsOnThisThread()
+        let halved = tiny * Float(opaque: 0.5)
+        flushed.store(seqkit_flushes_denormals() == 1 && halved == 0 ? 1 : 0, ordering: .relaxed)
+    }
+    thread.start()
+    while flushed.load(ordering: .relaxed) == -1 { usleep(1000) }
+    #expect(flushed.load(ordering: .relaxed) == 1)
     Threads.configure(0)
     #expect(Threads.count >= 1)
     var hits = [Int](repeating: 0, count: 100)
@@ -72,4 +84,9 @@ func broadcastPlanFindsTheOutputShape(a: [Int], b: [Int], expected: [Int]) {
         Threads.parallelFor(100) { i in p[i] += i }
     }
     #expect(hits == Array(0..<100))
+}
+
+extension Float {
+    /// A value the optimizer cannot fold at compile time.
+    @inline(never) fileprivate init(opaque value: Float) { self = value }
 }

@@ -1,0 +1,156 @@
+import Foundation
+import SeqConfig
+import SeqModels
+
+extension TrainingConfig {
+    /// Checks every rule that needs no corpus or tokenizer; the first broken rule is thrown with its key.
+    ///
+    /// `optimizer.learningRate: -1` → `invalid value for 'optimizer.learningRate': must be a positive number; got -1.0`
+    public func validate() throws {
+        try model.validate()
+        try data.validate()
+        try optimizer.validate()
+        try training.validate()
+        try schedule.validate(peak: optimizer.learningRate, maxSteps: training.maxSteps)
+        try run.validate()
+    }
+
+    /// Checks the rules that need the corpus size: both splits must hold at least one window plus its target.
+    ///
+    /// With `contextLength = 64`, each split needs ≥ 65 tokens:
+    /// `validationTokens = ⌊tokens · validationFraction⌋`, `trainTokens = tokens − validationTokens`.
+    public func validate(corpusTokenCount tokens: Int) throws {
+        try data.validate()
+        let validation = (Double(max(tokens, 0)) * data.validationFraction).rounded(.down)
+        let train = Double(max(tokens, 0)) - validation
+        let needed = Double(model.contextLength) + 1
+        if train < needed || validation < needed {
+            let minimum = (needed / min(data.validationFraction, 1 - data.validationFraction)).rounded(.up)
+            throw ConfigError.invalidValue(
+                key: "model.contextLength",
+                rule: "a window of \(model.contextLength) tokens plus its target must fit in both splits, but the "
+                    + "corpus has \(tokens) tokens (\(Int(train)) train, \(Int(validation)) validation); lower "
+                    + "model.contextLength or use a corpus of at least \(String(format: "%.0f", minimum)) tokens")
+        }
+    }
+}
+
+/// `ConfigError.invalidValue` for `section.key`.
+private func invalid<Key: CodingKey>(_ section: String, _ key: Key, _ rule: String) -> ConfigError {
+    ConfigError.invalidValue(key: "\(section).\(key.stringValue)", rule: rule)
+}
+
+/// True when `x` is finite and `lower ≤ x < upper`.
+private func inHalfOpen(_ x: Double, _ lower: Double, _ upper: Double) -> Bool { x >= lower && x < upper }
+
+extension DataConfig {
+    /// The corpus list is non-empty and has no empty entry; the validation fraction is in (0, 1).
+    public func validate() throws {
+        if corpus.isEmpty {
+            throw invalid(
+                "data", CodingKeys.corpus,
+                "list at least one file, folder or glob, e.g. \"corpus\": [\"Corpora/shakespeare.txt\"]")
+        }
+        if let index = corpus.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw invalid("data", CodingKeys.corpus, "entry \(index) is empty; give a file, folder or glob")
+        }
+        if !(validationFraction > 0 && validationFraction < 1) {
+            throw invalid(
+                "data", CodingKeys.validationFraction, "must be in (0, 1), e.g. 0.1; got \(validationFraction)")
+        }
+    }
+}
+
+extension OptimizerConfig {
+    /// Positive learning rate and epsilon, betas, momentum and alpha in [0, 1), non-negative weight decay,
+    /// and Nesterov only for sgd with momentum.
+    public func validate() throws {
+        func fail(_ key: CodingKeys, _ rule: String) -> ConfigError { invalid("optimizer", key, rule) }
+        if !(learningRate > 0 && learningRate.isFinite) {
+            throw fail(.learningRate, "must be a positive number; got \(learningRate)")
+        }
+        if !inHalfOpen(beta1, 0, 1) { throw fail(.beta1, "must be in [0, 1), e.g. 0.9; got \(beta1)") }
+        if !inHalfOpen(beta2, 0, 1) { throw fail(.beta2, "must be in [0, 1), e.g. 0.999; got \(beta2)") }
+        if !(epsilon > 0 && epsilon.isFinite) { throw fail(.epsilon, "must be a positive number; got \(epsilon)") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) {
+            throw fail(.weightDecay, "must be 0 (off) or positive; got \(weightDecay)")
+        }
+        if !inHalfOpen(momentum, 0, 1) { throw fail(.momentum, "must be in [0, 1); got \(momentum)") }
+        if !inHalfOpen(alpha, 0, 1) { throw fail(.alpha, "must be in [0, 1), e.g. 0.99; got \(alpha)") }
+        if nesterov && kind != .sgd {
+            throw fail(.nesterov, "applies to sgd only; set optimizer.kind to sgd or nesterov to false")
+        }
+        if nesterov && momentum == 0 {
+            throw fail(.nesterov, "needs momentum; set optimizer.momentum above 0 (e.g. 0.9) or nesterov to false")
+        }
+    }
+}
+
+extension TrainingLoopConfig {
+    /// Positive batch, steps, accumulation, windows and intervals; non-negative clip norm, patience and
+    /// checkpoint interval.
+    public func validate() throws {
+        func fail(_ key: CodingKeys, _ rule: String) -> ConfigError { invalid("training", key, rule) }
+        if batchSize < 1 { throw fail(.batchSize, "must be at least 1; got \(batchSize)") }
+        if maxSteps < 1 { throw fail(.maxSteps, "must be at least 1; got \(maxSteps)") }
+        if gradientAccumulation < 1 {
+            throw fail(.gradientAccumulation, "must be at least 1 (1 = no accumulation); got \(gradientAccumulation)")
+        }
+        if !(clipNorm >= 0 && clipNorm.isFinite) {
+            throw fail(.clipNorm, "must be 0 (off) or positive; got \(clipNorm)")
+        }
+        if evalInterval < 1 { throw fail(.evalInterval, "must be at least 1; got \(evalInterval)") }
+        if evalWindows < 1 { throw fail(.evalWindows, "must be at least 1; got \(evalWindows)") }
+        if patience < 0 { throw fail(.patience, "must be 0 (off) or positive; got \(patience)") }
+        if checkpointInterval < 0 {
+            throw fail(.checkpointInterval, "must be 0 (only at the end) or positive; got \(checkpointInterval)")
+        }
+        if logInterval < 1 { throw fail(.logInterval, "must be at least 1; got \(logInterval)") }
+    }
+}
+
+extension ScheduleConfig {
+    /// The step at which linear and cosine reach the floor: `decaySteps`, or `maxSteps` when it is 0.
+    public func resolvedDecaySteps(maxSteps: Int) -> Int { decaySteps == 0 ? maxSteps : decaySteps }
+
+    /// Warmup within the run and shorter than the decay, a floor in [0, peak], and a usable step rule.
+    public func validate(peak: Double, maxSteps: Int) throws {
+        func fail(_ key: CodingKeys, _ rule: String) -> ConfigError { invalid("schedule", key, rule) }
+        if warmupSteps < 0 { throw fail(.warmupSteps, "must be 0 (none) or positive; got \(warmupSteps)") }
+        if warmupSteps > maxSteps {
+            throw fail(
+                .warmupSteps,
+                "must not exceed training.maxSteps (\(warmupSteps) > \(maxSteps)); lower one or raise the other")
+        }
+        if !(minLearningRate >= 0 && minLearningRate <= peak) {
+            throw fail(
+                .minLearningRate,
+                "must be in [0, optimizer.learningRate] = [0, \(peak)]; got \(minLearningRate)")
+        }
+        if decaySteps < 0 { throw fail(.decaySteps, "must be 0 (= training.maxSteps) or positive; got \(decaySteps)") }
+        switch kind {
+        case .constant:
+            break
+        case .linear, .cosine:
+            let decay = resolvedDecaySteps(maxSteps: maxSteps)
+            if decay <= warmupSteps {
+                throw fail(
+                    .decaySteps,
+                    "the \(kind.rawValue) decay must end after warmup (decay ends at step \(decay), warmup at "
+                        + "\(warmupSteps)); raise decaySteps or lower warmupSteps")
+            }
+        case .step:
+            if stepSize < 1 { throw fail(.stepSize, "must be at least 1; got \(stepSize)") }
+            if !(gamma > 0 && gamma <= 1) { throw fail(.gamma, "must be in (0, 1], e.g. 0.1; got \(gamma)") }
+        }
+    }
+}
+
+extension RunConfig {
+    /// A non-negative thread count.
+    public func validate() throws {
+        if threads < 0 {
+            throw invalid("run", CodingKeys.threads, "must be 0 (automatic) or positive; got \(threads)")
+        }
+    }
+}
