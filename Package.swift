@@ -58,7 +58,7 @@ let package = Package(
             exclude: ["Fixtures"]),
 
         // Training config, schedules, checkpoints and run directories (SHA-256 written here, no Crypto).
-        .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqConfig"]),
+        .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
         .testTarget(name: "SeqTrainingTests", dependencies: ["SeqTraining", "SeqModels", "SeqConfig"]),
     ]
 )

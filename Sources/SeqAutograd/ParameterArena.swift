@@ -108,7 +108,8 @@ public final class Parameter {
     /// Shorthand for the slot type.
     public typealias Slot = ParameterArena.Slot
 
-    init(arena: ParameterArena, slot: Slot) {
+    /// A handle on `slot` of `arena`.
+    public init(arena: ParameterArena, slot: Slot) {
         self.arena = arena
         self.slot = slot
     }

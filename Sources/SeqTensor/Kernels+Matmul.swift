@@ -83,3 +83,15 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// `y = A · x (+ y when beta = 1)` for a row-major (M, N) matrix `A` stored with row length `lda`.
+    public static func gemv(
+        _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
+        beta: Float = 0, lda: Int? = nil
+    ) {
+        if m == 0 { return }
+        Threads.setBLASThreads(1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda ?? n), x, 1, beta, y, 1)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import SeqAutograd
+import SeqNN
+import SeqTensor
+
+/// A next-token model over token ids: `embedding → blocks → (final norm) → head`.
+///
+/// Training and sampling see models only through this protocol; every ``ModelKind`` conforms, so
+/// kinds are interchangeable in a config file.
+///
+/// ```swift
+/// let model = try makeModel(config, seed: 1337)
+/// let (logits, _) = model.forward(tokens, batch: 12, state: nil, context: .evaluation())   // (12, T, V)
+/// ```
+public protocol LanguageModel: Module {
+    /// The resolved configuration (vocabSize filled in).
+    var config: ModelConfig { get }
+    /// Every trainable value, by PyTorch name.
+    var arena: ParameterArena { get }
+
+    /// Logits for a window of `batch` rows of token ids, row-major `(B, T)` → `(B, T, V)`.
+    /// `state` carries recurrent hidden state in from the previous window (nil = zeros) and the
+    /// returned one carries it out; transformers take nil and return nil.
+    func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
+        -> (logits: Variable, state: CarriedState?)
+
+    /// A decoder that consumes one token per sequence at a time (KV cache or carried state).
+    func makeDecoder(batch: Int) -> any IncrementalDecoder
+}
+
+/// Hidden state a recurrent model carries from one training window to the next (truncated BPTT).
+public struct CarriedState {
+    /// Per-layer state of the recurrent stack.
+    public var recurrent: RecurrentState
+
+    /// The same values with no graph behind them, so the next window's backward pass stops here.
+    public func detached() -> CarriedState { CarriedState(recurrent: recurrent.detached()) }
+}
+
+/// Generation one token per sequence at a time; the prompt is fed through ``step(_:)`` once.
+///
+/// ```swift
+/// let decoder = model.makeDecoder(batch: 1)
+/// for id in prompt { _ = decoder.step([id]) }
+/// let logits = decoder.step([next])   // (1, V), valid until the next call
+/// ```
+public protocol IncrementalDecoder: AnyObject {
+    /// Number of sequences decoded side by side.
+    var batch: Int { get }
+    /// Tokens consumed so far by each sequence.
+    var consumed: Int { get }
+    /// Feeds one token per sequence and returns the next-token logits, row-major (B, V); the buffer
+    /// is reused by the next call.
+    func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float>
+    /// Forgets every token (an empty cache or zero state).
+    func reset()
+}
+
+extension LanguageModel {
+    /// Saves the parameters as `model.safetensors`-style F32 safetensors (atomic).
+    public func save(to url: URL) throws { try arena.write(to: url, metadata: ["format": "pt"]) }
+
+    /// Loads parameters by name; a missing, extra or mis-shaped tensor is an error naming it.
+    public func load(from url: URL) throws { try arena.read(from: url) }
+
+    /// Number of trainable values.
+    public var parameters: [Parameter] { arena.slots.map { Parameter(arena: arena, slot: $0) } }
+}

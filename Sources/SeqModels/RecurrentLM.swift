@@ -1,0 +1,115 @@
+import SeqAutograd
+import SeqNN
+import SeqTensor
+
+/// A recurrent language model: `embedding → dropout → rnn (stacked RNN / LSTM / GRU) → dropout → head`,
+/// named as the PyTorch twin `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
+/// With `tieWeights` (needs hiddenSize == embeddingSize) the head reuses `embedding.weight` and keeps
+/// its own bias.
+public final class RecurrentLM: LanguageModel {
+    public let config: ModelConfig
+    public let arena = ParameterArena()
+    let embedding: Embedding
+    let rnn: Recurrent
+    let headWeight: Parameter?  // (V, H); nil when tied
+    let headBias: Parameter?  // (V)
+
+    /// Builds and initialises the model as PyTorch would: embedding normal(0, 1), recurrent weights and
+    /// the head uniform(±1/√H). `config` must be validated with a vocabulary size.
+    public init(_ config: ModelConfig, rng: inout SeededGenerator) {
+        precondition(config.kind.isRecurrent && config.vocabSize > 0, "RecurrentLM needs a recurrent config with vocabSize")
+        self.config = config
+        let (v, e, h) = (config.vocabSize, config.embeddingSize, config.resolvedHiddenSize)
+        embedding = Embedding(arena, "embedding", count: v, width: e, rng: &rng)
+        rnn = Recurrent(
+            arena, "rnn", kind: RecurrentLM.cell(config), inputSize: e, hiddenSize: h, layers: config.layers,
+            bias: config.bias, dropout: Float(config.dropout), rng: &rng)
+        let bound = 1 / Float(h).squareRoot()
+        headWeight = config.tieWeights ? nil : arena.parameter("head.weight", [v, h], .uniform(bound: bound), &rng)
+        headBias = config.bias ? arena.parameter("head.bias", [v], .uniform(bound: bound), &rng) : nil
+    }
+
+    static func cell(_ config: ModelConfig) -> RecurrentKind {
+        switch config.kind {
+        case .lstm: .lstm
+        case .gru: .gru
+        case .rnn: config.nonlinearity == .relu ? .rnnRelu : .rnnTanh
+        case .transformer: preconditionFailure("a transformer config has no recurrent cell")
+        }
+    }
+
+    /// The head's matrix: its own, or the tied embedding.
+    var headMatrix: Parameter { headWeight ?? embedding.weight }
+
+    /// The top layer's hidden states `(B, T, H)` and the final state: the trunk without the head.
+    public func hiddenStates(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
+        -> (hidden: Variable, state: CarriedState)
+    {
+        let t = tokens.count / batch
+        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        let x = context.dropout(embedding(tokens, shape: [batch, t]), Float(config.dropout))  // (B, T, E)
+        let (y, next) = rnn(x, state: state?.recurrent, context: context)  // (B, T, H)
+        return (y, CarriedState(recurrent: next))
+    }
+
+    public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
+        -> (logits: Variable, state: CarriedState?)
+    {
+        let (y, next) = hiddenStates(tokens, batch: batch, state: state, context: context)
+        var logits = matmul(context.dropout(y, Float(config.dropout)), headMatrix.variable(), transposeB: true)  // (B, T, V)
+        if let headBias { logits = logits + headBias.variable() }
+        return (logits, next)
+    }
+
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder { RecurrentDecoder(self, batch: batch) }
+
+    public var description: String {
+        "RecurrentLM(\(rnn), vocab \(config.vocabSize)\(config.tieWeights ? ", tied" : ""))"
+    }
+}
+
+/// Decodes a ``RecurrentLM`` one token at a time by carrying its hidden state.
+public final class RecurrentDecoder: IncrementalDecoder {
+    let model: RecurrentLM
+    public let batch: Int
+    public private(set) var consumed = 0
+    var state: RecurrentState
+    let x: Tensor  // (B, E) embedded tokens
+    let logits: Tensor  // (B, V)
+
+    init(_ model: RecurrentLM, batch: Int) {
+        self.model = model
+        self.batch = batch
+        state = model.rnn.zeroState(batch: batch)
+        x = Tensor(zeros: [batch, model.config.embeddingSize])
+        logits = Tensor(zeros: [batch, model.config.vocabSize])
+    }
+
+    public func reset() {
+        consumed = 0
+        state = model.rnn.zeroState(batch: batch)
+    }
+
+    public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
+        precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
+        let (e, v) = (model.config.embeddingSize, model.config.vocabSize)
+        let table = model.embedding.weight.value.pointer
+        for (b, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
+            (x.pointer + b * e).update(from: table + token * e, count: e)
+        }
+        let h = model.rnn.step(x, state: &state)  // (B, H)
+        let w = model.headMatrix.value.pointer
+        let hidden = model.config.resolvedHiddenSize
+        if batch == 1 {
+            Kernels.gemv(logits.pointer, w, h.pointer, m: v, n: hidden)
+        } else {
+            Kernels.gemm(logits.pointer, h.pointer, w, m: batch, n: v, k: hidden, transposeB: true)
+        }
+        if let bias = model.headBias?.value.pointer {
+            for b in 0..<batch { for j in 0..<v { logits.pointer[b * v + j] += bias[j] } }
+        }
+        consumed += 1
+        return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
+    }
+}

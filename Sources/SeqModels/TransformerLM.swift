@@ -1,0 +1,162 @@
+import SeqAutograd
+import SeqNN
+import SeqTensor
+
+/// A GPT-2 / nanoGPT language model: `wte (+ wpe) → dropout → blocks → ln_f → lm_head`, with nanoGPT's
+/// parameter names (`transformer.wte.weight`, `transformer.h.0.attn.c_attn.weight`, …, `lm_head.weight`).
+/// With `tieWeights`, the head reuses `transformer.wte.weight` and has no parameter of its own.
+public final class TransformerLM: LanguageModel {
+    public let config: ModelConfig
+    public let arena = ParameterArena()
+    let wte: Embedding
+    let wpe: Embedding?
+    let sinusoid: Tensor?  // (contextLength, C) fixed table for sinusoidal positions
+    let blocks: [Block]
+    let ln_f: LayerNorm
+    let lm_head: Linear?  // nil when tied to wte
+
+    /// Builds and initialises the model (GPT-2 style: weights normal(0, initStd), residual projections
+    /// scaled by 1/√(2·layers), biases zero). `config` must be validated with a vocabulary size.
+    public init(_ config: ModelConfig, rng: inout SeededGenerator) {
+        precondition(config.kind == .transformer && config.vocabSize > 0, "TransformerLM needs a transformer config with vocabSize")
+        self.config = config
+        let (v, c, std) = (config.vocabSize, config.embeddingSize, Float(config.initStd))
+        wte = Embedding(arena, "transformer.wte", count: v, width: c, initialization: .normal(std: std), rng: &rng)
+        wpe =
+            config.positional == .learned
+            ? Embedding(
+                arena, "transformer.wpe", count: config.contextLength, width: c, initialization: .normal(std: std),
+                rng: &rng) : nil
+        sinusoid = config.positional == .sinusoidal ? sinusoidalTable(positions: config.contextLength, width: c) : nil
+        blocks = (0..<config.layers).map { i in
+            Block(
+                arena, "transformer.h.\(i)", width: c, heads: config.heads, mlpRatio: config.mlpRatio,
+                bias: config.bias, dropout: Float(config.dropout), causal: config.causal,
+                rotary: config.positional == .rotary, initStd: std, layers: config.layers, rng: &rng)
+        }
+        ln_f = LayerNorm(arena, "transformer.ln_f", width: c, bias: config.bias)
+        lm_head =
+            config.tieWeights
+            ? nil
+            : Linear(
+                arena, "lm_head", inFeatures: c, outFeatures: v, bias: false, weightInit: .normal(std: std), rng: &rng)
+    }
+
+    /// The final hidden states `(B, T, C)` of a window of token ids: the trunk without the head.
+    public func hiddenStates(_ tokens: [Int], batch: Int, context: ForwardContext) -> Variable {
+        let t = tokens.count / batch
+        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        precondition(t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        var x = wte(tokens, shape: [batch, t])  // (B, T, C)
+        if let wpe { x = x + wpe(Array(0..<t), shape: [t]) }  // (T, C) broadcast over B
+        if let sinusoid {
+            let table = Tensor(shape: [t, config.embeddingSize], storage: sinusoid.storage, offset: 0)
+            x = x + Variable(table)  // (T, C) broadcast over B
+        }
+        x = context.dropout(x, Float(config.dropout))
+        for block in blocks { x = block(x, context) }  // (B, T, C)
+        return ln_f(x)  // (B, T, C)
+    }
+
+    public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
+        -> (logits: Variable, state: CarriedState?)
+    {
+        let x = hiddenStates(tokens, batch: batch, context: context)  // (B, T, C)
+        let logits = lm_head.map { $0(x) } ?? matmul(x, wte.weight.variable(), transposeB: true)  // (B, T, V)
+        return (logits, nil)
+    }
+
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder { TransformerDecoder(self, batch: batch) }
+
+    public var description: String {
+        "TransformerLM(\(config.layers) × \(blocks.first.map { "\($0)" } ?? "Block"), vocab \(config.vocabSize))"
+    }
+}
+
+/// Decodes a ``TransformerLM`` one token at a time with a KV cache per block. Past the context
+/// length it keeps the most recent three quarters of the window and re-encodes them (positions
+/// restart at 0), then continues.
+public final class TransformerDecoder: IncrementalDecoder {
+    let model: TransformerLM
+    public let batch: Int
+    public private(set) var consumed = 0
+    var position = 0  // position of the next token in the cache
+    var history: [[Int]]  // per sequence, tokens now in the cache
+    let caches: [KeyValueCache]
+    let scratch: BlockScratch
+    let x: Tensor  // (B, C) residual stream
+    let h: Tensor  // (B, C) final norm
+    let stats: Tensor  // (2B)
+    let logits: Tensor  // (B, V)
+
+    init(_ model: TransformerLM, batch: Int) {
+        self.model = model
+        self.batch = batch
+        let config = model.config
+        let c = config.embeddingSize
+        caches = model.blocks.map { _ in KeyValueCache(batch: batch, capacity: config.contextLength, width: c) }
+        scratch = BlockScratch(
+            batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength)
+        x = Tensor(zeros: [batch, c])
+        h = Tensor(zeros: [batch, c])
+        stats = Tensor(zeros: [2 * batch])
+        logits = Tensor(zeros: [batch, config.vocabSize])
+        history = Array(repeating: [], count: batch)
+    }
+
+    public func reset() {
+        consumed = 0
+        position = 0
+        history = Array(repeating: [], count: batch)
+    }
+
+    public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
+        precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
+        if position == model.config.contextLength { slide() }
+        advance(tokens)
+        consumed += 1
+        return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
+    }
+
+    /// Keeps the last three quarters of the window and re-encodes them from position 0.
+    private func slide() {
+        let keep = max(1, model.config.contextLength * 3 / 4)
+        let kept = history.map { Array($0.suffix(keep)) }
+        position = 0
+        history = Array(repeating: [], count: batch)
+        for i in 0..<keep { advance(kept.map { $0[i] }) }
+    }
+
+    /// Runs one token per sequence through every block at `position`.
+    private func advance(_ tokens: [Int]) {
+        let config = model.config
+        let (c, v) = (config.embeddingSize, config.vocabSize)
+        let table = model.wte.weight.value.pointer
+        for (b, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
+            let row = x.pointer + b * c
+            row.update(from: table + token * c, count: c)
+            if let wpe = model.wpe {
+                let p = wpe.weight.value.pointer + position * c
+                for i in 0..<c { row[i] += p[i] }
+            }
+            if let sinusoid = model.sinusoid {
+                let p = sinusoid.pointer + position * c
+                for i in 0..<c { row[i] += p[i] }
+            }
+            history[b].append(token)
+        }
+        for (block, cache) in zip(model.blocks, caches) {
+            block.step(x.pointer, cache: cache, position: position, scratch: scratch)
+        }
+        model.ln_f.infer(h.pointer, x.pointer, rows: batch, scratch: stats.pointer)
+        if let head = model.lm_head {
+            head.infer(logits.pointer, h.pointer, rows: batch)
+        } else if batch == 1 {
+            Kernels.gemv(logits.pointer, table, h.pointer, m: v, n: c)
+        } else {
+            Kernels.gemm(logits.pointer, h.pointer, table, m: batch, n: v, k: c, transposeB: true)
+        }
+        position += 1
+    }
+}

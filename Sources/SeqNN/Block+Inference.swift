@@ -1,0 +1,110 @@
+import RealModule
+import SeqAutograd
+import SeqTensor
+
+/// The keys and values a transformer block has seen, for decoding one token at a time.
+///
+/// Buffers are allocated once for `batch` sequences of up to `capacity` positions.
+public final class KeyValueCache {
+    /// (B, capacity, C) keys, one row per position.
+    let keys: Tensor
+    /// (B, capacity, C) values.
+    let values: Tensor
+    /// Sequences.
+    public let batch: Int
+    /// Positions that fit.
+    public let capacity: Int
+    /// Model width C.
+    public let width: Int
+
+    /// Empty caches for `batch` sequences of `capacity` positions of width `width`.
+    public init(batch: Int, capacity: Int, width: Int) {
+        self.batch = batch
+        self.capacity = capacity
+        self.width = width
+        keys = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
+        values = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
+    }
+}
+
+/// Scratch buffers for ``Block/step(_:cache:position:scratch:)``, sized once for a batch.
+public final class BlockScratch {
+    let h: Tensor  // (B, C) normalized input
+    let qkv: Tensor  // (B, 3C)
+    let attended: Tensor  // (B, C)
+    let projected: Tensor  // (B, C)
+    let wide: Tensor  // (B, ratio·C)
+    let scores: Tensor  // (capacity)
+    let stats: Tensor  // (2B) layer-norm mean and rstd
+
+    /// Buffers for `batch` rows of width `width`, MLP width `hidden`, up to `capacity` positions.
+    public init(batch: Int, width: Int, hidden: Int, capacity: Int) {
+        h = Tensor(zeros: [batch, width])
+        qkv = Tensor(zeros: [batch, 3 * width])
+        attended = Tensor(zeros: [batch, width])
+        projected = Tensor(zeros: [batch, width])
+        wide = Tensor(zeros: [batch, hidden])
+        scores = Tensor(zeros: [capacity])
+        stats = Tensor(zeros: [2 * batch])
+    }
+}
+
+extension Block {
+    /// Width of the MLP's inner layer.
+    public var hiddenWidth: Int { mlp.c_fc.outFeatures }
+
+    /// Advances the residual stream `x` (B, C) of one new token per sequence at `position`, reading and
+    /// extending `cache`. Gives the same numbers as the full-window forward at that position.
+    public func step(_ x: UnsafeMutablePointer<Float>, cache: KeyValueCache, position: Int, scratch s: BlockScratch) {
+        let (b, c) = (cache.batch, cache.width)
+        ln_1.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
+        attn.step(s.attended.pointer, s.h.pointer, cache: cache, position: position, scratch: s)
+        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: b)
+        for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
+        ln_2.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
+        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: b)
+        Kernels.gelu(s.wide.pointer, s.wide.pointer, b &* hiddenWidth)
+        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: b)
+        for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
+    }
+}
+
+extension CausalSelfAttention {
+    /// Attention output (B, C) for one new token per sequence whose normalized input is `h` (B, C).
+    func step(
+        _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, cache: KeyValueCache, position: Int,
+        scratch s: BlockScratch
+    ) {
+        let (b, c) = (cache.batch, cache.width)
+        let d = c / heads
+        let qkv = s.qkv.pointer
+        c_attn.infer(qkv, h, rows: b)
+        if rotary {
+            Kernels.rotary(
+                qkv, qkv, batch: b, time: 1, width: c, heads: heads, positionOffset: position, base: 10_000,
+                inverse: false, accumulate: false)
+        }
+        let scale = 1 / Float(d).squareRoot()
+        let scores = s.scores.pointer
+        for sequence in 0..<b {
+            let q = qkv + sequence &* 3 &* c
+            let keys = cache.keys.pointer + sequence &* cache.capacity &* c
+            let values = cache.values.pointer + sequence &* cache.capacity &* c
+            (keys + position &* c).update(from: q + c, count: c)
+            (values + position &* c).update(from: q + 2 &* c, count: c)
+            let out = y + sequence &* c
+            for head in 0..<heads {
+                let o = head &* d
+                for j in 0...position { scores[j] = scale * Kernels.dot(q + o, keys + (j &* c &+ o), d) }
+                Kernels.softmax(scores, scores, rows: 1, n: position &+ 1)
+                let yh = out + o
+                yh.update(repeating: 0, count: d)
+                for j in 0...position {
+                    let p = scores[j]
+                    let v = values + (j &* c &+ o)
+                    for i in 0..<d { yh[i] = Relaxed.multiplyAdd(p, v[i], yh[i]) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import SeqAutograd
+import SeqConfig
+import SeqModels
+import SeqNN
+import SeqTensor
+import Testing
+import _SeqTestSupport
+
+/// A tiny config of each kind for gradient checks and decoding tests.
+private func tinyConfig(
+    _ kind: ModelKind, positional: PositionalEncoding = .learned, tie: Bool = false, bias: Bool = true,
+    nonlinearity: Nonlinearity = .tanh
+) -> ModelConfig {
+    var config = ModelConfig()
+    config.kind = kind
+    config.vocabSize = 7
+    config.contextLength = 6
+    config.embeddingSize = kind == .transformer ? 8 : 5
+    config.hiddenSize = kind == .transformer || tie ? 0 : 6
+    config.layers = 2
+    config.heads = 2
+    config.bias = bias
+    config.tieWeights = tie
+    config.positional = positional
+    config.nonlinearity = nonlinearity
+    config.initStd = 0.3
+    return config
+}
+
+private let tinyConfigs: [ModelConfig] = [
+    tinyConfig(.transformer), tinyConfig(.transformer, positional: .rotary, tie: true, bias: false),
+    tinyConfig(.transformer, positional: .sinusoidal), tinyConfig(.transformer, positional: .none),
+    tinyConfig(.rnn), tinyConfig(.rnn, nonlinearity: .relu), tinyConfig(.lstm), tinyConfig(.lstm, tie: true),
+    tinyConfig(.gru, bias: false),
+]
+
+private let tokens = [1, 4, 6, 0, 2, 2, 5, 3, 3, 1, 0, 6]  // (2, 6)
+
+@Test(arguments: tinyConfigs)
+func wholeModelGradients(config: ModelConfig) throws {
+    let model = try makeModel(config, seed: 3)
+    let targets = Array(tokens.dropFirst()) + [0]
+    let context = ForwardContext.evaluation()
+    let results = checkGradients(
+        GradientCheckTarget.parameters(of: model.arena), maxCoordinates: 24, zeroGradients: model.arena.zeroGradients
+    ) {
+        crossEntropy(model.forward(tokens, batch: 2, state: nil, context: context).logits, targets: targets)
+    }
+    for r in results { #expect(r.relativeError < 1e-2, "\(config.kind) \(config.positional): \(r)") }
+}
+
+@Test(arguments: tinyConfigs)
+func steppingEqualsTheFullWindow(config: ModelConfig) throws {
+    let model = try makeModel(config, seed: 4)
+    let (logits, _) = withoutGradients { model.forward(tokens, batch: 2, state: nil, context: .evaluation()) }
+    let full = logits.value  // (2, 6, V)
+    let decoder = model.makeDecoder(batch: 2)
+    let v = config.vocabSize
+    for t in 0..<6 {
+        let step = Array(decoder.step([tokens[t], tokens[6 + t]]))
+        let expected = (0..<2).flatMap { b in (0..<v).map { full[b, t, $0] } }
+        #expect(relativeError(step, expected) < 1e-5, "\(config.kind) \(config.positional) at t = \(t)")
+    }
+    #expect(decoder.consumed == 6)
+    decoder.reset()
+    let again = Array(decoder.step([tokens[0], tokens[6]]))
+    #expect(relativeError(again, (0..<2).flatMap { b in (0..<v).map { full[b, 0, $0] } }) < 1e-5)
+}
+
+@Test func transformerKeepsDecodingPastTheContext() throws {
+    let model = try makeModel(tinyConfig(.transformer), seed: 5)
+    let decoder = model.makeDecoder(batch: 1)
+    for i in 0..<20 { _ = decoder.step([i % 7]) }
+    #expect(decoder.consumed == 20)
+    // After a slide the cache holds the most recent tokens re-encoded from position 0: the next
+    // logits equal a full-window forward over that suffix.
+    let decoder2 = model.makeDecoder(batch: 1)
+    let sequence = (0..<7).map { $0 % 7 }
+    var last: [Float] = []
+    for id in sequence { last = Array(decoder2.step([id])) }
+    let suffix = Array(sequence.suffix(5))  // 6·3/4 = 4 kept, then the 7th token
+    let (logits, _) = withoutGradients { model.forward(suffix, batch: 1, state: nil, context: .evaluation()) }
+    let expected = (0..<7).map { logits.value[0, 4, $0] }
+    #expect(relativeError(last, expected) < 1e-5)
+}
+
+@Test func carriedStateContinuesTheSequence() throws {
+    let model = try makeModel(tinyConfig(.lstm), seed: 6)
+    let context = ForwardContext.evaluation()
+    let (whole, _) = model.forward(tokens, batch: 1, state: nil, context: context)  // (1, 12, V)
+    let (first, state) = model.forward(Array(tokens[..<5]), batch: 1, state: nil, context: context)
+    let (second, _) = model.forward(Array(tokens[5...]), batch: 1, state: state?.detached(), context: context)
+    let joined = first.value.toArray() + second.value.toArray()
+    #expect(relativeError(joined, whole.value.toArray()) < 1e-5)
+}
+
+@Test(arguments: tinyConfigs)
+func savedAndLoadedModelGivesBitIdenticalLogits(config: ModelConfig) throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("model.safetensors")
+    let model = try makeModel(config, seed: 7)
+    try model.save(to: url)
+    let other = try makeModel(config, seed: 8)
+    try other.load(from: url)
+    let context = ForwardContext.evaluation()
+    let a = model.forward(tokens, batch: 2, state: nil, context: context).logits.value.toArray()
+    let b = other.forward(tokens, batch: 2, state: nil, context: context).logits.value.toArray()
+    #expect(a == b)
+}
+
+@Test func loadingAnotherModelNamesTheTensor() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("model.safetensors")
+    try makeModel(tinyConfig(.lstm), seed: 1).save(to: url)
+    // Another kind: a tensor it needs is missing.
+    #expect(throws: ParameterLoadError.missing(file: "model.safetensors", name: "rnn.bias_hh_l0")) {
+        try makeModel(tinyConfig(.gru), seed: 1).load(from: url)
+    }
+    // Tied weights: the file's head.weight is extra.
+    #expect(throws: ParameterLoadError.unexpected(file: "model.safetensors", name: "head.weight")) {
+        try makeModel(tinyConfig(.lstm, tie: true), seed: 1).load(from: url)
+    }
+    // Another width: mis-shaped.
+    var wider = tinyConfig(.lstm)
+    wider.hiddenSize = 9
+    #expect(throws: ParameterLoadError.shapeMismatch(file: "model.safetensors", name: "head.weight", expected: [7, 9], found: [7, 6])) {
+        try makeModel(wider, seed: 1).load(from: url)
+    }
+    // A truncated file is a clear error.
+    let bytes = try Data(contentsOf: url)
+    try bytes.prefix(bytes.count / 2).write(to: url)
+    #expect(throws: SafeTensorsError.self) { try makeModel(tinyConfig(.lstm), seed: 1).load(from: url) }
+}
+
+@Test func makeModelRejectsAnUnsizedOrInvalidConfig() {
+    var config = ModelConfig()
+    #expect(throws: ConfigError.self) { try makeModel(config, seed: 1) }
+    config.vocabSize = 10
+    config.heads = 3
+    #expect(throws: ConfigError.self) { try makeModel(config, seed: 1) }
+}
+
+@Test func summaryTableAndTotals() throws {
+    let config = tinyConfig(.transformer)
+    let model = try makeModel(config, seed: 1)
+    let summary = model.summary(batch: 3)
+    #expect(summary.totalParameters == model.arena.count)
+    #expect(summary.rows.reduce(0) { $0 + $1.parameters } == model.arena.count)
+    #expect(summary.rows.first?.outputShape == [3, 6, 8])
+    #expect(summary.description.contains("transformer.h.1"))
+    #expect(summary.optimizerBytes == 8 * model.arena.count)
+    let recurrent = try makeModel(tinyConfig(.gru), seed: 1).summary(batch: 2)
+    #expect(recurrent.rows.map(\.layer) == ["embedding", "rnn", "head"])
+}
+
+extension ModelConfig: CustomTestStringConvertible {
+    public var testDescription: String { "\(kind) \(positional) tie=\(tieWeights) bias=\(bias) \(nonlinearity)" }
+}

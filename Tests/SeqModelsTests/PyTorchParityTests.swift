@@ -1,0 +1,72 @@
+import Foundation
+import SeqAutograd
+import SeqModels
+import SeqNN
+import SeqTensor
+import Testing
+import _SeqTestSupport
+
+/// The fixtures' models (Tests/Fixtures/README.md): vocabulary 11, batch 2, time 7.
+private func fixtureConfig(_ name: String) -> ModelConfig {
+    var config = ModelConfig()
+    config.vocabSize = 11
+    config.layers = 2
+    config.bias = true
+    config.tieWeights = false
+    switch name {
+    case "lm_gpt":
+        config.kind = .transformer
+        config.embeddingSize = 16
+        config.heads = 2
+        config.contextLength = 8
+    default:
+        config.kind = name == "lm_rnn" ? .rnn : name == "lm_lstm" ? .lstm : .gru
+        config.embeddingSize = 8
+        config.hiddenSize = 12
+        config.contextLength = 7
+    }
+    return config
+}
+
+@Test(arguments: ["lm_gpt", "lm_rnn", "lm_lstm", "lm_gru"])
+func logitsLossAndGradientsMatchPyTorch(name: String) throws {
+    let file = try SafeTensorsFile(contentsOf: fixtureURL("\(name).safetensors"))
+    let model = try makeModel(fixtureConfig(name), seed: 1)
+    for slot in model.arena.slots {
+        try file.copyFloats(slot.name, into: model.arena.value(of: slot).mutableBuffer)
+    }
+    let inputs = try file.ints("inputs")
+    let targets = try file.ints("targets")
+    let (logits, _) = model.forward(inputs, batch: 2, state: nil, context: .evaluation())
+    #expect(logits.shape == [2, 7, 11])
+    #expect(relativeError(logits.value.toArray(), try file.floats("logits")) < 1e-4, "\(name) logits")
+    let loss = crossEntropy(logits, targets: targets)
+    let expectedLoss = try file.floats("loss")[0]
+    #expect(abs(loss.value.item - expectedLoss) / abs(expectedLoss) < 1e-4, "\(name) loss")
+    model.arena.zeroGradients()
+    loss.backward()
+    for slot in model.arena.slots {
+        let expected = try file.floats("grad.\(slot.name)")
+        let error = relativeError(model.arena.gradient(of: slot).toArray(), expected)
+        #expect(error < 1e-3, "\(name) grad.\(slot.name): \(error)")
+    }
+}
+
+/// tiny-gpt's parameter count against its PyTorch twin, counted by Tests/Fixtures/make_fixtures.py.
+@Test func tinyGPTParameterCountMatchesThePyTorchTwin() throws {
+    let counts = try JSONDecoder().decode(
+        [String: Int].self, from: Data(contentsOf: fixtureURL("twin_parameter_counts.json")))
+    var config = ModelConfig()  // tiny-gpt: 4 layers, 4 heads, width 128, context 64, no bias, tied
+    config.vocabSize = 65
+    config.bias = false
+    config.tieWeights = true
+    let gpt = try makeModel(config, seed: 1)
+    #expect(gpt.summary(batch: 12).totalParameters == counts["tiny-gpt"])
+    config.kind = .lstm
+    config.layers = 2
+    config.bias = true
+    config.tieWeights = false
+    config.contextLength = 50
+    let lstm = try makeModel(config, seed: 1)
+    #expect(lstm.summary(batch: 50).totalParameters == counts["char-lstm"])
+}
