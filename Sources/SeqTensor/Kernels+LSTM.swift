@@ -1,0 +1,98 @@
+import RealModule
+
+extension Kernels {
+    /// LSTM over a sequence in PyTorch's formulation, gates i, f, g, o stacked in the weights:
+    ///
+    ///     [i f g o] = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh   (then σ, σ, tanh, σ)
+    ///     c_t = f⊙c_{t−1} + i⊙g,   h_t = o⊙tanh(c_t)
+    ///
+    /// One gemm projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ gemm and one fused
+    /// pointwise pass. `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
+    /// (which may alias `h0`, `c0`) and, in `saved`, what ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
+    public static func lstmSequence(
+        output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>,
+        saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>,
+        weights: RecurrentWeights
+    ) {
+        precondition(saved.kind == .lstm, "lstmSequence needs LSTM activations, got \(saved.kind)")
+        if emptySequence(saved, hT: hT, cT: cT, h0: h0, c0: c0) { return }
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        let gw = 4 &* hs
+        beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
+        for t in 0..<ts {
+            hiddenProjection(saved, step: t, weightHH: weights.weightHH)
+            for b in 0..<bs {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw  // input projection in, activations out
+                let rec = saved.projection + b &* gw
+                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                let cNext = cPrev + hs
+                let tc = saved.auxiliary + row &* hs
+                let h = output + row &* hs
+                for j in 0..<hs {
+                    let i = logistic(gate[j] + rec[j])
+                    let f = logistic(gate[hs &+ j] + rec[hs &+ j])
+                    let g = Float.tanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
+                    let o = logistic(gate[3 &* hs &+ j] + rec[3 &* hs &+ j])
+                    let c = f * cPrev[j] + i * g
+                    let tanhC = Float.tanh(c)
+                    gate[j] = i
+                    gate[hs &+ j] = f
+                    gate[2 &* hs &+ j] = g
+                    gate[3 &* hs &+ j] = o
+                    cNext[j] = c
+                    tc[j] = tanhC
+                    h[j] = o * tanhC
+                }
+                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+            }
+        }
+        endSequence(saved, output: output, hT: hT, cT: cT)
+    }
+
+    /// Backward of ``lstmSequence(output:hT:cT:saved:x:h0:c0:weights:)`` through time, t from T − 1 to 0:
+    ///
+    ///     dc = dc_next + dh·o·(1 − tanh²c);  di = dc·g;  df = dc·c_{t−1};  dg = dc·i;  do = dh·tanh c
+    ///
+    /// then per step one gemm `dh_{t−1} = dgates_t W_hh`, and after the loop one gemm each for the weights
+    /// and the input. Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`, `dcT` (B, H, nil for none).
+    public static func lstmSequenceBackward(
+        _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
+        dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
+    ) {
+        precondition(saved.kind == .lstm, "lstmSequenceBackward needs LSTM activations, got \(saved.kind)")
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        let gw = 4 &* hs
+        let scratch = BackwardScratch(saved, dhT: dhT, dcT: dcT, separateHidden: false)
+        for t in stride(from: ts &- 1, through: 0, by: -1) {
+            for b in 0..<bs {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw
+                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                let tc = saved.auxiliary + row &* hs
+                let dy = dOutput + row &* hs
+                let dh = scratch.dh + b &* hs
+                let dc = scratch.dc + b &* hs
+                let d = scratch.dInput + row &* gw
+                for j in 0..<hs {
+                    let i = gate[j]
+                    let f = gate[hs &+ j]
+                    let g = gate[2 &* hs &+ j]
+                    let o = gate[3 &* hs &+ j]
+                    let tanhC = tc[j]
+                    let dht = dh[j] + dy[j]
+                    let dct = dc[j] + dht * o * (1 - tanhC * tanhC)
+                    d[j] = dct * g * i * (1 - i)
+                    d[hs &+ j] = dct * cPrev[j] * f * (1 - f)
+                    d[2 &* hs &+ j] = dct * i * (1 - g * g)
+                    d[3 &* hs &+ j] = dht * tanhC * o * (1 - o)
+                    dc[j] = dct * f
+                }
+            }
+            recurrentGradient(saved, scratch, step: t, weightHH: weights.weightHH, accumulate: false)
+        }
+        finishBackward(grads, saved, scratch, x: x, weights: weights)
+    }
+}

@@ -1,0 +1,432 @@
+import CBLAS
+import RealModule
+
+/// The cell a recurrent layer runs at every time step, with PyTorch's formulation and gate order.
+///
+/// ```swift
+/// RecurrentKind.lstm.gateCount == 4   // i, f, g, o: weight_ih is (4H, in)
+/// ```
+public enum RecurrentKind: Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    /// `h_t = tanh(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`nn.RNN`, the default nonlinearity).
+    case rnnTanh
+    /// `h_t = max(0, x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`nn.RNN(nonlinearity="relu")`).
+    case rnnRelu
+    /// Gates i, f, g, o: `c_t = f⊙c_{t−1} + i⊙g`, `h_t = o⊙tanh(c_t)` (`nn.LSTM`).
+    case lstm
+    /// Gates r, z, n: `n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))`, `h' = (1 − z)⊙n + z⊙h` (`nn.GRU`).
+    case gru
+
+    /// Gate blocks stacked in the weights: 1 (RNN), 4 (LSTM) or 3 (GRU); `weight_ih` is (gateCount·H, in).
+    public var gateCount: Int {
+        switch self {
+        case .rnnTanh, .rnnRelu: 1
+        case .lstm: 4
+        case .gru: 3
+        }
+    }
+
+    /// `rnn_tanh`, `rnn_relu`, `lstm` or `gru` (PyTorch's mode names).
+    public var description: String {
+        switch self {
+        case .rnnTanh: "rnn_tanh"
+        case .rnnRelu: "rnn_relu"
+        case .lstm: "lstm"
+        case .gru: "gru"
+        }
+    }
+}
+
+/// Sizes of one recurrent sequence pass: batch B, steps T, input width I, hidden width H.
+///
+/// `RecurrentSizes(batch: 50, steps: 50, input: 128, hidden: 128)`
+public struct RecurrentSizes: Sendable, Equatable {
+    /// B, the number of independent sequences.
+    public let batch: Int
+    /// T, the number of time steps.
+    public let steps: Int
+    /// I, the width of each input vector.
+    public let input: Int
+    /// H, the width of the hidden state.
+    public let hidden: Int
+
+    /// Sizes of a pass over (B, T, I) inputs with an (B, H) state.
+    public init(batch: Int, steps: Int, input: Int, hidden: Int) {
+        precondition(
+            batch >= 0 && steps >= 0 && input >= 0 && hidden >= 0,
+            "RecurrentSizes: negative size (B \(batch), T \(steps), I \(input), H \(hidden))")
+        self.batch = batch
+        self.steps = steps
+        self.input = input
+        self.hidden = hidden
+    }
+}
+
+/// The parameters of one recurrent layer, in PyTorch's layout: `weightIH` (G·H, I), `weightHH` (G·H, H),
+/// `biasIH` and `biasHH` (G·H) or nil for a layer without bias, where G is ``RecurrentKind/gateCount``.
+public struct RecurrentWeights {
+    /// `weight_ih_l{k}`, (G·H, I).
+    public let weightIH: UnsafePointer<Float>
+    /// `weight_hh_l{k}`, (G·H, H).
+    public let weightHH: UnsafePointer<Float>
+    /// `bias_ih_l{k}`, (G·H), or nil.
+    public let biasIH: UnsafePointer<Float>?
+    /// `bias_hh_l{k}`, (G·H), or nil.
+    public let biasHH: UnsafePointer<Float>?
+
+    /// `RecurrentWeights(weightIH: wih.pointer, weightHH: whh.pointer, biasIH: nil, biasHH: nil)`
+    public init(
+        weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, biasIH: UnsafePointer<Float>?,
+        biasHH: UnsafePointer<Float>?
+    ) {
+        self.weightIH = weightIH
+        self.weightHH = weightHH
+        self.biasIH = biasIH
+        self.biasHH = biasHH
+    }
+}
+
+/// Where a recurrent backward pass accumulates (`+=`) its gradients; nil skips one.
+///
+/// `RecurrentGradients(input: dx, h0: dh0, weightIH: dWih, weightHH: dWhh)`
+public struct RecurrentGradients {
+    /// (B, T, I)
+    public var input: UnsafeMutablePointer<Float>?
+    /// (B, H)
+    public var h0: UnsafeMutablePointer<Float>?
+    /// (B, H), LSTM only.
+    public var c0: UnsafeMutablePointer<Float>?
+    /// (G·H, I)
+    public var weightIH: UnsafeMutablePointer<Float>?
+    /// (G·H, H)
+    public var weightHH: UnsafeMutablePointer<Float>?
+    /// (G·H)
+    public var biasIH: UnsafeMutablePointer<Float>?
+    /// (G·H)
+    public var biasHH: UnsafeMutablePointer<Float>?
+
+    /// Gradients to accumulate into; leave out the ones not needed.
+    public init(
+        input: UnsafeMutablePointer<Float>? = nil, h0: UnsafeMutablePointer<Float>? = nil,
+        c0: UnsafeMutablePointer<Float>? = nil, weightIH: UnsafeMutablePointer<Float>? = nil,
+        weightHH: UnsafeMutablePointer<Float>? = nil, biasIH: UnsafeMutablePointer<Float>? = nil,
+        biasHH: UnsafeMutablePointer<Float>? = nil
+    ) {
+        self.input = input
+        self.h0 = h0
+        self.c0 = c0
+        self.weightIH = weightIH
+        self.weightHH = weightHH
+        self.biasIH = biasIH
+        self.biasHH = biasHH
+    }
+}
+
+/// The buffers a recurrent sequence forward fills and its backward reads, allocated together once per
+/// call (never inside the time loop). Rows are batch-major: row `b·T + t` is sequence b at step t.
+///
+/// ```swift
+/// let saved = RecurrentActivations(.lstm, RecurrentSizes(batch: 2, steps: 5, input: 3, hidden: 4))
+/// Kernels.lstmSequence(output: y, hT: h, cT: c, saved: saved, x: x, h0: h0, c0: c0, weights: w)
+/// ```
+public final class RecurrentActivations: @unchecked Sendable {
+    /// The cell these buffers belong to.
+    public let kind: RecurrentKind
+    /// The pass's sizes.
+    public let sizes: RecurrentSizes
+    /// (B, T, G·H): gate activations (LSTM i, f, g, o; GRU r, z, n); for a plain RNN, h_t itself.
+    public let gates: UnsafeMutablePointer<Float>
+    /// (B, T, H): the hidden state entering each step, `h_{t−1}` (h0 at t = 0).
+    public let hiddenBefore: UnsafeMutablePointer<Float>
+    /// (B, T + 1, H), LSTM only: `c_{t−1}` at index t, so c0 at 0 and c_T at T.
+    public let cells: UnsafeMutablePointer<Float>
+    /// (B, T, H): LSTM `tanh(c_t)`; GRU the hidden part of n, `h_{t−1} W_hnᵀ + b_hn`.
+    public let auxiliary: UnsafeMutablePointer<Float>
+    /// (B, G·H): scratch for one step's hidden projection `h_{t−1} W_hhᵀ`.
+    let projection: UnsafeMutablePointer<Float>
+    private let storage: TensorStorage
+
+    /// Allocates every buffer the cell needs for a pass of these sizes, in one block.
+    public init(_ kind: RecurrentKind, _ sizes: RecurrentSizes) {
+        let (b, t, h) = (sizes.batch, sizes.steps, sizes.hidden)
+        let gw = kind.gateCount &* h
+        let gateCount = b &* t &* gw
+        let hiddenCount = b &* t &* h
+        let cellCount = kind == .lstm ? b &* (t &+ 1) &* h : 0
+        let auxiliaryCount = kind == .lstm || kind == .gru ? hiddenCount : 0
+        storage = TensorStorage(
+            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw, zeroed: false)
+        self.kind = kind
+        self.sizes = sizes
+        gates = storage.base
+        hiddenBefore = gates + gateCount
+        cells = hiddenBefore + hiddenCount
+        auxiliary = cells + cellCount
+        projection = auxiliary + auxiliaryCount
+    }
+}
+
+extension Kernels {
+    /// Runs one recurrent layer over a whole sequence, dispatching on `saved.kind` to
+    /// ``rnnSequence(output:hT:saved:x:h0:weights:)``, ``lstmSequence(output:hT:cT:saved:x:h0:c0:weights:)``
+    /// or ``gruSequence(output:hT:saved:x:h0:weights:)``. `c0` and `cT` are used by the LSTM only.
+    public static func recurrentSequence(
+        output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>?,
+        saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
+        weights: RecurrentWeights
+    ) {
+        switch saved.kind {
+        case .rnnTanh, .rnnRelu: rnnSequence(output: output, hT: hT, saved: saved, x: x, h0: h0, weights: weights)
+        case .gru: gruSequence(output: output, hT: hT, saved: saved, x: x, h0: h0, weights: weights)
+        case .lstm:
+            guard let cT, let c0 else { preconditionFailure("recurrentSequence: the LSTM needs c0 and cT") }
+            lstmSequence(output: output, hT: hT, cT: cT, saved: saved, x: x, h0: h0, c0: c0, weights: weights)
+        }
+    }
+
+    /// Backward of ``recurrentSequence(output:hT:cT:saved:x:h0:c0:weights:)``, dispatching on `saved.kind`.
+    /// `dOutput` (B, T, H) is required (zeros when the output carries no gradient); `dhT`, `dcT` may be nil.
+    public static func recurrentSequenceBackward(
+        _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
+        dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
+    ) {
+        switch saved.kind {
+        case .rnnTanh, .rnnRelu:
+            rnnSequenceBackward(grads, dOutput: dOutput, dhT: dhT, saved: saved, x: x, weights: weights)
+        case .lstm:
+            lstmSequenceBackward(grads, dOutput: dOutput, dhT: dhT, dcT: dcT, saved: saved, x: x, weights: weights)
+        case .gru:
+            gruSequenceBackward(grads, dOutput: dOutput, dhT: dhT, saved: saved, x: x, weights: weights)
+        }
+    }
+
+    /// Plain RNN over a sequence, one gemm for every input projection and one per step:
+    /// `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` with act = tanh or relu from `saved.kind`.
+    /// `x` is (B, T, I), `h0` (B, H); writes `output` (B, T, H) and `hT` (B, H), which may alias `h0`.
+    public static func rnnSequence(
+        output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, saved: RecurrentActivations,
+        x: UnsafePointer<Float>, h0: UnsafePointer<Float>, weights: RecurrentWeights
+    ) {
+        if emptySequence(saved, hT: hT, cT: nil, h0: h0, c0: nil) { return }
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
+        let relu = saved.kind == .rnnRelu
+        for t in 0..<ts {
+            hiddenProjection(saved, step: t, weightHH: weights.weightHH)
+            for b in 0..<bs {
+                let row = b &* ts &+ t
+                let pre = saved.gates + row &* hs  // pre-activation in, h_t out
+                let rec = saved.projection + b &* hs
+                if relu {
+                    for j in 0..<hs {
+                        let v = pre[j] + rec[j]
+                        pre[j] = v > 0 ? v : 0
+                    }
+                } else {
+                    for j in 0..<hs { pre[j] = Float.tanh(pre[j] + rec[j]) }
+                }
+                (output + row &* hs).update(from: pre, count: hs)
+                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
+            }
+        }
+        endSequence(saved, output: output, hT: hT, cT: nil)
+    }
+
+    /// Backward of ``rnnSequence(output:hT:saved:x:h0:weights:)`` through time: accumulates into `grads`
+    /// from `dOutput` (B, T, H) and `dhT` (B, H, or nil for none).
+    public static func rnnSequenceBackward(
+        _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
+        saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
+    ) {
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: false)
+        let relu = saved.kind == .rnnRelu
+        for t in stride(from: ts &- 1, through: 0, by: -1) {
+            for b in 0..<bs {
+                let row = b &* ts &+ t
+                let y = saved.gates + row &* hs
+                let dy = dOutput + row &* hs
+                let dh = scratch.dh + b &* hs
+                let d = scratch.dInput + row &* hs
+                if relu {
+                    for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
+                } else {
+                    for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+                }
+            }
+            recurrentGradient(saved, scratch, step: t, weightHH: weights.weightHH, accumulate: false)
+        }
+        finishBackward(grads, saved, scratch, x: x, weights: weights)
+    }
+
+    // MARK: Shared pieces of every cell
+
+    /// For an empty sequence (T = 0) the final state is the initial one; returns true when it handled that.
+    static func emptySequence(
+        _ saved: RecurrentActivations, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>?,
+        h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?
+    ) -> Bool {
+        guard saved.sizes.steps == 0 else { return false }
+        let n = saved.sizes.batch &* saved.sizes.hidden
+        if UnsafePointer(hT) != h0 { hT.update(from: h0, count: n) }
+        if let cT, let c0, UnsafePointer(cT) != c0 { cT.update(from: c0, count: n) }
+        return true
+    }
+
+    /// Fills the gate buffer with `X W_ihᵀ + b_ih + b_hh` (the hidden bias folded in for the first
+    /// `foldedHiddenBias` columns only: GRU keeps `b_hn` apart), and puts h0 (and c0) in place for step 0.
+    static func beginSequence(
+        _ saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
+        weights: RecurrentWeights, foldedHiddenBias: Int
+    ) {
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        let gw = saved.kind.gateCount &* hs
+        let rows = bs &* ts
+        if rows == 0 { return }
+        // Initial state first, final state last: hT may alias h0 (incremental steps reuse one buffer).
+        for b in 0..<bs {
+            (saved.hiddenBefore + b &* ts &* hs).update(from: h0 + b &* hs, count: hs)
+            if let c0 { (saved.cells + b &* (ts &+ 1) &* hs).update(from: c0 + b &* hs, count: hs) }
+        }
+        let g = saved.gates
+        var beta: Float = 0
+        if weights.biasIH != nil || weights.biasHH != nil {
+            for j in 0..<gw { g[j] = 0 }
+            if let bih = weights.biasIH { for j in 0..<gw { g[j] += bih[j] } }
+            if let bhh = weights.biasHH { for j in 0..<foldedHiddenBias { g[j] += bhh[j] } }
+            for r in 1..<rows { (g + r &* gw).update(from: g, count: gw) }
+            beta = 1
+        }
+        sgemm(
+            g, ldc: gw, x, lda: s.input, weights.weightIH, ldb: s.input, m: rows, n: gw, k: s.input,
+            transposeA: false, transposeB: true, beta: beta)
+    }
+
+    /// `projection (B, G·H) = h_{t−1} W_hhᵀ`, reading `h_{t−1}` in place from `hiddenBefore` (row stride T·H).
+    @inline(__always)
+    static func hiddenProjection(_ saved: RecurrentActivations, step t: Int, weightHH: UnsafePointer<Float>) {
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        sgemm(
+            saved.projection, ldc: gw, saved.hiddenBefore + t &* s.hidden, lda: s.steps &* s.hidden, weightHH,
+            ldb: s.hidden, m: s.batch, n: gw, k: s.hidden, transposeA: false, transposeB: true, beta: 0)
+    }
+
+    /// Copies the last step's h (and c) into the final-state outputs.
+    static func endSequence(
+        _ saved: RecurrentActivations, output: UnsafePointer<Float>, hT: UnsafeMutablePointer<Float>,
+        cT: UnsafeMutablePointer<Float>?
+    ) {
+        let s = saved.sizes
+        let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
+        if ts == 0 { return }
+        for b in 0..<bs {
+            (hT + b &* hs).update(from: output + (b &* ts &+ ts &- 1) &* hs, count: hs)
+            if let cT { (cT + b &* hs).update(from: saved.cells + (b &* (ts &+ 1) &+ ts) &* hs, count: hs) }
+        }
+    }
+
+    /// The working buffers of one backward pass, allocated once per call.
+    struct BackwardScratch {
+        /// (B, T, G·H): gradient of the gate pre-activations, as seen by the input projection.
+        let dInput: UnsafeMutablePointer<Float>
+        /// (B, T, G·H): the same as seen by the hidden projection (differs for the GRU's n gate).
+        let dHidden: UnsafeMutablePointer<Float>
+        /// (B, H): gradient flowing into `h_{t}` from step t + 1 (dh0 at the end).
+        let dh: UnsafeMutablePointer<Float>
+        /// (B, H): the same for the LSTM cell state.
+        let dc: UnsafeMutablePointer<Float>
+        private let storage: TensorStorage
+
+        init(
+            _ saved: RecurrentActivations, dhT: UnsafePointer<Float>?, dcT: UnsafePointer<Float>?, separateHidden: Bool
+        ) {
+            let s = saved.sizes
+            let gates = s.batch &* s.steps &* saved.kind.gateCount &* s.hidden
+            let state = s.batch &* s.hidden
+            storage = TensorStorage(capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state, zeroed: false)
+            dInput = storage.base
+            dHidden = separateHidden ? dInput + gates : dInput
+            dh = dInput + gates &* (separateHidden ? 2 : 1)
+            dc = dh + state
+            if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
+            if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
+        }
+    }
+
+    /// `dh (B, H) = dgates_t W_hh` (plus what is there when `accumulate`), dgates_t read in place (row stride T·G·H).
+    @inline(__always)
+    static func recurrentGradient(
+        _ saved: RecurrentActivations, _ scratch: BackwardScratch, step t: Int, weightHH: UnsafePointer<Float>,
+        accumulate: Bool
+    ) {
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        sgemm(
+            scratch.dh, ldc: s.hidden, scratch.dHidden + t &* gw, lda: s.steps &* gw, weightHH, ldb: s.hidden,
+            m: s.batch, n: s.hidden, k: gw, transposeA: false, transposeB: false, beta: accumulate ? 1 : 0)
+    }
+
+    /// After the time loop: one gemm each for `dW_ih += dgatesᵀ X`, `dX += dgates W_ih`,
+    /// `dW_hh += dgatesᵀ H_prev`, the bias sums, and the initial state's gradients.
+    static func finishBackward(
+        _ grads: RecurrentGradients, _ saved: RecurrentActivations, _ scratch: BackwardScratch,
+        x: UnsafePointer<Float>, weights: RecurrentWeights
+    ) {
+        let s = saved.sizes
+        let (rows, i, hs) = (s.batch &* s.steps, s.input, s.hidden)
+        let gw = saved.kind.gateCount &* hs
+        let state = s.batch &* hs
+        if let dh0 = grads.h0 { for j in 0..<state { dh0[j] += scratch.dh[j] } }
+        if let dc0 = grads.c0 { for j in 0..<state { dc0[j] += scratch.dc[j] } }
+        if rows == 0 { return }
+        if let dW = grads.weightIH {
+            sgemm(
+                dW, ldc: i, scratch.dInput, lda: gw, x, ldb: i, m: gw, n: i, k: rows, transposeA: true,
+                transposeB: false, beta: 1)
+        }
+        if let dx = grads.input {
+            sgemm(
+                dx, ldc: i, scratch.dInput, lda: gw, weights.weightIH, ldb: i, m: rows, n: i, k: gw,
+                transposeA: false, transposeB: false, beta: 1)
+        }
+        if let dW = grads.weightHH {
+            sgemm(
+                dW, ldc: hs, scratch.dHidden, lda: gw, saved.hiddenBefore, ldb: hs, m: gw, n: hs, k: rows,
+                transposeA: true, transposeB: false, beta: 1)
+        }
+        if let db = grads.biasIH { addColumnSums(db, scratch.dInput, rows: rows, n: gw) }
+        if let db = grads.biasHH { addColumnSums(db, scratch.dHidden, rows: rows, n: gw) }
+    }
+
+    /// `dst[j] += Σ_r src[r·n + j]`.
+    static func addColumnSums(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, rows: Int, n: Int) {
+        for r in 0..<rows {
+            let row = src + r &* n
+            for j in 0..<n { dst[j] += row[j] }
+        }
+    }
+
+    /// `C = op(A) · op(B) + beta · C` with explicit leading dimensions, so a step's rows can be read in
+    /// place from a batch-major (B, T, ·) buffer. Thread policy as ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)``.
+    @inline(__always)
+    static func sgemm(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>,
+        ldb: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta == 0 { for r in 0..<m { (c + r &* ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        Threads.setBLASThreads(Threads.blasThreads(forMultiplyAdds: m &* n &* k))
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `1 / (1 + e^−x)` without a branch: e^−x overflows to +∞ for very negative x, giving exactly 0.
+    @inline(__always) static func logistic(_ x: Float) -> Float { 1 / (1 + Float.exp(-x)) }
+}
