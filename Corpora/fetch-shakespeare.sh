@@ -21,7 +21,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUTPUT="${1:-$HERE/shakespeare.txt}"
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-report() { echo "$OUTPUT: $(wc -c <"$OUTPUT" | tr -d ' ') bytes, $(wc -l <"$OUTPUT" | tr -d ' ') lines, sha256 $(sha256_of "$OUTPUT")"; }
+report() {
+    echo "$OUTPUT: $(wc -c <"$OUTPUT" | tr -d ' ') bytes, $(wc -l <"$OUTPUT" | tr -d ' ') lines," \
+        "sha256 $(sha256_of "$OUTPUT")"
+}
 
 if [ -f "$OUTPUT" ] && [ "$(sha256_of "$OUTPUT")" = "$CORPUS_SHA256" ]; then
     echo "up to date, nothing fetched"

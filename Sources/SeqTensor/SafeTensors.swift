@@ -79,6 +79,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendabl
     /// The operating system refused a read, write, sync or rename.
     case io(path: String, operation: String, reason: String)
 
+    /// The one-line message: where (file, tensor, field), what is wrong, and what to do.
     public var description: String {
         switch self {
         case .malformed(let file, let tensor, let field, let problem):
