@@ -79,6 +79,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendabl
     /// The operating system refused a read, write, sync or rename.
     case io(path: String, operation: String, reason: String)
 
+    /// The one-line message: where (file, tensor, field), what is wrong, and what to do.
     public var description: String {
         switch self {
         case .malformed(let file, let tensor, let field, let problem):
@@ -369,6 +370,16 @@ public struct SafeTensorsFile: Sendable {
                 file: source, tensor: info.name, dtype: info.dtype.rawValue, wanted: "Float")
         }
         let count = info.elementCount
+        #if _endian(little)
+            if info.dtype == .float32 {  // the common case: one copy of the validated byte range
+                bytes.withUnsafeBytes { raw in
+                    guard count > 0, let source = raw.baseAddress, let destination = buffer.baseAddress else { return }
+                    UnsafeMutableRawPointer(destination).copyMemory(
+                        from: source + dataStart + info.dataOffsets.lowerBound, byteCount: 4 * count)
+                }
+                return
+            }
+        #endif
         bytes.withUnsafeBytes { raw in
             let base = dataStart &+ info.dataOffsets.lowerBound
             let size = info.dtype.byteSize
@@ -422,9 +433,22 @@ public struct SafeTensorsFile: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw SafeTensorsError.io(path: path, operation: "read", reason: "not a regular file")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // Read straight into the result, sized by fstat; the loop after it catches a file that grew meanwhile.
+        let expected = max(0, Int(info.st_size))
+        var bytes = try [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            initialized = 0
+            guard let base = buffer.baseAddress else { return }
+            while initialized < expected {
+                let got = read(fd, base + initialized, expected - initialized)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw SafeTensorsError.io(path: path, operation: "read", reason: errnoText())
+                }
+                if got == 0 { break }
+                initialized += got
+            }
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if got < 0 {

@@ -5,6 +5,7 @@ Run by hand from the repository root (never by `swift test`):
 
     python3 Tests/Fixtures/make_fixtures.py            # regenerate every fixture
     python3 Tests/Fixtures/make_fixtures.py --only lstm lm_gpt
+    python3 Tests/Fixtures/make_fixtures.py --verify           # compare a fresh run with the committed files
     python3 Tests/Fixtures/make_fixtures.py --check-load runs/x/model.safetensors lm_gpt [--inputs "1,2,3;4,5,6"]
 
 Every fixture is deterministic: each file has its own fixed seed, parameters and inputs are drawn in float64,
@@ -474,12 +475,39 @@ def main():
     parser.add_argument("--heads", type=int, default=HEADS, help="attention heads for lm_gpt when the file's "
                         "metadata has no 'heads' entry")
     parser.add_argument("--save-logits", metavar="PATH", help="also save inputs and logits of --check-load")
+    parser.add_argument("--verify", action="store_true",
+                        help="regenerate into a temporary directory and compare with the committed files")
     args = parser.parse_args()
     if args.check_load:
         check_load(args.check_load[0], args.check_load[1], args.inputs, args.heads, args.save_logits)
         return
+    if args.verify:
+        verify(args.only or list(MAKERS))
+        return
     for name in args.only or MAKERS:
         MAKERS[name]()
+
+
+def verify(names):
+    """Regenerate `names` under a temporary root and report any file whose bytes differ from the committed one."""
+    import tempfile
+
+    global ROOT, NN_DIR, MODELS_DIR, TENSOR_DIR
+    committed = {"nn": NN_DIR, "models": MODELS_DIR, "tensor": TENSOR_DIR}
+    with tempfile.TemporaryDirectory() as tmp:
+        ROOT = Path(tmp)
+        NN_DIR, MODELS_DIR, TENSOR_DIR = ROOT / "nn", ROOT / "models", ROOT / "tensor"
+        for name in names:
+            MAKERS[name]()
+        differ = []
+        for key, directory in committed.items():
+            for fresh in sorted((ROOT / key).glob("*.safetensors")):
+                old = directory / fresh.name
+                if not old.exists() or old.read_bytes() != fresh.read_bytes():
+                    differ.append(str(old))
+    if differ:
+        sys.exit("differ from a fresh run: " + ", ".join(differ))
+    print("all regenerated fixtures are byte-identical to the committed ones")
 
 
 if __name__ == "__main__":

@@ -464,3 +464,72 @@ let malformedCases: [MalformedCase] = [
         }
     }
 }
+
+/// Throughput of a large write and read; runs only with SEQKIT_BENCH=1 (`SEQKIT_BENCH=1 swift test -c release
+/// --filter SafeTensorsBenchmark`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["SEQKIT_BENCH"] != nil))
+struct SafeTensorsBenchmark {
+    @Test func writeAndReadQuarterGigabyte() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("big.safetensors")
+        let count = 64 << 20  // 64 Mi floats = 256 MiB in 8 tensors
+        let values = (0..<count).map { Float($0 & 1023) * 0.5 }
+        let tensors = (0..<8).map { i in
+            (
+                name: "layer.\(i).weight", shape: [count / 8],
+                values: Array(values[(i * count / 8)..<((i + 1) * count / 8)])
+            )
+        }
+        let clock = ContinuousClock()
+        let writeTime = try clock.measure { try SafeTensorsFile.write(tensors, to: url) }
+        var file: SafeTensorsFile?
+        let openTime = try clock.measure { file = try SafeTensorsFile(contentsOf: url) }
+        var total: Float = 0
+        let convertTime = try clock.measure {
+            for name in file!.names { total += try file!.floats(name)[12345] }
+        }
+        let mib = Double(count * 4) / Double(1 << 20)
+        func rate(_ d: Duration) -> String {
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            return String(format: "%.3f s, %.0f MiB/s", seconds, mib / seconds)
+        }
+        print(
+            "safetensors 256 MiB: write+fsync+rename \(rate(writeTime)); read+validate \(rate(openTime));"
+                + " floats() of all tensors \(rate(convertTime)) (checksum \(total))")
+        #expect(total == 8 * Float(12345 & 1023) * 0.5)
+    }
+}
+
+/// Every golden fixture of the layer and model tests parses, and each parameter has a gradient of its shape.
+@Suite struct GoldenFixtureFilesTests {
+    static let files: [URL] = ["SeqNNTests", "SeqModelsTests"].flatMap { target -> [URL] in
+        let directory = fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(target).appendingPathComponent("Fixtures")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    @Test func allSeventeenArePresent() {
+        #expect(Self.files.count == 17)
+    }
+
+    @Test(arguments: files)
+    func parsesWithGradientsForEveryParameter(_ url: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: url)
+        #expect(file.metadata["fixture"]?.contains("\"kind\"") == true)
+        let data: Set<String> = [
+            "input", "input_ids", "h0", "c0", "output", "h_n", "c_n", "probe", "probe_h", "probe_c", "inputs",
+            "targets", "logits", "loss", "cos", "sin",
+        ]
+        let parameters = file.names.filter { !$0.hasPrefix("grad.") && !data.contains($0) }
+        for name in parameters {
+            let gradient = try file.info("grad.\(name)")
+            #expect(gradient.shape == (try file.info(name)).shape, "\(url.lastPathComponent): \(name)")
+            #expect(try file.floats("grad.\(name)").contains { $0 != 0 }, "\(url.lastPathComponent): \(name)")
+        }
+        for name in file.names where !(["inputs", "targets", "input_ids"].contains(name)) {
+            #expect(try file.floats(name).allSatisfy(\.isFinite), "\(url.lastPathComponent): \(name)")
+        }
+    }
+}
