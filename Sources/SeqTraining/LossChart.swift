@@ -110,7 +110,7 @@ public struct LossChart: Sendable {
             out += "<line x1=\"\(fmt(left))\" y1=\"\(py)\" x2=\"\(fmt(left + plotWidth))\" y2=\"\(py)\" "
             out += "stroke=\"#e5e5e5\"/>\n"
             out += "<line x1=\"\(fmt(left - 5))\" y1=\"\(py)\" x2=\"\(fmt(left))\" y2=\"\(py)\" stroke=\"#333\"/>\n"
-            out += "<text x=\"\(fmt(left - 8))\" y=\"\(py)\" text-anchor=\"end\" dominant-baseline=\"middle\">"
+            out += "<text x=\"\(fmt(left - 8))\" y=\"\(py)\" text-anchor=\"end\" dy=\"4\">"
             out += "\(tickLabel(value, decimals: yTicks.decimals))</text>\n"
         }
         out += frame
@@ -151,7 +151,7 @@ public struct LossChart: Sendable {
             if s.markers {
                 out += "<circle cx=\"\(fmt(legendX + 20))\" cy=\"\(fmt(rowY))\" r=\"3\" fill=\"\(s.color)\"/>\n"
             }
-            out += "<text x=\"\(fmt(legendX + 40))\" y=\"\(fmt(rowY))\" dominant-baseline=\"middle\">\(s.name)</text>\n"
+            out += "<text x=\"\(fmt(legendX + 40))\" y=\"\(fmt(rowY))\" dy=\"4\">\(s.name)</text>\n"
         }
         out += "</svg>\n"
         return out
@@ -169,7 +169,8 @@ public struct LossChart: Sendable {
     }
 }
 
-/// Round tick values covering `[low, high]`, spaced by 1, 2 or 5 × 10^k (at least `minimumSpacing`), and the
+/// Round tick values covering `[low, high]`, spaced by 1, 2 or 5 × 10^k (about `count` of them, at
+/// least `minimumSpacing` apart), and the
 /// decimals their labels need.
 ///
 /// `niceTicks(low: 0, high: 2000, count: 6).values == [0, 500, 1000, 1500, 2000]`
@@ -178,10 +179,19 @@ func niceTicks(low: Double, high: Double, count: Int, minimumSpacing: Double = 0
 ) {
     guard high > low, low.isFinite, high.isFinite, count >= 2 else { return ([low], 0) }
     let rough = max((high - low) / Double(count - 1), minimumSpacing)
-    let magnitude = pow(10, (log10(rough)).rounded(.down))
-    let fraction = rough / magnitude
-    let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
-    let spacing = nice * magnitude
+    var exponent = Int(log10(rough).rounded(.down))
+    let fraction = rough / pow(10, Double(exponent))
+    // Round the spacing to the nearest of 1, 2, 5, 10 (Heckbert's "nice numbers").
+    let nice: Double
+    switch fraction {
+    case ..<1.5: nice = 1
+    case ..<3: nice = 2
+    case ..<7: nice = 5
+    default:
+        nice = 1
+        exponent += 1
+    }
+    let spacing = nice * pow(10, Double(exponent))
     let first = (low / spacing).rounded(.down)
     let last = (high / spacing).rounded(.up)
     var values: [Double] = []
@@ -190,7 +200,7 @@ func niceTicks(low: Double, high: Double, count: Int, minimumSpacing: Double = 0
         values.append(k * spacing)
         k += 1
     }
-    let decimals = max(0, -Int(log10(spacing).rounded(.down)))
+    let decimals = max(0, -exponent)
     return (values, decimals)
 }
 
