@@ -92,6 +92,17 @@ public struct RunDirectory: Sendable {
     /// `runs/NAME/config.json`, the resolved config of the run.
     public var configURL: URL { url.appendingPathComponent(Checkpoint.configFile) }
 
+    /// Saves the resolved config as `runs/NAME/config.json` (atomically), so the run records what it ran with.
+    public func saveConfig(_ config: TrainingConfig) throws {
+        do {
+            try Data((config.resolvedJSON() + "\n").utf8).write(to: configURL, options: .atomic)
+        } catch {
+            throw FileError(
+                path: configURL.path, problem: "cannot be written (\(Self.reason(error)))",
+                fix: "check free space and the permissions of \(url.path)")
+        }
+    }
+
     /// True when the slot holds a checkpoint directory.
     public func hasCheckpoint(_ slot: CheckpointSlot) -> Bool {
         var isDirectory: ObjCBool = false

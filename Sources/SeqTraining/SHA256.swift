@@ -83,6 +83,13 @@ public struct SHA256: Sendable {
     ///
     /// `try SHA256.hex(ofFileAt: URL(fileURLWithPath: "Corpora/shakespeare.txt"))` equals `sha256sum`'s output.
     public static func hex(ofFileAt url: URL) throws -> String {
+        var hasher = SHA256()
+        try hasher.update(fileAt: url)
+        return hexString(hasher.finalize())
+    }
+
+    /// Adds the contents of the file at `url` to the message, read in 1 MiB chunks.
+    public mutating func update(fileAt url: URL) throws {
         let descriptor = open(url.path, O_RDONLY)
         guard descriptor >= 0 else {
             let code = errno
@@ -91,7 +98,6 @@ public struct SHA256: Sendable {
                 fix: "check that it exists and is readable")
         }
         defer { close(descriptor) }
-        var hasher = SHA256()
         let chunk = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
@@ -105,8 +111,16 @@ public struct SHA256: Sendable {
                     path: url.path, problem: "cannot be read for hashing (\(errnoText(code)))",
                     fix: "check the file and the disk")
             }
-            hasher.update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+            update(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         }
+    }
+
+    /// The digest of several files read one after the other, as if concatenated: the corpus hash of a manifest.
+    ///
+    /// `try SHA256.hex(ofFilesAt: [a, b]) == SHA256.hex(of: bytes(a) + bytes(b))`
+    public static func hex(ofFilesAt urls: [URL]) throws -> String {
+        var hasher = SHA256()
+        for url in urls { try hasher.update(fileAt: url) }
         return hexString(hasher.finalize())
     }
 

@@ -169,3 +169,20 @@ func validConfigsPass(json: String) throws {
 func divisorsAreSorted(n: Int, expected: [Int]) {
     #expect(divisors(of: n) == expected)
 }
+
+@Test func vocabularyComesFromTheTokenizerOrMustHoldIt() throws {
+    #expect(try ModelConfig().resolved(tokenizerVocabularySize: 65).vocabSize == 65)
+    var padded = ModelConfig()
+    padded.vocabSize = 50304
+    #expect(try padded.resolved(tokenizerVocabularySize: 50257).vocabSize == 50304)
+    var small = ModelConfig()
+    small.vocabSize = 50
+    do {
+        _ = try small.resolved(tokenizerVocabularySize: 65)
+        Issue.record("expected an error")
+    } catch let ConfigError.invalidValue(key, rule) {
+        #expect(key == "model.vocabSize")
+        #expect(rule.contains("50 is smaller than the tokenizer's 65 tokens"))
+    }
+    #expect(throws: ConfigError.self) { try ModelConfig().resolved(tokenizerVocabularySize: 1) }
+}

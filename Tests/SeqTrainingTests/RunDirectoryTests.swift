@@ -207,3 +207,16 @@ func killedCommitIsRecoveredOnOpen(strategy: RunDirectory.SwapStrategy, step: Ru
         #expect(error.problem.hasPrefix("cannot be created"))
     }
 }
+
+@Test func theResolvedConfigIsSavedWithTheRun() throws {
+    let root = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let run = try RunDirectory(url: root)
+    var config = TrainingConfig()
+    config.data.corpus = ["x.txt"]
+    config.run.out = root.path
+    try run.saveConfig(config)
+    let saved = try Data(contentsOf: run.configURL)
+    #expect(try TrainingConfig.decode(saved, file: "config.json") == config)
+    #expect(String(decoding: saved, as: UTF8.self) == config.resolvedJSON() + "\n")
+}

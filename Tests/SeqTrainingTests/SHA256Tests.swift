@@ -98,3 +98,17 @@ func fiveMegabytesHashQuickly() {
     // Measured at about 0.045 s on the 2-core CI machine.
     #expect(seconds < 0.5, "5 MiB took \(seconds) s")
 }
+
+@Test func severalFilesHashAsTheirConcatenation() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-sha-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let a = folder.appendingPathComponent("a.txt")
+    let b = folder.appendingPathComponent("b.txt")
+    try Data("abcdbcdecdefdefgefghfghighijhijk".utf8).write(to: a)
+    try Data("ijkljklmklmnlmnomnopnopq".utf8).write(to: b)
+    // Together they are the FIPS 448-bit example.
+    #expect(try SHA256.hex(ofFilesAt: [a, b]) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    #expect(try SHA256.hex(ofFilesAt: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(throws: FileError.self) { try SHA256.hex(ofFilesAt: [a, folder.appendingPathComponent("c.txt")]) }
+}
