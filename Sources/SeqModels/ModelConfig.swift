@@ -188,6 +188,31 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension ModelConfig {
+    /// This config with `vocabSize` taken from the tokenizer when it is 0, after checking that a set one fits.
+    ///
+    /// A larger `vocabSize` than the tokenizer's is allowed (padding rows, as nanoGPT's 50304); a smaller one is
+    /// an error: `vocabSize: 50` with a 65-token tokenizer →
+    /// `invalid value for 'model.vocabSize': … set it to 0 (from the tokenizer) or at least 65`.
+    public func resolved(tokenizerVocabularySize: Int) throws -> ModelConfig {
+        if tokenizerVocabularySize < 2 {
+            throw ConfigError.invalidValue(
+                key: "model.vocabSize",
+                rule: "the tokenizer has \(tokenizerVocabularySize) tokens, too few to train on; train it on more text")
+        }
+        var config = self
+        if vocabSize == 0 {
+            config.vocabSize = tokenizerVocabularySize
+        } else if vocabSize < tokenizerVocabularySize {
+            throw ConfigError.invalidValue(
+                key: "model.vocabSize",
+                rule: "\(vocabSize) is smaller than the tokenizer's \(tokenizerVocabularySize) tokens; set it to 0 "
+                    + "(from the tokenizer) or at least \(tokenizerVocabularySize)")
+        }
+        return config
+    }
+}
+
 /// The divisors of `n` in increasing order, for error messages: `divisors(of: 12) == [1, 2, 3, 4, 6, 12]`.
 func divisors(of n: Int) -> [Int] {
     guard n > 0 else { return [] }
