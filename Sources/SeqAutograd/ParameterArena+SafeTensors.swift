@@ -35,8 +35,10 @@ extension ParameterArena {
     public func write(storage: TensorStorage, to url: URL, prefix: String, metadata: [String: String] = [:]) throws {
         precondition(storage.capacity >= count, "storage of \(storage.capacity) floats for an arena of \(count)")
         let tensors = slots.map { slot in
-            (name: prefix + slot.name, shape: slot.shape,
-             values: UnsafeBufferPointer(start: storage.base + slot.offset, count: slot.count))
+            (
+                name: prefix + slot.name, shape: slot.shape,
+                values: UnsafeBufferPointer(start: storage.base + slot.offset, count: slot.count)
+            )
         }
         try SafeTensorsFile.write(tensors, metadata: metadata, to: url)
     }
@@ -69,7 +71,8 @@ extension ParameterArena {
         let scratch = TensorStorage(capacity: count, zeroed: false)
         for slot in slots {
             try file.copyFloats(
-                prefix + slot.name, into: UnsafeMutableBufferPointer(start: scratch.base + slot.offset, count: slot.count))
+                prefix + slot.name,
+                into: UnsafeMutableBufferPointer(start: scratch.base + slot.offset, count: slot.count))
         }
         storage.base.update(from: scratch.base, count: count)
     }

@@ -23,4 +23,3 @@ public func makeModel(_ config: ModelConfig, seed: UInt64) throws -> any Languag
     case .rnn, .lstm, .gru: return RecurrentLM(config, rng: &rng)
     }
 }
-

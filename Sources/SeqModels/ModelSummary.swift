@@ -92,32 +92,50 @@ extension LanguageModel {
         var rows: [ModelSummary.Row] = []
         var perTokenActivations = 0  // floats kept per token for the backward pass
         if config.kind == .transformer {
-            rows.append(.init(layer: "transformer.wte", kind: "Embedding(\(v) × \(c))", outputShape: [b, t, c],
-                parameters: parameterCount(under: "transformer.wte")))
+            rows.append(
+                .init(
+                    layer: "transformer.wte", kind: "Embedding(\(v) × \(c))", outputShape: [b, t, c],
+                    parameters: parameterCount(under: "transformer.wte")))
             if config.positional == .learned {
-                rows.append(.init(layer: "transformer.wpe", kind: "Embedding(\(config.contextLength) × \(c))",
-                    outputShape: [t, c], parameters: parameterCount(under: "transformer.wpe")))
+                rows.append(
+                    .init(
+                        layer: "transformer.wpe", kind: "Embedding(\(config.contextLength) × \(c))",
+                        outputShape: [t, c], parameters: parameterCount(under: "transformer.wpe")))
             }
             for i in 0..<n {
-                rows.append(.init(layer: "transformer.h.\(i)", kind: "Block(heads \(config.heads), MLP ×\(config.mlpRatio))",
-                    outputShape: [b, t, c], parameters: parameterCount(under: "transformer.h.\(i)")))
+                rows.append(
+                    .init(
+                        layer: "transformer.h.\(i)", kind: "Block(heads \(config.heads), MLP ×\(config.mlpRatio))",
+                        outputShape: [b, t, c], parameters: parameterCount(under: "transformer.h.\(i)")))
             }
-            rows.append(.init(layer: "transformer.ln_f", kind: "LayerNorm(\(c))", outputShape: [b, t, c],
-                parameters: parameterCount(under: "transformer.ln_f")))
-            rows.append(.init(layer: "lm_head", kind: config.tieWeights ? "Linear(\(c) → \(v)), tied to wte" : "Linear(\(c) → \(v))",
-                outputShape: [b, t, v], parameters: parameterCount(under: "lm_head")))
+            rows.append(
+                .init(
+                    layer: "transformer.ln_f", kind: "LayerNorm(\(c))", outputShape: [b, t, c],
+                    parameters: parameterCount(under: "transformer.ln_f")))
+            rows.append(
+                .init(
+                    layer: "lm_head",
+                    kind: config.tieWeights ? "Linear(\(c) → \(v)), tied to wte" : "Linear(\(c) → \(v))",
+                    outputShape: [b, t, v], parameters: parameterCount(under: "lm_head")))
             // Per block: ln_1, qkv (3C), attention out, c_proj, residual, ln_2, c_fc and GELU (2·ratio·C),
             // c_proj, residual, plus the attention weights (H·T per token); then embeddings, ln_f and logits.
             let block = (9 + 2 * config.mlpRatio) * c + config.heads * t
             perTokenActivations = n * block + 2 * c + 2 * v
         } else {
             let gates = RecurrentLM.cell(config).gateCount
-            rows.append(.init(layer: "embedding", kind: "Embedding(\(v) × \(c))", outputShape: [b, t, c],
-                parameters: parameterCount(under: "embedding")))
-            rows.append(.init(layer: "rnn", kind: "\(config.kind)(\(c) → \(h)) × \(n) layers", outputShape: [b, t, h],
-                parameters: parameterCount(under: "rnn")))
-            rows.append(.init(layer: "head", kind: config.tieWeights ? "Linear(\(h) → \(v)), tied to embedding" : "Linear(\(h) → \(v))",
-                outputShape: [b, t, v], parameters: parameterCount(under: "head")))
+            rows.append(
+                .init(
+                    layer: "embedding", kind: "Embedding(\(v) × \(c))", outputShape: [b, t, c],
+                    parameters: parameterCount(under: "embedding")))
+            rows.append(
+                .init(
+                    layer: "rnn", kind: "\(config.kind)(\(c) → \(h)) × \(n) layers", outputShape: [b, t, h],
+                    parameters: parameterCount(under: "rnn")))
+            rows.append(
+                .init(
+                    layer: "head",
+                    kind: config.tieWeights ? "Linear(\(h) → \(v)), tied to embedding" : "Linear(\(h) → \(v))",
+                    outputShape: [b, t, v], parameters: parameterCount(under: "head")))
             // Per layer: gate pre-activations and activations (2·G·H), hidden and cell states, output.
             perTokenActivations = n * (2 * gates + 3) * h + c + 2 * v
         }

@@ -17,7 +17,8 @@ public final class RecurrentLM: LanguageModel {
     /// Builds and initialises the model as PyTorch would: embedding normal(0, 1), recurrent weights and
     /// the head uniform(±1/√H). `config` must be validated with a vocabulary size.
     public init(_ config: ModelConfig, rng: inout SeededGenerator) {
-        precondition(config.kind.isRecurrent && config.vocabSize > 0, "RecurrentLM needs a recurrent config with vocabSize")
+        precondition(
+            config.kind.isRecurrent && config.vocabSize > 0, "RecurrentLM needs a recurrent config with vocabSize")
         self.config = config
         let (v, e, h) = (config.vocabSize, config.embeddingSize, config.resolvedHiddenSize)
         embedding = Embedding(arena, "embedding", count: v, width: e, rng: &rng)

@@ -18,8 +18,11 @@ public final class TransformerLM: LanguageModel {
     /// Builds and initialises the model (GPT-2 style: weights normal(0, initStd), residual projections
     /// scaled by 1/√(2·layers), biases zero). `config` must be validated with a vocabulary size.
     public init(_ config: ModelConfig, rng: inout SeededGenerator) {
-        precondition(config.kind == .transformer && config.vocabSize > 0, "TransformerLM needs a transformer config with vocabSize")
+        precondition(
+            config.kind == .transformer && config.vocabSize > 0,
+            "TransformerLM needs a transformer config with vocabSize")
         self.config = config
+        let arena = self.arena
         let (v, c, std) = (config.vocabSize, config.embeddingSize, Float(config.initStd))
         wte = Embedding(arena, "transformer.wte", count: v, width: c, initialization: .normal(std: std), rng: &rng)
         wpe =
@@ -46,7 +49,8 @@ public final class TransformerLM: LanguageModel {
     public func hiddenStates(_ tokens: [Int], batch: Int, context: ForwardContext) -> Variable {
         let t = tokens.count / batch
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
-        precondition(t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        precondition(
+            t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
         var x = wte(tokens, shape: [batch, t])  // (B, T, C)
         if let wpe { x = x + wpe(Array(0..<t), shape: [t]) }  // (T, C) broadcast over B
         if let sinusoid {

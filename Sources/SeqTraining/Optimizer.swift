@@ -123,8 +123,16 @@ public final class Optimizer {
     public func save(to url: URL) throws {
         var tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
         for slot in arena.slots {
-            tensors.append(("exp_avg." + slot.name, slot.shape, UnsafeBufferPointer(start: first.base + slot.offset, count: slot.count)))
-            tensors.append(("exp_avg_sq." + slot.name, slot.shape, UnsafeBufferPointer(start: second.base + slot.offset, count: slot.count)))
+            tensors.append(
+                (
+                    "exp_avg." + slot.name, slot.shape,
+                    UnsafeBufferPointer(start: first.base + slot.offset, count: slot.count)
+                ))
+            tensors.append(
+                (
+                    "exp_avg_sq." + slot.name, slot.shape,
+                    UnsafeBufferPointer(start: second.base + slot.offset, count: slot.count)
+                ))
         }
         try SafeTensorsFile.write(tensors, metadata: ["kind": config.kind.rawValue, "steps": "\(steps)"], to: url)
     }
@@ -141,12 +149,14 @@ public final class Optimizer {
                         file: url.lastPathComponent, name: prefix + slot.name, expected: slot.shape, found: info.shape)
                 }
                 try file.copyFloats(
-                    prefix + slot.name, into: UnsafeMutableBufferPointer(start: storage.base + slot.offset, count: slot.count))
+                    prefix + slot.name,
+                    into: UnsafeMutableBufferPointer(start: storage.base + slot.offset, count: slot.count))
             }
         }
         guard let text = file.metadata["steps"], let saved = Int(text), saved >= 0 else {
             throw SafeTensorsError.malformed(
-                file: url.lastPathComponent, tensor: nil, field: "__metadata__.steps", problem: "is missing or not a count")
+                file: url.lastPathComponent, tensor: nil, field: "__metadata__.steps",
+                problem: "is missing or not a count")
         }
         first.base.update(from: scratch.first.base, count: arena.count)
         second.base.update(from: scratch.second.base, count: arena.count)
