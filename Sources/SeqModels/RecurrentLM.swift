@@ -57,7 +57,8 @@ public final class RecurrentLM: LanguageModel {
         -> (logits: Variable, state: CarriedState?)
     {
         let (y, next) = hiddenStates(tokens, batch: batch, state: state, context: context)
-        var logits = matmul(context.dropout(y, Float(config.dropout)), headMatrix.variable(), transposeB: true)  // (B, T, V)
+        let dropped = context.dropout(y, Float(config.dropout))  // (B, T, H)
+        var logits = matmul(dropped, headMatrix.variable(), transposeB: true)  // (B, T, V)
         if let headBias { logits = logits + headBias.variable() }
         return (logits, next)
     }
