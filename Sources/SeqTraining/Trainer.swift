@@ -1,0 +1,96 @@
+import Foundation
+import SeqAutograd
+import SeqModels
+import SeqNN
+import SeqTensor
+import SeqTokenizers
+
+/// What a run does besides training from scratch.
+public struct TrainerOptions: Sendable {
+    /// Continue the run in this directory (its `latest/` checkpoint, or a checkpoint directory).
+    public var resume: URL?
+    /// Start a new run from the weights and tokenizer of this checkpoint (fresh optimizer and schedule).
+    public var initFrom: URL?
+    /// Print the resolved config, the model summary and an estimate of memory and time per step, then stop.
+    public var dryRun = false
+
+    /// Options for a fresh run.
+    public init(resume: URL? = nil, initFrom: URL? = nil, dryRun: Bool = false) {
+        self.resume = resume
+        self.initFrom = initFrom
+        self.dryRun = dryRun
+    }
+}
+
+/// How a run ended.
+public struct TrainingOutcome: Sendable {
+    /// Optimizer steps completed.
+    public let step: Int
+    /// The last validation loss measured, if any.
+    public let validationLoss: Double?
+    /// The lowest validation loss of the run.
+    public let bestValidationLoss: Double?
+    /// Why the loop stopped.
+    public let reason: Reason
+
+    /// Why the loop stopped.
+    public enum Reason: String, Sendable {
+        /// `training.maxSteps` reached.
+        case finished
+        /// No better validation loss for `training.patience` evaluations.
+        case earlyStopped
+        /// Ctrl-C: a checkpoint was saved at the step boundary.
+        case interrupted
+        /// `--dry-run`.
+        case dryRun
+    }
+}
+
+/// A training failure that is not a config or file mistake.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite; nothing was saved after the last good checkpoint.
+    case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    /// `--resume` with a corpus or tokenizer that differs from the checkpoint's.
+    case changedInput(what: String, checkpoint: String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let step, let last):
+            "the loss became NaN or infinite at step \(step); "
+                + (last.map { "the last good checkpoint is \($0); " } ?? "no checkpoint was written; ")
+                + "lower optimizer.learningRate or set training.clipNorm"
+        case .changedInput(let what, let checkpoint):
+            "the \(what) differs from the one \(checkpoint) was trained on (manifest.json hash); "
+                + "resume with the same \(what), or start a new run with --init-from \(checkpoint)"
+        }
+    }
+}
+
+/// Next-token training as a config describes it: data, model, optimizer, schedule, evaluation,
+/// checkpoints and records.
+///
+/// ```swift
+/// let config = try TrainingConfig.load(from: URL(fileURLWithPath: "Configs/tiny-gpt.json"))
+/// let outcome = try Trainer(config: config).run()
+/// ```
+public final class Trainer {
+    var config: TrainingConfig
+    let options: TrainerOptions
+    let log: (String) -> Void
+
+    /// A trainer; `log` receives every line the run prints (progress lines excepted).
+    public init(config: TrainingConfig, options: TrainerOptions = TrainerOptions(), log: @escaping (String) -> Void = { print($0) }) {
+        self.config = config
+        self.options = options
+        self.log = log
+    }
+
+    /// Runs to the end, to early stopping, or to Ctrl-C; throws one-line errors for user mistakes.
+    public func run() throws -> TrainingOutcome {
+        try config.validate()
+        Threads.configure(config.run.threads)
+        Threads.flushDenormalsOnThisThread()
+        let session = try Session(trainer: self)
+        return try session.run()
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import SeqAutograd
+import SeqModels
+import SeqNN
+import SeqTensor
+import SeqTokenizers
+
+/// One run's state: data, tokenizer, model, optimizer, generators and records.
+final class Session {
+    let config: TrainingConfig
+    let options: TrainerOptions
+    let log: (String) -> Void
+    let run: RunDirectory
+    let corpus: Corpus
+    let tokenizer: any Tokenizer
+    let tokenizerJSON: Data
+    let tokenizerSHA256: String
+    let data: TokenizedCorpus
+    let model: any LanguageModel
+    let optimizer: Optimizer
+    var sampler: BatchSampler
+    let context: ForwardContext
+    var carried: CarriedState?
+    var step = 0
+    var tokensSeen = 0
+    var bestValidationLoss: Double?
+    var lastValidationLoss: Double?
+    var evaluationsWithoutImprovement = 0
+    var elapsedBefore = 0.0
+    var lastCheckpoint: String?
+
+    init(trainer: Trainer) throws {
+        var config = trainer.config
+        options = trainer.options
+        log = trainer.log
+        let resumeDirectory = try options.resume.map { try TrainedCheckpoint.locate($0, prefer: .latest) }
+        let initDirectory = try options.initFrom.map { try TrainedCheckpoint.locate($0, prefer: .best) }
+        if let resumeDirectory {
+            // A resumed run continues with its own resolved config; only run-level knobs may change.
+            var saved = try TrainingConfig.load(from: resumeDirectory.appendingPathComponent(Checkpoint.configFile))
+            saved.training.maxSteps = config.training.maxSteps
+            saved.run.out = config.run.out
+            saved.run.threads = config.run.threads
+            config = saved
+        }
+        corpus = try Corpus(patterns: config.data.corpus)
+
+        // Tokenizer: the checkpoint's when resuming or fine-tuning, else trained on the corpus.
+        var tokenizer: any Tokenizer
+        if let source = resumeDirectory ?? initDirectory {
+            tokenizer = try loadTokenizer(from: source.appendingPathComponent(Checkpoint.tokenizerFile))
+        } else {
+            let started = Date()
+            do {
+                tokenizer = try trainTokenizer(config.tokenizer, corpus: corpus.bytes)
+            } catch let error as TokenizerError {
+                throw FileError(
+                    path: corpus.files.map(\.path).joined(separator: ", "), problem: "cannot train a tokenizer: \(error)",
+                    fix: "fix the text or the tokenizer section of the config")
+            }
+            log(
+                "trained a \(config.tokenizer.kind.rawValue) tokenizer of \(tokenizer.vocabularySize) tokens in "
+                    + String(format: "%.2f s", Date().timeIntervalSince(started)))
+        }
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-tokenizer-\(UUID()).json")
+        try tokenizer.save(to: staging)
+        tokenizerJSON = try Data(contentsOf: staging)
+        try? FileManager.default.removeItem(at: staging)
+        tokenizerSHA256 = SHA256.hex(of: tokenizerJSON)
+        self.tokenizer = tokenizer
+
+        if let resumeDirectory {
+            let manifest = try Checkpoint.verify(resumeDirectory)
+            guard manifest.corpusSHA256 == corpus.sha256 else {
+                throw TrainingError.changedInput(what: "corpus", checkpoint: resumeDirectory.path)
+            }
+            guard manifest.tokenizerSHA256 == tokenizerSHA256 else {
+                throw TrainingError.changedInput(what: "tokenizer", checkpoint: resumeDirectory.path)
+            }
+        }
+
+        if config.model.vocabSize == 0 { config.model.vocabSize = tokenizer.vocabularySize }
+        guard config.model.vocabSize == tokenizer.vocabularySize else {
+            throw ConfigError.invalidValue(
+                key: "model.vocabSize",
+                rule: "is \(config.model.vocabSize) but the tokenizer has \(tokenizer.vocabularySize) tokens; "
+                    + "set it to 0 to take the tokenizer's")
+        }
+        data = try TokenizedCorpus(
+            corpus, tokenizer: tokenizer, tokenizerSHA256: tokenizerSHA256,
+            validationFraction: config.data.validationFraction, cache: config.data.cacheTokens, log: log)
+        try config.validate(corpusTokenCount: data.train.count + data.validation.count)
+        let batch = config.training.batchSize
+        let time = config.model.contextLength
+        if config.model.kind.isRecurrent && (data.train.count - 1) / batch < time + 1 {
+            throw ConfigError.invalidValue(
+                key: "training.batchSize",
+                rule: "\(batch) streams of the \(data.train.count) training tokens are shorter than one window of "
+                    + "\(time) + 1; lower training.batchSize or model.contextLength")
+        }
+        self.config = config
+        run = try RunDirectory(url: URL(fileURLWithPath: config.run.out))
+
+        model = try makeModel(config.model, seed: config.run.seed)
+        optimizer = Optimizer(config.optimizer, arena: model.arena)
+        sampler = BatchSampler(
+            ids: data.train, batch: batch, time: time, mode: config.model.kind.isRecurrent ? .streams : .random,
+            rng: SeededGenerator(seed: config.run.seed &+ 1))
+        context = ForwardContext(training: true, rng: SeededGenerator(seed: config.run.seed &+ 2))
+
+        if let resumeDirectory {
+            try restore(from: resumeDirectory)
+            log("resumed \(resumeDirectory.path) at step \(step)")
+        } else if let initDirectory {
+            try model.load(from: initDirectory.appendingPathComponent(Checkpoint.modelFile))
+            log("initialised the weights from \(initDirectory.path)")
+        }
+    }
+
+    /// The whole loop.
+    func run() throws -> TrainingOutcome {
+        log("config:\n" + config.resolvedJSON())
+        log(model.summary(batch: config.training.batchSize).description)
+        log(
+            "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
+                + "\(data.validation.count) validation tokens")
+        if options.dryRun { return try dryRun() }
+        try run.saveConfig(config)
+        let metrics = try MetricsLog(url: run.metricsURL, resumingAt: step)
+        let progress = ProgressLine(maxSteps: config.training.maxSteps, logInterval: config.training.logInterval)
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+
+        let started = Date()
+        let startStep = step
+        var windowStart = Date()
+        var windowTokens = 0
+        var lossSum = 0.0
+        var lossCount = 0
+        var reason = TrainingOutcome.Reason.finished
+        let tokensPerStep = config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
+
+        while step < config.training.maxSteps {
+            let lr = learningRate(
+                at: step, peak: config.optimizer.learningRate, schedule: config.schedule, maxSteps: config.training.maxSteps)
+            let loss = trainStep(learningRate: lr)
+            guard loss.isFinite else {
+                progressBreak(progress)
+                throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: lastCheckpoint)
+            }
+            step += 1
+            tokensSeen += tokensPerStep
+            windowTokens += tokensPerStep
+            lossSum += loss
+            lossCount += 1
+            let seconds = Date().timeIntervalSince(windowStart)
+            let rate = seconds > 0 ? Double(windowTokens) / seconds : 0
+            let eta = ProgressLine.eta(
+                elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
+                stepsLeft: config.training.maxSteps - step)
+            progress.emit(step: step, loss: loss, tokensPerSecond: rate, learningRate: Double(lr), etaSeconds: eta)
+
+            let last = step == config.training.maxSteps
+            let evaluate = step % config.training.evalInterval == 0 || last
+            if step % config.training.logInterval == 0 || evaluate || last {
+                var validation: Double?
+                if evaluate {
+                    progressBreak(progress)
+                    validation = evaluateValidation()
+                    report(validation: validation!)
+                }
+                try metrics.append(
+                    MetricsLog.Record(
+                        step: step, loss: lossSum / Double(lossCount), valLoss: validation, lr: Double(lr),
+                        tokensPerSecond: rate, elapsed: elapsedBefore + Date().timeIntervalSince(started)))
+                (lossSum, lossCount, windowTokens, windowStart) = (0, 0, 0, Date())
+                if let validation {
+                    try LossChart(records: try MetricsLog.read(run.metricsURL), title: "\(config.run.out) loss")
+                        .write(to: run.lossChartURL)
+                    if bestValidationLoss.map({ validation < $0 }) ?? true {
+                        bestValidationLoss = validation
+                        evaluationsWithoutImprovement = 0
+                        try save(.best, elapsed: elapsedBefore + Date().timeIntervalSince(started))
+                    } else {
+                        evaluationsWithoutImprovement += 1
+                    }
+                }
+            }
+            let patience = config.training.patience
+            if patience > 0 && evaluationsWithoutImprovement >= patience {
+                log("early stop at step \(step): no better validation loss in \(patience) evaluations")
+                reason = .earlyStopped
+            }
+            if Interrupt.isRequested {
+                progressBreak(progress)
+                reason = .interrupted
+            }
+            if reason != .finished || last || step % config.training.checkpointInterval == 0 {
+                try save(.latest, elapsed: elapsedBefore + Date().timeIntervalSince(started))
+            }
+            if reason != .finished { break }
+        }
+        if reason == .interrupted {
+            log("interrupted at step \(step); saved \(run.checkpointURL(.latest).path); continue with --resume \(run.url.path)")
+        } else {
+            log(
+                "done at step \(step): validation loss "
+                    + (lastValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
+                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + "; checkpoints in \(run.url.path)")
+        }
+        return TrainingOutcome(
+            step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss, reason: reason)
+    }
+
+    /// One optimizer step (with gradient accumulation); returns the mean training loss.
+    func trainStep(learningRate lr: Float) -> Double {
+        let accumulation = config.training.gradientAccumulation
+        let batch = config.training.batchSize
+        model.arena.zeroGradients()
+        context.training = true
+        var total = 0.0
+        for _ in 0..<accumulation {
+            let window = sampler.next()
+            if window.restart { carried = nil }
+            let (logits, next) = model.forward(window.inputs, batch: batch, state: carried, context: context)
+            let loss = crossEntropy(logits, targets: window.targets)
+            total += Double(loss.value.item)
+            (accumulation == 1 ? loss : loss * (1 / Float(accumulation))).backward()
+            carried = next?.detached()
+        }
+        if config.training.clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(config.training.clipNorm)) }
+        optimizer.step(learningRate: lr)
+        return total / Double(accumulation)
+    }
+
+    func progressBreak(_ progress: ProgressLine) {
+        if !progress.lineBreak.isEmpty { FileHandle.standardOutput.write(Data(progress.lineBreak.utf8)) }
+    }
+
+    func report(validation: Double) {
+        lastValidationLoss = validation
+        let bits = validation / log(2.0)
+        let unit = config.tokenizer.kind == .char ? "bits/char" : "bits/byte"
+        let perUnit = config.tokenizer.kind == .char ? bits : bits / data.bytesPerToken
+        log(
+            "step \(step): validation loss \(String(format: "%.4f", validation)), perplexity "
+                + "\(String(format: "%.2f", exp(validation))), \(String(format: "%.3f", perUnit)) \(unit)")
+    }
+}
