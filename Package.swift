@@ -6,7 +6,9 @@ import PackageDescription
 let package = Package(
     name: "SeqKit",
     products: [
-        .library(name: "SeqConfig", targets: ["SeqConfig"])
+        .library(name: "SeqConfig", targets: ["SeqConfig"]),
+        .library(name: "SeqTokenizers", targets: ["SeqTokenizers"]),
+        .executable(name: "seqtok", targets: ["seqtok"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,5 +26,15 @@ let package = Package(
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
+
+        // Tokenizers: normalizers, char and byte-level BPE tokenizers, tokenizer.json (utf8proc only, nothing numeric).
+        .target(name: "SeqTokenizers", dependencies: ["CUTF8Proc", "SeqConfig"]),
+        .executableTarget(
+            name: "seqtok",
+            dependencies: ["SeqTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "tokbench", dependencies: ["SeqTokenizers"], path: "Benchmarks/tokbench"),
+        .testTarget(
+            name: "SeqTokenizersTests", dependencies: ["SeqTokenizers"],
+            exclude: ["Fixtures"]),
     ]
 )
