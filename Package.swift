@@ -31,7 +31,9 @@ let package = Package(
         .target(name: "SeqTokenizers", dependencies: ["CUTF8Proc", "SeqConfig"]),
         .executableTarget(
             name: "seqtok",
-            dependencies: ["SeqTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "SeqTokenizers", "SeqConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "tokbench", dependencies: ["SeqTokenizers"], path: "Benchmarks/tokbench"),
         .testTarget(
             name: "SeqTokenizersTests", dependencies: ["SeqTokenizers"],

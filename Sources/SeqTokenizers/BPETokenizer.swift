@@ -26,6 +26,9 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
     let wholeTokens: SliceTable
     let wholeTokenIDs: [Int32]
     let pipeline: TextPipeline
+    /// Every piece back to back, for decoding: id `i` is `arena[arenaStarts[i]..<arenaStarts[i + 1]]`.
+    let arena: [UInt8]
+    let arenaStarts: [Int]
 
     private let lock = NSLock()
     private var state = EncoderState()
@@ -69,6 +72,14 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         }
         pairs = pairTable
         pipeline = TextPipeline(normalization: normalization, specials: whole, invalidUTF8: invalidUTF8)
+        var arena = [UInt8]()
+        var starts = [0]
+        for piece in pieces {
+            arena.append(contentsOf: piece ?? [])
+            starts.append(arena.count)
+        }
+        self.arena = arena
+        arenaStarts = starts
     }
 
     func encode(_ text: String) throws -> [Int] {
@@ -281,13 +292,29 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
     }
 
     func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(ids.count * 4)
-        for id in ids {
-            guard id >= 0 && id < pieces.count, let piece = pieces[id] else { throw TokenizerError.unknownID(id) }
-            out.append(contentsOf: piece)
+        let n = pieces.count
+        var total = 0
+        try arenaStarts.withUnsafeBufferPointer { starts in
+            for id in ids {
+                // Every piece is non-empty, so an empty range marks an id the file left out.
+                guard id >= 0 && id < n && starts[id &+ 1] > starts[id] else { throw TokenizerError.unknownID(id) }
+                total &+= starts[id &+ 1] &- starts[id]
+            }
         }
-        return out
+        return arena.withUnsafeBufferPointer { source in
+            arenaStarts.withUnsafeBufferPointer { starts in
+                [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                    var at = 0
+                    for id in ids {
+                        let start = starts[id]
+                        let length = starts[id &+ 1] &- start
+                        (buffer.baseAddress! + at).update(from: source.baseAddress! + start, count: length)
+                        at &+= length
+                    }
+                    count = at
+                }
+            }
+        }
     }
 
     func decode(_ ids: [Int]) throws -> String {

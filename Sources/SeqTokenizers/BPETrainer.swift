@@ -1,4 +1,3 @@
-import Foundation
 /// Trains byte-level BPE: counts distinct pre-tokens once, then repeatedly merges the most frequent adjacent pair,
 /// updating pair counts incrementally (only in the words that contain the merged pair) and picking the next pair
 /// from a max-heap with lazy invalidation.
@@ -24,7 +23,6 @@ struct BPETrainer {
         let pipeline = TextPipeline(
             normalization: options.normalization, specials: specialIDsPlaceholder, invalidUTF8: options.invalidUTF8)
 
-        let t0 = DispatchTime.now().uptimeNanoseconds
         // 1. Distinct pre-tokens and their counts.
         var words = SliceTable(capacity: 1 << 15)
         var counts = [Int]()
@@ -46,25 +44,18 @@ struct BPETrainer {
         }
         if words.count == 0 { throw TokenizerError.emptyCorpus }
 
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        // 2. Words as symbol sequences, pair counts and where each pair occurs.
+        // 2. Words as symbol sequences; every distinct pair gets a dense index with its count and words.
         var symbols = [[Int32]]()
         symbols.reserveCapacity(words.count)
         for k in 0..<words.count { symbols.append(words.key(k).map { Int32($0) }) }
-        var pairCounts = [UInt64: Int]()
-        var occurrences = [UInt64: [Int32]]()
+        var pairs = PairCounts(capacity: 1 << 16)
         for (w, word) in symbols.enumerated() where word.count > 1 {
-            for i in 0..<(word.count - 1) {
-                let key = PairTable.key(word[i], word[i + 1])
-                pairCounts[key, default: 0] += counts[w]
-                occurrences[key, default: []].append(Int32(w))
-            }
+            for i in 0..<(word.count - 1) { pairs.add(word[i], word[i + 1], counts[w], word: Int32(w)) }
         }
         var heap = [Entry]()
-        heap.reserveCapacity(pairCounts.count)
-        for (pair, count) in pairCounts { push(&heap, Entry(count: count, pair: pair)) }
+        heap.reserveCapacity(pairs.keys.count)
+        for p in 0..<pairs.keys.count { push(&heap, Entry(count: pairs.counts[p], pair: pairs.keys[p])) }
 
-        let t2 = DispatchTime.now().uptimeNanoseconds
         // 3. Merges.
         var pieces: [[UInt8]] = (0..<256).map { [UInt8($0)] }
         var pieceIndex = SliceTable(capacity: options.vocabularySize)
@@ -72,16 +63,19 @@ struct BPETrainer {
         var merges = [(Int32, Int32)]()
         let targetPieces = options.vocabularySize - options.specialTokens.count
         var stamp = [Int](repeating: -1, count: symbols.count)
-        var delta = [UInt64: Int]()
+        var touched = [Int32]()
+        var touchedStamp = [Int]()
+        var scratch = [Int32]()
         while pieces.count < targetPieces, let top = pop(&heap) {
-            let current = pairCounts[top.pair] ?? 0
+            let a = Int32(truncatingIfNeeded: top.pair >> 32)
+            let b = Int32(truncatingIfNeeded: top.pair & 0xFFFF_FFFF)
+            let p = pairs.index(a, b)
+            let current = p >= 0 ? pairs.counts[p] : 0
             if current != top.count {
                 if current > 0 && current < top.count { push(&heap, Entry(count: current, pair: top.pair)) }
                 continue
             }
             if current < options.minPairFrequency { break }
-            let a = Int32(truncatingIfNeeded: top.pair >> 32)
-            let b = Int32(truncatingIfNeeded: top.pair & 0xFFFF_FFFF)
             let merged = pieces[Int(a)] + pieces[Int(b)]
             let (existing, inserted) = pieceIndex.index(of: merged)
             let z: Int32
@@ -92,54 +86,49 @@ struct BPETrainer {
                 z = Int32(existing)
             }
             merges.append((a, b))
-            delta.removeAll(keepingCapacity: true)
             let step = merges.count
-            for w32 in occurrences[top.pair] ?? [] {
+            touched.removeAll(keepingCapacity: true)
+            var occurrences = [Int32]()
+            swap(&occurrences, &pairs.words[p])
+            for w32 in occurrences {
                 let w = Int(w32)
                 if stamp[w] == step { continue }
                 stamp[w] = step
-                let old = symbols[w]
-                guard old.count > 1 else { continue }
-                var new = [Int32]()
-                new.reserveCapacity(old.count)
+                let c = counts[w]
+                swap(&scratch, &symbols[w])
+                // Merge left to right in place; neighbours are read from the current (partly merged) sequence.
+                let n = scratch.count
+                var out = 0
                 var i = 0
-                var changed = false
-                while i < old.count {
-                    if i + 1 < old.count && old[i] == a && old[i + 1] == b {
-                        new.append(z)
+                while i < n {
+                    if i + 1 < n && scratch[i] == a && scratch[i + 1] == b {
+                        pairs.add(a, b, -c, word: -1)
+                        if out > 0 {
+                            let left = scratch[out - 1]
+                            pairs.add(left, a, -c, word: -1)
+                            note(pairs.add(left, z, c, word: w32), step, &touched, &touchedStamp)
+                        }
+                        if i + 2 < n {
+                            let right = scratch[i + 2]
+                            pairs.add(b, right, -c, word: -1)
+                            note(pairs.add(z, right, c, word: w32), step, &touched, &touchedStamp)
+                        }
+                        scratch[out] = z
+                        out += 1
                         i += 2
-                        changed = true
                     } else {
-                        new.append(old[i])
+                        scratch[out] = scratch[i]
+                        out += 1
                         i += 1
                     }
                 }
-                guard changed else { continue }
-                let c = counts[w]
-                for i in 0..<(old.count - 1) { delta[PairTable.key(old[i], old[i + 1]), default: 0] -= c }
-                if new.count > 1 {
-                    for i in 0..<(new.count - 1) {
-                        let key = PairTable.key(new[i], new[i + 1])
-                        delta[key, default: 0] += c
-                        if new[i] == z || new[i + 1] == z { occurrences[key, default: []].append(Int32(w)) }
-                    }
-                }
-                symbols[w] = new
+                scratch.removeLast(n - out)
+                swap(&scratch, &symbols[w])
             }
-            occurrences[top.pair] = nil
-            for (key, d) in delta where d != 0 {
-                let updated = (pairCounts[key] ?? 0) + d
-                if updated <= 0 {
-                    pairCounts[key] = nil
-                } else {
-                    pairCounts[key] = updated
-                    if d > 0 { push(&heap, Entry(count: updated, pair: key)) }
-                }
+            for q in touched where pairs.counts[Int(q)] > 0 {
+                push(&heap, Entry(count: pairs.counts[Int(q)], pair: pairs.keys[Int(q)]))
             }
         }
-
-        let t3 = DispatchTime.now().uptimeNanoseconds
-        print("TIMING", Double(t1-t0)/1e9, Double(t2-t1)/1e9, Double(t3-t2)/1e9, words.count)
         // 4. Special tokens take the last ids.
         var allPieces: [[UInt8]?] = pieces
         var specials = [String: Int]()
@@ -150,6 +139,16 @@ struct BPETrainer {
         return BPETokenizer(
             pieces: allPieces, merges: merges, specialTokens: specials, normalization: options.normalization,
             invalidUTF8: options.invalidUTF8)
+    }
+
+    /// Remembers pair index `q` once per merge step.
+    @inline(__always)
+    private func note(_ q: Int32, _ step: Int, _ touched: inout [Int32], _ stamps: inout [Int]) {
+        while stamps.count <= Int(q) { stamps.append(-1) }
+        if stamps[Int(q)] != step {
+            stamps[Int(q)] = step
+            touched.append(q)
+        }
     }
 
     private func push(_ heap: inout [Entry], _ entry: Entry) {
@@ -181,5 +180,70 @@ struct BPETrainer {
             i = best
         }
         return top
+    }
+}
+
+/// Counts of adjacent symbol pairs with a dense index per pair and the words each pair was seen in.
+struct PairCounts {
+    var keys: [UInt64] = []
+    var counts: [Int] = []
+    var words: [[Int32]] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    /// The index of pair `a b`, or -1.
+    @inline(__always)
+    func index(_ a: Int32, _ b: Int32) -> Int {
+        let key = PairTable.key(a, b)
+        var slot = PairTable.slot(key, mask)
+        while true {
+            let k = Int(slots[slot])
+            if k < 0 { return -1 }
+            if keys[k] == key { return k }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    /// Adds `delta` to the count of `a b` (creating it), recording `word` when it is not -1; returns the index.
+    @discardableResult
+    @inline(__always)
+    mutating func add(_ a: Int32, _ b: Int32, _ delta: Int, word: Int32) -> Int32 {
+        let key = PairTable.key(a, b)
+        var slot = PairTable.slot(key, mask)
+        while true {
+            let k = Int(slots[slot])
+            if k < 0 { break }
+            if keys[k] == key {
+                counts[k] += delta
+                if word >= 0 { words[k].append(word) }
+                return Int32(k)
+            }
+            slot = (slot &+ 1) & mask
+        }
+        let k = keys.count
+        keys.append(key)
+        counts.append(delta)
+        words.append(word >= 0 ? [word] : [])
+        slots[slot] = Int32(k)
+        if keys.count * 2 > slots.count { grow() }
+        return Int32(k)
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+        for (k, key) in keys.enumerated() {
+            var slot = PairTable.slot(key, mask)
+            while slots[slot] >= 0 { slot = (slot &+ 1) & mask }
+            slots[slot] = Int32(k)
+        }
     }
 }

@@ -129,29 +129,34 @@ public func trainTokenizer(_ options: TokenizerOptions, corpus: [UInt8]) throws 
     }
 }
 
-/// Loads a `tokenizer.json`, a byte-level BPE (`"type": "BPE"`) or a char tokenizer (`"type": "SeqKitChar"`).
+/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`):
+/// a byte-level BPE (`"type": "BPE"`) or a char tokenizer (`"type": "SeqKitChar"`).
 ///
 /// ```swift
 /// let tokenizer = try loadTokenizer(from: URL(fileURLWithPath: "runs/tiny/tokenizer.json"))
 /// ```
-public func loadTokenizer(from url: URL) throws -> any Tokenizer {
+public func loadTokenizer(
+    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+) throws -> any Tokenizer {
     let data: Data
     do {
         data = try Data(contentsOf: url)
     } catch {
         throw TokenizerError.io(path: url.path, reason: error.localizedDescription)
     }
-    return try loadTokenizer(json: data)
+    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8)
 }
 
 /// Loads a tokenizer from the bytes of a `tokenizer.json`; see ``loadTokenizer(from:)``.
 ///
 /// `try loadTokenizer(json: Data(contentsOf: url)).vocabularySize`
-public func loadTokenizer(json data: Data) throws -> any Tokenizer {
+public func loadTokenizer(
+    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
     switch file.modelType {
-    case "BPE": return try BPETokenizer(file: file)
-    case CharTokenizer.modelType: return try CharTokenizer(file: file)
+    case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
+    case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
     default:
         throw TokenizerError.malformedFile(
             field: "model.type", reason: "is '\(file.modelType)'; SeqKit reads 'BPE' and '\(CharTokenizer.modelType)'")
