@@ -107,7 +107,8 @@ extension BPETokenizer {
             let parts: [String]
             if let string = item as? String {
                 parts = string.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+            } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String
+            {
                 parts = [a, b]
             } else {
                 throw TokenizerError.malformedFile(
@@ -148,7 +149,9 @@ extension BPETokenizer {
             vocab[ByteLevel.encode(piece)] = id
         }
         for token in whole where vocab[token.content] == nil { vocab[token.content] = token.id }
-        let mergeStrings = merges.map { ByteLevel.encode(pieces[Int($0.0)]!) + " " + ByteLevel.encode(pieces[Int($0.1)]!) }
+        let mergeStrings = merges.map {
+            ByteLevel.encode(pieces[Int($0.0)]!) + " " + ByteLevel.encode(pieces[Int($0.1)]!)
+        }
         let byteLevel: [String: Any] = [
             "type": "ByteLevel", "add_prefix_space": addPrefixSpace, "trim_offsets": true, "use_regex": useRegex,
         ]

@@ -144,7 +144,8 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
                     try encodeText(q, shift: 1, segment: segment, state: &s, ids: &ids, spans: wantSpans, out: &out)
                 }
             } else {
-                try encodeText(segment.text, shift: 0, segment: segment, state: &s, ids: &ids, spans: wantSpans, out: &out)
+                try encodeText(
+                    segment.text, shift: 0, segment: segment, state: &s, ids: &ids, spans: wantSpans, out: &out)
             }
         }
         if wantSpans { spans = out }

@@ -62,7 +62,8 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
                 if b == 0 { firstByte = id }
                 guard firstByte >= 0 && id == firstByte + b else {
                     throw TokenizerError.malformedFile(
-                        field: "model.vocab[\(id)]", reason: "is a byte token out of order; <0x00>…<0xFF> must be consecutive")
+                        field: "model.vocab[\(id)]",
+                        reason: "is a byte token out of order; <0x00>…<0xFF> must be consecutive")
                 }
                 pieces.append([UInt8(b)])
                 continue
@@ -215,7 +216,8 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
         guard let unknownName = model["unknown"] as? String,
             let unknown = TokenizerOptions.UnknownPolicy(rawValue: unknownName)
         else {
-            throw TokenizerError.malformedFile(field: "model.unknown", reason: "is missing or not 'unk' or 'byteFallback'")
+            throw TokenizerError.malformedFile(
+                field: "model.unknown", reason: "is missing or not 'unk' or 'byteFallback'")
         }
         guard let list = model["vocab"] as? [Any] else {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not a list of strings")

@@ -12,7 +12,10 @@ struct TextPipeline: Sendable {
         normalizer = Normalizer(normalization)
         let sorted = specials.map { (bytes: Array($0.key.utf8), id: $0.value) }
             .filter { !$0.bytes.isEmpty }
-            .sorted { $0.bytes.count != $1.bytes.count ? $0.bytes.count > $1.bytes.count : $0.bytes.lexicographicallyPrecedes($1.bytes) }
+            .sorted {
+                $0.bytes.count != $1.bytes.count
+                    ? $0.bytes.count > $1.bytes.count : $0.bytes.lexicographicallyPrecedes($1.bytes)
+            }
         self.specials = sorted
         var starts = [Bool](repeating: false, count: 256)
         for s in sorted { starts[Int(s.bytes[0])] = true }

@@ -48,7 +48,8 @@ func write(_ text: String) {
 }
 
 func jsonString(_ s: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+    let data =
+        (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
     let array = String(decoding: data, as: UTF8.self)
     return String(array.dropFirst().dropLast())
 }
@@ -79,7 +80,10 @@ extension SeqTok {
         @Option(name: .customLong("min-pair-frequency"), help: "Stop merging below this pair count.")
         var minPairFrequency: Int?
 
-        @Option(help: "Comma-separated steps: nfc, nfd, nfkc, nfkd, casefold, lowercase, stripAccents, whitespace; '' for none.")
+        @Option(
+            help:
+                "Comma-separated steps: nfc, nfd, nfkc, nfkd, casefold, lowercase, stripAccents, whitespace; '' for none."
+        )
         var normalization: String?
 
         @Option(name: .customLong("special"), help: "A special token (repeat the option for several).")
@@ -134,7 +138,9 @@ extension SeqTok {
                 try tokenizer.save(to: URL(fileURLWithPath: output))
                 let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
                 FileHandle.standardError.write(
-                    Data("trained \(options.kind.rawValue) with \(tokenizer.vocabularySize) ids in \(seconds) s → \(output)\n".utf8))
+                    Data(
+                        "trained \(options.kind.rawValue) with \(tokenizer.vocabularySize) ids in \(seconds) s → \(output)\n"
+                            .utf8))
             }
         }
     }
@@ -188,7 +194,9 @@ extension SeqTok {
                             throw TokenizerError.invalidUTF8(offset: base + offset)
                         }
                         if pieces {
-                            out += "[" + (try ids.map { jsonString(try model.piece(for: $0)) }).joined(separator: ", ") + "]\n"
+                            out +=
+                                "[" + (try ids.map { jsonString(try model.piece(for: $0)) }).joined(separator: ", ")
+                                + "]\n"
                         } else {
                             out += "[" + ids.map(String.init).joined(separator: ", ") + "]\n"
                         }

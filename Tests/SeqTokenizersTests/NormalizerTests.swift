@@ -37,7 +37,9 @@ import Testing
         Case(steps: [], input: "e\u{301}", expected: "e\u{301}"),
         Case(steps: [.nfc], input: "", expected: ""),
         Case(steps: [.nfc], input: "👨‍👩‍👧 🇫🇷", expected: "👨‍👩‍👧 🇫🇷"),
-        Case(steps: [.nfc], input: "\u{5E9}\u{5C1}\u{5B8}", expected: "\u{FB2A}\u{5B8}".precomposedStringWithCanonicalMapping),
+        Case(
+            steps: [.nfc], input: "\u{5E9}\u{5C1}\u{5B8}",
+            expected: "\u{FB2A}\u{5B8}".precomposedStringWithCanonicalMapping),
     ]
 
     @Test(arguments: cases)
@@ -71,7 +73,9 @@ import Testing
         for _ in 0..<2000 {
             let text = randomText(&rng, length: Int(rng.next() % 20))
             let bytes = Array(text.utf8)
-            #expect(normalizer.apply(bytes[...]) == Self.reference(bytes, step), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(
+                normalizer.apply(bytes[...]) == Self.reference(bytes, step),
+                "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 
@@ -105,7 +109,8 @@ struct SplitMix64: RandomNumberGenerator {
 func randomText(_ rng: inout SplitMix64, length: Int) -> String {
     let planes: [ClosedRange<UInt32>] = [
         0x20...0x7E, 0xA0...0x2FF, 0x300...0x36F, 0x370...0x10FF, 0x1100...0x11FF, 0x2000...0x2BFF,
-        0x3000...0x9FFF, 0xAC00...0xD7A3, 0xE000...0xFFFD, 0x1_0000...0x1_FAFF, 0x2_0000...0x2_A6DF, 0xE_0000...0x10_FFFF,
+        0x3000...0x9FFF, 0xAC00...0xD7A3, 0xE000...0xFFFD, 0x1_0000...0x1_FAFF, 0x2_0000...0x2_A6DF,
+        0xE_0000...0x10_FFFF,
     ]
     let extras = [" ", "  ", "\n", "\r\n", "'s", "e", "1", "\u{200D}", "\u{301}", "🇫", "🏽"]
     var s = String.UnicodeScalarView()
