@@ -1,18 +1,24 @@
 // swift-tools-version: 6.0
 // SeqKit: train and run sequence models on text, natively in Swift on Linux.
-// Module graph and conventions: see README.md ("Architecture").
+// Module graph and conventions: README.md ("Architecture").
 import PackageDescription
+
+let numerics = Target.Dependency.product(name: "RealModule", package: "swift-numerics")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "SeqKit",
     products: [
+        .library(name: "SeqTokenizers", targets: ["SeqTokenizers"]),
         .library(name: "SeqConfig", targets: ["SeqConfig"]),
         .library(name: "SeqTensor", targets: ["SeqTensor"]),
         .library(name: "SeqAutograd", targets: ["SeqAutograd"]),
         .library(name: "SeqNN", targets: ["SeqNN"]),
-        .executable(name: "seqbench", targets: ["seqbench"]),
         .library(name: "SeqModels", targets: ["SeqModels"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
+        .executable(name: "seqtok", targets: ["seqtok"]),
+        .executable(name: "seqbench", targets: ["seqbench"]),
+        .executable(name: "tokbench", targets: ["tokbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,36 +35,48 @@ let package = Package(
 
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
-        .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
 
-        // Numeric core: tensors and BLAS kernels, then the autograd tape and parameter arena.
+        // Tokenizers: normalizers, char and byte-level BPE, tokenizer.json (utf8proc only, nothing numeric).
+        .target(name: "SeqTokenizers", dependencies: ["CUTF8Proc", "SeqConfig"]),
+
+        // Numeric core: tensors and BLAS kernels, then the autograd graph and parameter arena.
         .target(name: "CSeqKernels"),
-        .target(
-            name: "SeqTensor",
-            dependencies: ["CBLAS", "CSeqKernels", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "SeqTensor", dependencies: ["CBLAS", "CSeqKernels", numerics]),
         .target(name: "SeqAutograd", dependencies: ["SeqTensor"]),
-        .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
 
         // Layers, then language models built from a config.
-        .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor"]),
-        .testTarget(
-            name: "SeqNNTests", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"],
-            exclude: ["Fixtures"]),
-        .testTarget(
-            name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"], exclude: ["Fixtures"]),
-        .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+        .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor", numerics]),
+        .target(name: "SeqModels", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
+
+        // Training: config, data, optimizers, schedules, the loop, checkpoints and records.
+        .target(
+            name: "SeqTraining",
+            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqConfig"]),
+
+        // Executables (thin: options, validate, one library call).
+        .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(
             name: "seqbench", dependencies: ["SeqTensor", "SeqAutograd", "CBLAS"], path: "Benchmarks/seqbench"),
-        .target(name: "SeqModels", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
+        .executableTarget(name: "tokbench", dependencies: ["SeqTokenizers"], path: "Benchmarks/tokbench"),
+
+        // Test support and tests.
+        .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
+        .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
+        .testTarget(name: "SeqTokenizersTests", dependencies: ["SeqTokenizers"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"], exclude: ["Fixtures"]),
+        .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+        .testTarget(
+            name: "SeqNNTests", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "SeqModelsTests",
             dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig", "_SeqTestSupport"],
             exclude: ["Fixtures"]),
-
-        // Training config, schedules, checkpoints and run directories (SHA-256 written here, no Crypto).
-        .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
-        .testTarget(name: "SeqTrainingTests", dependencies: ["SeqTraining", "SeqModels", "SeqConfig"]),
+        .testTarget(
+            name: "SeqTrainingTests",
+            dependencies: ["SeqTraining", "SeqModels", "SeqTokenizers", "SeqConfig", "_SeqTestSupport"]),
     ]
 )

@@ -1,0 +1,70 @@
+// tokbench: times SeqKit's byte-level BPE on one corpus, single thread, and prints one JSON line.
+//
+//     swift build -c release --product tokbench
+//     .build/release/tokbench CORPUS [--vocab 4096] [--save tokenizer.json]
+//
+// train_s: training time; encode_mbps: encoding the whole corpus with a freshly loaded tokenizer (empty cache);
+// encode_warm_mbps: encoding it again (pre-token cache filled); decode_mbps: decoding the ids to text.
+// MB = 10^6 bytes of the corpus. No normalization (the references run none either).
+import Foundation
+import SeqTokenizers
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(1)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var vocabularySize = 4096
+var savePath: String?
+var corpusPath: String?
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--vocab":
+        guard let value = arguments.first.flatMap(Int.init) else { fail("--vocab needs a whole number") }
+        vocabularySize = value
+        arguments.removeFirst()
+    case "--save":
+        guard let value = arguments.first else { fail("--save needs a path") }
+        savePath = value
+        arguments.removeFirst()
+    default:
+        corpusPath = argument
+    }
+}
+guard let corpusPath else { fail("usage: tokbench CORPUS [--vocab 4096] [--save tokenizer.json]") }
+guard let data = FileManager.default.contents(atPath: corpusPath) else { fail("cannot read \(corpusPath)") }
+let corpus = [UInt8](data)
+let text = String(decoding: corpus, as: UTF8.self)
+let megabytes = Double(corpus.count) / 1e6
+
+do {
+    let options = TokenizerOptions(
+        kind: .bpe, normalization: [], vocabularySize: vocabularySize, specialTokens: ["<|endoftext|>"])
+    var trained: (any Tokenizer)?
+    let trainTime = try seconds { trained = try trainTokenizer(options, corpus: corpus) }
+    let file = URL(fileURLWithPath: savePath ?? NSTemporaryDirectory() + "/tokbench-\(getpid()).json")
+    try trained!.save(to: file)
+    let tokenizer = try loadTokenizer(from: file)
+    if savePath == nil { try? FileManager.default.removeItem(at: file) }
+    var ids = [Int]()
+    let encodeTime = try seconds { ids = try tokenizer.encode(text) }
+    let warmTime = try seconds { ids = try tokenizer.encode(text) }
+    var decoded = ""
+    let decodeTime = try seconds { decoded = try tokenizer.decode(ids) }
+    guard decoded == text else { fail("round trip failed") }
+    print(
+        "{\"impl\": \"seqkit\", \"train_s\": \(trainTime), \"encode_mbps\": \(megabytes / encodeTime),"
+            + " \"encode_warm_mbps\": \(megabytes / warmTime),"
+            + " \"decode_mbps\": \(megabytes / decodeTime), \"tokens\": \(ids.count),"
+            + " \"vocab\": \(tokenizer.vocabularySize)}")
+} catch {
+    fail("\(error)")
+}

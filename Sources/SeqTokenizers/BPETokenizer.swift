@@ -1,0 +1,336 @@
+import Foundation
+
+/// Byte-level BPE: GPT-2 pre-tokenization, then merges applied lowest rank first (leftmost on ties) to the bytes
+/// of each pre-token, with the result of every distinct pre-token cached.
+///
+/// ```swift
+/// let bpe = try loadTokenizer(from: url)          // a tokenizer.json from SeqKit or the tokenizers library
+/// try bpe.encode("Hello world")                    // e.g. [15496, 995]
+/// ```
+final class BPETokenizer: Tokenizer, @unchecked Sendable {
+    /// Bytes of each id (`nil` for an id the file leaves out).
+    let pieces: [[UInt8]?]
+    /// Merges in rank order, as ids.
+    let merges: [(Int32, Int32)]
+    let specialTokens: [String: Int]
+    /// Added tokens that are not special (matched whole like special tokens).
+    let addedTokens: [String: Int]
+    let normalization: [Normalization]
+    let addPrefixSpace: Bool
+    let useRegex: Bool
+    let ignoreMerges: Bool
+    let unknownID: Int32
+
+    let byteIDs: [Int32]
+    let pairs: PairTable
+    let wholeTokens: SliceTable
+    let wholeTokenIDs: [Int32]
+    let pipeline: TextPipeline
+    /// Every piece back to back, for decoding: id `i` is `arena[arenaStarts[i]..<arenaStarts[i + 1]]`.
+    let arena: [UInt8]
+    let arenaStarts: [Int]
+
+    private let lock = NSLock()
+    private var state = EncoderState()
+
+    var vocabularySize: Int { pieces.count }
+
+    /// Builds the tables; `merges` must produce ids whose pieces are the concatenations (checked by loaders).
+    init(
+        pieces: [[UInt8]?], merges: [(Int32, Int32)], specialTokens: [String: Int], addedTokens: [String: Int] = [:],
+        normalization: [Normalization], invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error,
+        addPrefixSpace: Bool = false, useRegex: Bool = true, ignoreMerges: Bool = false, unknownID: Int32 = -1
+    ) {
+        self.pieces = pieces
+        self.merges = merges
+        self.specialTokens = specialTokens
+        self.addedTokens = addedTokens
+        self.normalization = normalization
+        self.addPrefixSpace = addPrefixSpace
+        self.useRegex = useRegex
+        self.ignoreMerges = ignoreMerges
+        self.unknownID = unknownID
+        let whole = specialTokens.merging(addedTokens) { a, _ in a }
+        let wholeIDs = Set(whole.values)
+        var bytes = [Int32](repeating: -1, count: 256)
+        var table = SliceTable(capacity: pieces.count)
+        var tableIDs = [Int32]()
+        for (id, piece) in pieces.enumerated() {
+            guard let piece, !wholeIDs.contains(id) else { continue }
+            if piece.count == 1 && bytes[Int(piece[0])] < 0 { bytes[Int(piece[0])] = Int32(id) }
+            let (k, inserted) = table.index(of: piece)
+            if inserted { tableIDs.append(Int32(id)) } else { _ = k }
+        }
+        byteIDs = bytes
+        wholeTokens = table
+        wholeTokenIDs = tableIDs
+        var pairTable = PairTable(capacity: merges.count)
+        for (rank, (a, b)) in merges.enumerated() {
+            guard let pa = pieces[Int(a)], let pb = pieces[Int(b)] else { continue }
+            let k = table.lookup(pa + pb)
+            if k >= 0 { pairTable.insert(a, b, rank: Int32(rank), merged: tableIDs[k]) }
+        }
+        pairs = pairTable
+        pipeline = TextPipeline(normalization: normalization, specials: whole, invalidUTF8: invalidUTF8)
+        var arena = [UInt8]()
+        var starts = [0]
+        for piece in pieces {
+            arena.append(contentsOf: piece ?? [])
+            starts.append(arena.count)
+        }
+        self.arena = arena
+        arenaStarts = starts
+    }
+
+    func encode(_ text: String) throws -> [Int] {
+        var spans: [TokenSpan]?
+        return try encode(Array(text.utf8), spans: &spans)
+    }
+
+    func encode(bytes: [UInt8]) throws -> [Int] {
+        var spans: [TokenSpan]?
+        return try encode(bytes, spans: &spans)
+    }
+
+    func encodeWithOffsets(bytes: [UInt8]) throws -> [TokenSpan] {
+        var spans: [TokenSpan]? = []
+        _ = try encode(bytes, spans: &spans)
+        return spans ?? []
+    }
+
+    /// Per-call scratch and the cache of pre-token results, kept between calls.
+    struct EncoderState {
+        var cache = SliceTable(capacity: 4096)
+        var cacheStarts: [Int] = [0]
+        var cacheIDs: [Int32] = []
+        var symbols: [Int32] = []
+        var ranks: [Int32] = []
+        var targets: [Int32] = []
+        var prefixed: [UInt8] = []
+
+        mutating func reset() { self = EncoderState() }
+    }
+
+    /// Pre-tokens longer than this are encoded but not cached.
+    static let longestCached = 256
+    /// The cache is emptied when it holds this many pre-tokens.
+    static let cacheLimit = 1 << 20
+
+    private func encode(_ input: [UInt8], spans: inout [TokenSpan]?) throws -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        var s = EncoderState()
+        swap(&s, &state)
+        defer { swap(&s, &state) }
+        var ids = [Int]()
+        ids.reserveCapacity(input.count / 3 + 8)
+        let wantSpans = spans != nil
+        var out = spans ?? []
+        try pipeline.run(input, offsets: wantSpans) { segment in
+            if segment.specialID >= 0 {
+                ids.append(segment.specialID)
+                if wantSpans {
+                    let r = segment.originalRange(0..<segment.text.count)
+                    out.append(TokenSpan(id: segment.specialID, start: r.lowerBound, end: r.upperBound))
+                }
+                return
+            }
+            if addPrefixSpace && segment.text.first != 0x20 {
+                s.prefixed.removeAll(keepingCapacity: true)
+                s.prefixed.append(0x20)
+                s.prefixed.append(contentsOf: segment.text)
+                let prefixed = s.prefixed
+                try prefixed.withUnsafeBufferPointer { q in
+                    try encodeText(q, shift: 1, segment: segment, state: &s, ids: &ids, spans: wantSpans, out: &out)
+                }
+            } else {
+                try encodeText(
+                    segment.text, shift: 0, segment: segment, state: &s, ids: &ids, spans: wantSpans, out: &out)
+            }
+        }
+        if wantSpans { spans = out }
+        return ids
+    }
+
+    /// Encodes normalized text: pre-tokenize, then each pre-token through the cache or the merges.
+    @inline(__always)
+    private func encodeText(
+        _ text: UnsafeBufferPointer<UInt8>, shift: Int, segment: TextPipeline.Segment, state s: inout EncoderState,
+        ids: inout [Int], spans wantSpans: Bool, out: inout [TokenSpan]
+    ) throws {
+        var pre = PreTokenizer(text)
+        if !useRegex {
+            try encodePiece(text, 0..<text.count, shift: shift, segment: segment, &s, &ids, wantSpans, &out)
+            return
+        }
+        while let r = pre.next() {
+            try encodePiece(text, r, shift: shift, segment: segment, &s, &ids, wantSpans, &out)
+        }
+    }
+
+    @inline(__always)
+    private func encodePiece(
+        _ text: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, shift: Int, segment: TextPipeline.Segment,
+        _ s: inout EncoderState, _ ids: inout [Int], _ wantSpans: Bool, _ out: inout [TokenSpan]
+    ) throws {
+        let base = text.baseAddress! + r.lowerBound
+        let length = r.count
+        let firstID = ids.count
+        if wantSpans || length > Self.longestCached {
+            try mergePiece(text, r, shift: shift, segment: segment, &s, &ids, wantSpans, &out)
+            return
+        }
+        let h = SliceTable.hash(base, length)
+        let k = s.cache.find(base, length, hash: h)
+        if k >= 0 {
+            for j in s.cacheStarts[k]..<s.cacheStarts[k + 1] { ids.append(Int(s.cacheIDs[j])) }
+            return
+        }
+        try mergePiece(text, r, shift: shift, segment: segment, &s, &ids, false, &out)
+        if s.cache.count >= Self.cacheLimit {
+            s.cache = SliceTable(capacity: 4096)
+            s.cacheStarts = [0]
+            s.cacheIDs = []
+        }
+        s.cache.insert(base, length, hash: h)
+        for j in firstID..<ids.count { s.cacheIDs.append(Int32(ids[j])) }
+        s.cacheStarts.append(s.cacheIDs.count)
+    }
+
+    /// Applies the merges to one pre-token and appends its ids (and spans).
+    private func mergePiece(
+        _ text: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, shift: Int, segment: TextPipeline.Segment,
+        _ s: inout EncoderState, _ ids: inout [Int], _ wantSpans: Bool, _ out: inout [TokenSpan]
+    ) throws {
+        let base = text.baseAddress! + r.lowerBound
+        let length = r.count
+        if ignoreMerges {
+            let k = wholeTokens.find(base, length, hash: SliceTable.hash(base, length))
+            if k >= 0 {
+                ids.append(Int(wholeTokenIDs[k]))
+                if wantSpans { appendSpan(Int(wholeTokenIDs[k]), r, shift: shift, segment: segment, &out) }
+                return
+            }
+        }
+        s.symbols.removeAll(keepingCapacity: true)
+        for j in 0..<length {
+            let id = byteIDs[Int(base[j])]
+            if id < 0 {
+                if unknownID < 0 {
+                    let at = segment.originalRange(max(0, r.lowerBound + j - shift)..<max(0, r.lowerBound + j - shift))
+                    throw TokenizerError.unencodable(offset: at.lowerBound)
+                }
+                s.symbols.append(unknownID)
+            } else {
+                s.symbols.append(id)
+            }
+        }
+        applyMerges(&s)
+        if !wantSpans {
+            for id in s.symbols { ids.append(Int(id)) }
+            return
+        }
+        var position = r.lowerBound
+        for id in s.symbols {
+            ids.append(Int(id))
+            let count = id == unknownID ? 1 : (pieces[Int(id)]?.count ?? 1)
+            appendSpan(Int(id), position..<(position + count), shift: shift, segment: segment, &out)
+            position += count
+        }
+    }
+
+    private func appendSpan(
+        _ id: Int, _ r: Range<Int>, shift: Int, segment: TextPipeline.Segment, _ out: inout [TokenSpan]
+    ) {
+        let a = max(0, r.lowerBound - shift)
+        let b = max(0, r.upperBound - shift)
+        let o = segment.originalRange(a..<b)
+        out.append(TokenSpan(id: id, start: o.lowerBound, end: o.upperBound))
+    }
+
+    /// Merges `s.symbols` in place: repeatedly the adjacent pair of lowest rank, leftmost first.
+    @inline(__always)
+    private func applyMerges(_ s: inout EncoderState) {
+        let n = s.symbols.count
+        guard n > 1 else { return }
+        s.ranks.removeAll(keepingCapacity: true)
+        s.targets.removeAll(keepingCapacity: true)
+        for i in 0..<(n - 1) {
+            if let f = pairs.find(s.symbols[i], s.symbols[i + 1]) {
+                s.ranks.append(f.rank)
+                s.targets.append(f.merged)
+            } else {
+                s.ranks.append(.max)
+                s.targets.append(-1)
+            }
+        }
+        while true {
+            var best = Int32.max
+            var at = -1
+            for i in 0..<s.ranks.count where s.ranks[i] < best {
+                best = s.ranks[i]
+                at = i
+            }
+            if at < 0 { break }
+            s.symbols[at] = s.targets[at]
+            s.symbols.remove(at: at + 1)
+            s.ranks.remove(at: at)
+            s.targets.remove(at: at)
+            if at > 0 { rerank(&s, at - 1) }
+            if at < s.ranks.count { rerank(&s, at) }
+        }
+    }
+
+    @inline(__always)
+    private func rerank(_ s: inout EncoderState, _ i: Int) {
+        if let f = pairs.find(s.symbols[i], s.symbols[i + 1]) {
+            s.ranks[i] = f.rank
+            s.targets[i] = f.merged
+        } else {
+            s.ranks[i] = .max
+            s.targets[i] = -1
+        }
+    }
+
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
+        let n = pieces.count
+        var total = 0
+        try arenaStarts.withUnsafeBufferPointer { starts in
+            for id in ids {
+                // Every piece is non-empty, so an empty range marks an id the file left out.
+                guard id >= 0 && id < n && starts[id &+ 1] > starts[id] else { throw TokenizerError.unknownID(id) }
+                total &+= starts[id &+ 1] &- starts[id]
+            }
+        }
+        return arena.withUnsafeBufferPointer { source in
+            arenaStarts.withUnsafeBufferPointer { starts in
+                [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                    var at = 0
+                    for id in ids {
+                        let start = starts[id]
+                        let length = starts[id &+ 1] &- start
+                        (buffer.baseAddress! + at).update(from: source.baseAddress! + start, count: length)
+                        at &+= length
+                    }
+                    count = at
+                }
+            }
+        }
+    }
+
+    func decode(_ ids: [Int]) throws -> String {
+        String(decoding: try decodeBytes(ids), as: UTF8.self)
+    }
+
+    func piece(for id: Int) throws -> String {
+        guard id >= 0 && id < pieces.count, let piece = pieces[id] else { throw TokenizerError.unknownID(id) }
+        if specialTokens.values.contains(id) || addedTokens.values.contains(id) {
+            return String(decoding: piece, as: UTF8.self)
+        }
+        return ByteLevel.encode(piece)
+    }
+
+    func makeStreamingDecoder() -> StreamingDecoder {
+        StreamingDecoder(pieces: pieces, graphemes: false)
+    }
+}

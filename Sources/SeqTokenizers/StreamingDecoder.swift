@@ -1,0 +1,94 @@
+import CUTF8Proc
+
+/// Turns ids pushed one at a time into text, returning only complete UTF-8 (and, for a grapheme tokenizer,
+/// only complete grapheme clusters); what is held back comes out with a later push or with ``finish()``.
+///
+/// ```swift
+/// let stream = tokenizer.makeStreamingDecoder()
+/// var text = ""
+/// for id in ids { text += try stream.push(id) }
+/// text += stream.finish()  // text == (try tokenizer.decode(ids))
+/// ```
+public final class StreamingDecoder {
+    private let pieces: [[UInt8]?]
+    private let holdsGraphemes: Bool
+    /// Bytes that may still be the start of a scalar.
+    private var pending: [UInt8] = []
+    /// Complete UTF-8 held back because the last grapheme cluster may continue.
+    private var held: [UInt8] = []
+
+    init(pieces: [[UInt8]?], graphemes: Bool) {
+        self.pieces = pieces
+        self.holdsGraphemes = graphemes
+    }
+
+    /// Adds one id and returns the text it completes (often `""`).
+    ///
+    /// Throws ``TokenizerError/unknownID(_:)`` for an id outside the vocabulary, leaving the stream as it was.
+    public func push(_ id: Int) throws -> String {
+        guard id >= 0 && id < pieces.count, let piece = pieces[id] else { throw TokenizerError.unknownID(id) }
+        pending.append(contentsOf: piece)
+        return String(decoding: drain(final: false), as: UTF8.self)
+    }
+
+    /// Adds several ids and returns the text they complete.
+    ///
+    /// `try stream.push([72, 105])` returns `"Hi"` for a char tokenizer that maps 72 → "H" and 105 → "i".
+    public func push(_ ids: [Int]) throws -> String {
+        for id in ids where !(id >= 0 && id < pieces.count && pieces[id] != nil) { throw TokenizerError.unknownID(id) }
+        for id in ids { pending.append(contentsOf: pieces[id]!) }
+        return String(decoding: drain(final: false), as: UTF8.self)
+    }
+
+    /// Returns everything held back (an unfinished scalar becomes U+FFFD) and empties the stream.
+    ///
+    /// `stream.finish()` after the last id; the stream can then start a new text.
+    public func finish() -> String {
+        String(decoding: drain(final: true), as: UTF8.self)
+    }
+
+    /// Moves complete scalars from `pending` to `held`, replacing invalid ones, then releases complete clusters.
+    private func drain(final: Bool) -> [UInt8] {
+        pending.withUnsafeBufferPointer { p in
+            let n = p.count
+            var i = 0
+            while i < n {
+                let length = utf8SequenceLength(p, n, at: i)
+                if length > 0 {
+                    held.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<(i + length)]))
+                    i += length
+                } else if i - length == n && !final {
+                    break  // an incomplete scalar at the end: wait for more bytes
+                } else {
+                    held.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                    i -= length
+                }
+            }
+            pending.removeFirst(i)
+        }
+        if final || !holdsGraphemes {
+            defer { held.removeAll(keepingCapacity: true) }
+            return held
+        }
+        let cut = held.withUnsafeBufferPointer { lastGraphemeStart($0) }
+        let out = Array(held[0..<cut])
+        held.removeFirst(cut)
+        return out
+    }
+}
+
+/// The byte offset where the last extended grapheme cluster of valid UTF-8 `p` starts (0 if it has one cluster).
+func lastGraphemeStart(_ p: UnsafeBufferPointer<UInt8>) -> Int {
+    var state: Int32 = 0
+    var previous: Int32 = -1
+    var last = 0
+    var i = 0
+    while i < p.count {
+        var c: Int32 = 0
+        let length = decodeScalar(p, at: i, into: &c)
+        if previous >= 0 && utf8proc_grapheme_break_stateful(previous, c, &state) { last = i }
+        previous = c
+        i += length
+    }
+    return last
+}

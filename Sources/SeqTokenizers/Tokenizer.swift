@@ -1,0 +1,183 @@
+import Foundation
+
+/// Turns text into token ids and back; what training, sampling and encoders see of a tokenizer.
+///
+/// ```swift
+/// let tokenizer = try trainTokenizer(TokenizerOptions(kind: .bpe, vocabularySize: 512), corpus: bytes)
+/// let ids = try tokenizer.encode("To be, or not to be")
+/// try tokenizer.decode(ids)  // "To be, or not to be" (the normalized text)
+/// ```
+public protocol Tokenizer: Sendable {
+    /// The number of ids: every id is in `0..<vocabularySize`.
+    var vocabularySize: Int { get }
+    /// Tokens matched whole in the input and never split or merged, with their ids, e.g. `["<|endoftext|>": 4095]`.
+    var specialTokens: [String: Int] { get }
+    /// The normalization applied before encoding, in order, e.g. `[.nfc]`.
+    var normalization: [Normalization] { get }
+    /// Normalizes `text` and returns its ids. `decode(encode(s)) == normalize(s)` for every string the vocabulary covers.
+    func encode(_ text: String) throws -> [Int]
+    /// Validates raw UTF-8 (an error naming the byte offset, or U+FFFD per the options), normalizes and encodes it.
+    func encode(bytes: [UInt8]) throws -> [Int]
+    /// Like ``encode(bytes:)``, with each token's byte range in `bytes`: `bytes[span.start..<span.end]`.
+    func encodeWithOffsets(bytes: [UInt8]) throws -> [TokenSpan]
+    /// The text of `ids`; throws ``TokenizerError/unknownID(_:)`` for an id outside the vocabulary.
+    func decode(_ ids: [Int]) throws -> String
+    /// The UTF-8 bytes of `ids` concatenated, with no repair of partial characters.
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8]
+    /// The text of one id as the vocabulary shows it (byte-level pieces shown as in `tokenizer.json`).
+    func piece(for id: Int) throws -> String
+    /// A decoder that takes ids one at a time and returns only complete text.
+    func makeStreamingDecoder() -> StreamingDecoder
+    /// Writes `tokenizer.json` atomically (a temporary file renamed into place).
+    func save(to url: URL) throws
+}
+
+extension Tokenizer {
+    /// The normalized form of `text`, the exact result of `decode(encode(text))` when the vocabulary covers it.
+    ///
+    /// `try tokenizer.normalize("e\u{301}") == "\u{e9}"` with the default NFC.
+    public func normalize(_ text: String) throws -> String {
+        let normalizer = Normalizer(normalization)
+        var bytes = Array(text.utf8)
+        bytes = normalizer.apply(bytes[...])
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Like ``encodeWithOffsets(bytes:)`` for a `String`; ranges are in its UTF-8 bytes.
+    ///
+    /// `try tokenizer.encodeWithOffsets("héllo").map { $0.end - $0.start }` sums to 6.
+    public func encodeWithOffsets(_ text: String) throws -> [TokenSpan] {
+        try encodeWithOffsets(bytes: Array(text.utf8))
+    }
+}
+
+/// One token and the bytes of the original input it came from: `input[start..<end]`.
+///
+/// `TokenSpan(id: 42, start: 0, end: 3)` is token 42 covering the first three bytes.
+public struct TokenSpan: Sendable, Equatable, Hashable, Codable {
+    /// The token id.
+    public var id: Int
+    /// The first byte of the original input the token covers.
+    public var start: Int
+    /// One past the last byte of the original input the token covers (`start == end` for inserted text).
+    public var end: Int
+
+    /// A token `id` covering `input[start..<end]`.
+    public init(id: Int, start: Int, end: Int) {
+        self.id = id
+        self.start = start
+        self.end = end
+    }
+}
+
+/// What can go wrong while training, encoding, decoding, saving or loading a tokenizer.
+///
+/// ```swift
+/// TokenizerError.invalidUTF8(offset: 7).description
+/// // "invalid UTF-8 at byte offset 7; fix the input or set \"invalidUTF8\": \"replace\" to substitute U+FFFD"
+/// ```
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The input is not valid UTF-8 from this byte offset on.
+    case invalidUTF8(offset: Int)
+    /// `tokenizer.json` is not JSON, or a field is missing, of the wrong type or of an unsupported kind.
+    case malformedFile(field: String, reason: String)
+    /// An id outside the vocabulary was given to decode.
+    case unknownID(Int)
+    /// Training was given a corpus with no text left after removing special tokens.
+    case emptyCorpus
+    /// An option breaks a rule, e.g. a vocabulary too small for the byte alphabet.
+    case invalidOption(name: String, rule: String)
+    /// The input has text the vocabulary cannot encode and the tokenizer has no `<unk>` or byte fallback.
+    case unencodable(offset: Int)
+    /// Reading or writing a file failed.
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidUTF8(let offset):
+            return "invalid UTF-8 at byte offset \(offset); fix the input or set \"invalidUTF8\": \"replace\""
+                + " to substitute U+FFFD"
+        case .malformedFile(let field, let reason):
+            return "tokenizer.json: field '\(field)' \(reason); regenerate the file with `seqtok train`"
+                + " or a byte-level BPE from the tokenizers library"
+        case .unknownID(let id):
+            return "token id \(id) is not in the vocabulary; decode only ids the same tokenizer produced"
+        case .emptyCorpus:
+            return "the training corpus has no text (after removing special tokens); give a non-empty corpus"
+        case .invalidOption(let name, let rule):
+            return "invalid tokenizer option '\(name)': \(rule)"
+        case .unencodable(let offset):
+            return "the text at byte offset \(offset) is not in the vocabulary and the tokenizer has no"
+                + " <unk> or byte fallback; retrain with \"unknown\": \"byteFallback\""
+        case .io(let path, let reason):
+            return "cannot access \(path): \(reason)"
+        }
+    }
+}
+
+/// Trains a tokenizer of `options.kind` on a UTF-8 corpus.
+///
+/// ```swift
+/// let corpus = Array(try Data(contentsOf: url))
+/// let bpe = try trainTokenizer(TokenizerOptions(kind: .bpe, vocabularySize: 4096), corpus: corpus)
+/// ```
+public func trainTokenizer(_ options: TokenizerOptions, corpus: [UInt8]) throws -> any Tokenizer {
+    try options.validate()
+    switch options.kind {
+    case .bpe: return try BPETrainer(options: options).train(corpus: corpus)
+    case .char: return try CharTokenizer.train(options: options, corpus: corpus)
+    }
+}
+
+/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`):
+/// a byte-level BPE (`"type": "BPE"`) or a char tokenizer (`"type": "SeqKitChar"`).
+///
+/// ```swift
+/// let tokenizer = try loadTokenizer(from: URL(fileURLWithPath: "runs/tiny/tokenizer.json"))
+/// ```
+public func loadTokenizer(
+    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+) throws -> any Tokenizer {
+    let data: Data
+    do {
+        data = try Data(contentsOf: url)
+    } catch {
+        throw TokenizerError.io(path: url.path, reason: error.localizedDescription)
+    }
+    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8)
+}
+
+/// Loads a tokenizer from the bytes of a `tokenizer.json`; see ``loadTokenizer(from:)``.
+///
+/// `try loadTokenizer(json: Data(contentsOf: url)).vocabularySize`
+public func loadTokenizer(
+    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+) throws -> any Tokenizer {
+    let file = try TokenizerFile(data: data)
+    switch file.modelType {
+    case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
+    case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
+    default:
+        throw TokenizerError.malformedFile(
+            field: "model.type", reason: "is '\(file.modelType)'; SeqKit reads 'BPE' and '\(CharTokenizer.modelType)'")
+    }
+}
+
+/// Writes `data` to `url` through a temporary file in the same folder renamed into place.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let folder = url.deletingLastPathComponent()
+    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    do {
+        try data.write(to: temporary)
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw TokenizerError.io(path: url.path, reason: reason)
+        }
+    } catch let error as TokenizerError {
+        throw error
+    } catch {
+        try? FileManager.default.removeItem(at: temporary)
+        throw TokenizerError.io(path: url.path, reason: error.localizedDescription)
+    }
+}
