@@ -33,6 +33,9 @@ public struct CarriedState {
     /// Per-layer state of the recurrent stack.
     public var recurrent: RecurrentState
 
+    /// Wraps a recurrent stack's state.
+    public init(recurrent: RecurrentState) { self.recurrent = recurrent }
+
     /// The same values with no graph behind them, so the next window's backward pass stops here.
     public func detached() -> CarriedState { CarriedState(recurrent: recurrent.detached()) }
 }

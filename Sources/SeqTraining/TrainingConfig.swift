@@ -1,6 +1,7 @@
 import Foundation
 import SeqConfig
 import SeqModels
+import SeqTokenizers
 
 /// Everything one training run needs, read from one JSON file: model, data, optimizer, schedule, loop and run.
 ///
@@ -15,8 +16,8 @@ import SeqModels
 public struct TrainingConfig: Codable, Sendable, Equatable {
     /// The model's shape (see ``ModelConfig``).
     public var model = ModelConfig()
-    // The tokenizer section (`tokenizer: TokenizerOptions`, from SeqTokenizers) is added here at integration:
-    // a property, a `CodingKeys` case, a line in `init(from:)` and a `validate()` call.
+    /// How text becomes token ids (see `TokenizerOptions`); trained on the corpus unless resuming.
+    public var tokenizer = TokenizerOptions()
     /// Where the text comes from and how it is split.
     public var data = DataConfig()
     /// The update rule and its hyperparameters.
@@ -33,7 +34,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// The top-level sections.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, data, optimizer, schedule, training, run
+        case model, tokenizer, data, optimizer, schedule, training, run
     }
 
     /// Decodes a whole config; a missing section or key keeps its default, an unknown key names the nearest one.
@@ -41,6 +42,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decodeIfPresent(ModelConfig.self, forKey: .model) ?? model
+        tokenizer = try c.decodeIfPresent(TokenizerOptions.self, forKey: .tokenizer) ?? tokenizer
         data = try c.decodeIfPresent(DataConfig.self, forKey: .data) ?? data
         optimizer = try c.decodeIfPresent(OptimizerConfig.self, forKey: .optimizer) ?? optimizer
         schedule = try c.decodeIfPresent(ScheduleConfig.self, forKey: .schedule) ?? schedule

@@ -1,5 +1,6 @@
 import Foundation
 import SeqAutograd
+import SeqConfig
 import SeqModels
 import SeqNN
 import SeqTensor
@@ -13,7 +14,7 @@ extension Session {
         let state = Checkpoint.State(
             step: step, tokensSeen: tokensSeen, rngStates: sampler.rng.state + context.rng.state,
             dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed)
-        try run.commitCheckpoint(slot) { folder in
+        try runDirectory.commitCheckpoint(slot) { folder in
             try write(Data((config.resolvedJSON() + "\n").utf8), to: folder.appendingPathComponent(Checkpoint.configFile))
             try write(tokenizerJSON, to: folder.appendingPathComponent(Checkpoint.tokenizerFile))
             try model.save(to: folder.appendingPathComponent(Checkpoint.modelFile))
@@ -27,7 +28,7 @@ extension Session {
             try Checkpoint.write(state, in: folder)
             try Checkpoint.writeManifest(in: folder, corpusSHA256: corpus.sha256, tokenizerSHA256: tokenizerSHA256)
         }
-        if slot == .latest { lastCheckpoint = run.checkpointURL(.latest).path }
+        if slot == .latest { lastCheckpoint = runDirectory.checkpointURL(.latest).path }
     }
 
     private func write(_ data: Data, to url: URL) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import SeqAutograd
+import SeqConfig
 import SeqModels
 import SeqNN
 import SeqTensor
@@ -10,7 +11,7 @@ final class Session {
     let config: TrainingConfig
     let options: TrainerOptions
     let log: (String) -> Void
-    let run: RunDirectory
+    let runDirectory: RunDirectory
     let corpus: Corpus
     let tokenizer: any Tokenizer
     let tokenizerJSON: Data
@@ -99,7 +100,7 @@ final class Session {
                     + "\(time) + 1; lower training.batchSize or model.contextLength")
         }
         self.config = config
-        run = try RunDirectory(url: URL(fileURLWithPath: config.run.out))
+        runDirectory = try RunDirectory(url: URL(fileURLWithPath: config.run.out))
 
         model = try makeModel(config.model, seed: config.run.seed)
         optimizer = Optimizer(config.optimizer, arena: model.arena)
@@ -125,8 +126,8 @@ final class Session {
             "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
                 + "\(data.validation.count) validation tokens")
         if options.dryRun { return try dryRun() }
-        try run.saveConfig(config)
-        let metrics = try MetricsLog(url: run.metricsURL, resumingAt: step)
+        try runDirectory.saveConfig(config)
+        let metrics = try MetricsLog(url: runDirectory.metricsURL, resumingAt: step)
         let progress = ProgressLine(maxSteps: config.training.maxSteps, logInterval: config.training.logInterval)
         Interrupt.install()
         defer { Interrupt.uninstall() }
@@ -175,8 +176,8 @@ final class Session {
                         tokensPerSecond: rate, elapsed: elapsedBefore + Date().timeIntervalSince(started)))
                 (lossSum, lossCount, windowTokens, windowStart) = (0, 0, 0, Date())
                 if let validation {
-                    try LossChart(records: try MetricsLog.read(run.metricsURL), title: "\(config.run.out) loss")
-                        .write(to: run.lossChartURL)
+                    try LossChart(records: try MetricsLog.read(runDirectory.metricsURL), title: "\(config.run.out) loss")
+                        .write(to: runDirectory.lossChartURL)
                     if bestValidationLoss.map({ validation < $0 }) ?? true {
                         bestValidationLoss = validation
                         evaluationsWithoutImprovement = 0
@@ -201,12 +202,12 @@ final class Session {
             if reason != .finished { break }
         }
         if reason == .interrupted {
-            log("interrupted at step \(step); saved \(run.checkpointURL(.latest).path); continue with --resume \(run.url.path)")
+            log("interrupted at step \(step); saved \(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)")
         } else {
             log(
                 "done at step \(step): validation loss "
                     + (lastValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
-                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + "; checkpoints in \(run.url.path)")
+                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + "; checkpoints in \(runDirectory.url.path)")
         }
         return TrainingOutcome(
             step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss, reason: reason)
@@ -239,7 +240,7 @@ final class Session {
 
     func report(validation: Double) {
         lastValidationLoss = validation
-        let bits = validation / log(2.0)
+        let bits = validation / Foundation.log(2.0)
         let unit = config.tokenizer.kind == .char ? "bits/char" : "bits/byte"
         let perUnit = config.tokenizer.kind == .char ? bits : bits / data.bytesPerToken
         log(
