@@ -53,9 +53,12 @@ extension TrainingConfig {
         guard var root = tree as? [String: Any] else {
             throw ConfigError.malformed(file: file, reason: "the top level should be an object { ... }")
         }
+        // Mistakes in the file itself are reported against the file alone.
+        _ = try decodeConfig(TrainingConfig.self, from: bytes, file: file)
         for text in overrides { try applyOverride(text, to: &root) }
         let patched = try JSONSerialization.data(withJSONObject: root)
-        return try decodeConfig(TrainingConfig.self, from: patched, file: file)
+        let label = "\(file) with overrides [\(overrides.joined(separator: ", "))]"
+        return try decodeConfig(TrainingConfig.self, from: patched, file: label)
     }
 
     /// The override list for the run-level command-line options, in the order they should apply (`--set` last).
