@@ -13,9 +13,9 @@ extension TrainingConfig {
     ///                                      overrides: ["training.maxSteps=100", "run.seed=7"])
     /// ```
     public static func load(from url: URL, overrides: [String] = []) throws -> TrainingConfig {
-        let path = url.path
+        let path = url.relativePath  // as the user typed it
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw FileError(
                 path: path, problem: "does not exist",
                 fix: "check the path, or start from one of the files in Configs/ (e.g. Configs/tiny-gpt.json)")
