@@ -49,6 +49,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension TrainingConfig {
+    /// Tokens consumed by one optimizer step: `batchSize · gradientAccumulation · model.contextLength`.
+    ///
+    /// tiny-gpt: `12 · 1 · 64 = 768`.
+    public var tokensPerStep: Int { training.batchSize * training.gradientAccumulation * model.contextLength }
+
+    /// Worker threads to use: `run.threads`, or the number of active cores when it is 0.
+    public var resolvedThreads: Int { run.threads > 0 ? run.threads : ProcessInfo.processInfo.activeProcessorCount }
+}
+
 /// The `data` section: which files make the corpus and how much of it is held out.
 ///
 /// `"data": { "corpus": ["Corpora/*.txt"], "validationFraction": 0.05 }`

@@ -440,3 +440,15 @@ func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment
         try decode(#"{"training": {"batchSize": "x"}}"#, overrides: ["run.seed=1"])
     }
 }
+
+@Test func derivedRunQuantities() {
+    var config = TrainingConfig()
+    config.training.batchSize = 12
+    config.training.gradientAccumulation = 2
+    config.model.contextLength = 64
+    #expect(config.tokensPerStep == 1536)
+    config.run.threads = 3
+    #expect(config.resolvedThreads == 3)
+    config.run.threads = 0
+    #expect(config.resolvedThreads == ProcessInfo.processInfo.activeProcessorCount)
+}
