@@ -69,6 +69,23 @@ package func decodeChoice<Choice: RawRepresentable & CaseIterable>(
         key: key, rule: "must be one of \(choices.joined(separator: ", ")); got '\(text)'\(hint)")
 }
 
+extension KeyedDecodingContainer {
+    /// Decodes an optional whole number, turning a fraction or an out-of-range number into an error that names
+    /// the key (Foundation on Linux reports those as "not valid JSON" with no key).
+    ///
+    /// `"layers": 2.5` → `invalid value for 'model.layers': must be a whole number from … to …; got 2.5`
+    package func decodeWholeIfPresent<T: FixedWidthInteger & Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        do {
+            return try decodeIfPresent(T.self, forKey: key)
+        } catch let original {
+            guard let number = try? decodeIfPresent(Double.self, forKey: key) else { throw original }
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw ConfigError.invalidValue(
+                key: path, rule: "must be a whole number from \(T.min) to \(T.max); got \(number)")
+        }
+    }
+}
+
 /// The shape of a language model: `embedding → blocks → final norm (transformer) → head`.
 ///
 /// Every field has a default, so `{}` is a valid model section (a 4-layer, 4-head, 128-wide transformer):
@@ -128,13 +145,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decodeIfPresent(ModelKind.self, forKey: .kind) ?? kind
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? vocabSize
-        contextLength = try c.decodeIfPresent(Int.self, forKey: .contextLength) ?? contextLength
-        embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? embeddingSize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
-        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
-        mlpRatio = try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? mlpRatio
+        vocabSize = try c.decodeWholeIfPresent(Int.self, forKey: .vocabSize) ?? vocabSize
+        contextLength = try c.decodeWholeIfPresent(Int.self, forKey: .contextLength) ?? contextLength
+        embeddingSize = try c.decodeWholeIfPresent(Int.self, forKey: .embeddingSize) ?? embeddingSize
+        hiddenSize = try c.decodeWholeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        layers = try c.decodeWholeIfPresent(Int.self, forKey: .layers) ?? layers
+        heads = try c.decodeWholeIfPresent(Int.self, forKey: .heads) ?? heads
+        mlpRatio = try c.decodeWholeIfPresent(Int.self, forKey: .mlpRatio) ?? mlpRatio
         dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? dropout
         bias = try c.decodeIfPresent(Bool.self, forKey: .bias) ?? bias
         tieWeights = try c.decodeIfPresent(Bool.self, forKey: .tieWeights) ?? tieWeights

@@ -47,6 +47,9 @@ public struct LossChart: Sendable {
             title: title)
     }
 
+    /// Longer series are thinned to about this many points (every k-th, and the last), a few pixels apart.
+    static let maximumPointsPerSeries = 2000
+
     /// The SVG document.
     public func svg() -> String {
         let (left, right, top, bottom) = (72.0, 24.0, 44.0, 56.0)
@@ -124,7 +127,7 @@ public struct LossChart: Sendable {
             ("validation", validation, "#d62728", true),
         ]
         for s in series {
-            let finite = s.points.filter { $0.loss.isFinite }
+            let finite = thinned(s.points.filter { $0.loss.isFinite }, to: LossChart.maximumPointsPerSeries)
             guard !finite.isEmpty else { continue }
             let coordinates = finite.map { "\(fmt(x(Double($0.step)))),\(fmt(y($0.loss)))" }
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.8\" stroke-linejoin=\"round\" "
@@ -167,6 +170,15 @@ public struct LossChart: Sendable {
                 fix: "check free space and permissions of the run folder")
         }
     }
+}
+
+/// Every k-th point and the last, so that at most about `limit` remain: `thinned(Array(0..<10), to: 4) == [0, 3, 6, 9]`.
+func thinned<T>(_ points: [T], to limit: Int) -> [T] {
+    guard points.count > limit, limit > 1 else { return points }
+    let stride = (points.count + limit - 1) / limit
+    var kept = Swift.stride(from: 0, to: points.count, by: stride).map { points[$0] }
+    if (points.count - 1) % stride != 0, let last = points.last { kept.append(last) }
+    return kept
 }
 
 /// Round tick values covering `[low, high]`, spaced by 1, 2 or 5 × 10^k (about `count` of them, at

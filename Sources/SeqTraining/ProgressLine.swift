@@ -62,7 +62,9 @@ public struct ProgressLine: Sendable {
                 step: step, loss: loss, tokensPerSecond: tokensPerSecond, learningRate: learningRate,
                 etaSeconds: etaSeconds)
         else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        // Through C's stdout, the same buffer `print` uses, so lines keep their order; flushed at once.
+        print(text, terminator: "")
+        fflush(nil)
     }
 
     /// The text that ends an in-place line before other output (a newline on a terminal, nothing otherwise).

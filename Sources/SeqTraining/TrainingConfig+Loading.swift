@@ -13,9 +13,9 @@ extension TrainingConfig {
     ///                                      overrides: ["training.maxSteps=100", "run.seed=7"])
     /// ```
     public static func load(from url: URL, overrides: [String] = []) throws -> TrainingConfig {
-        let path = url.path
+        let path = url.relativePath  // as the user typed it
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw FileError(
                 path: path, problem: "does not exist",
                 fix: "check the path, or start from one of the files in Configs/ (e.g. Configs/tiny-gpt.json)")
@@ -53,9 +53,12 @@ extension TrainingConfig {
         guard var root = tree as? [String: Any] else {
             throw ConfigError.malformed(file: file, reason: "the top level should be an object { ... }")
         }
+        // Mistakes in the file itself are reported against the file alone.
+        _ = try decodeConfig(TrainingConfig.self, from: bytes, file: file)
         for text in overrides { try applyOverride(text, to: &root) }
         let patched = try JSONSerialization.data(withJSONObject: root)
-        return try decodeConfig(TrainingConfig.self, from: patched, file: file)
+        let label = "\(file) with overrides [\(overrides.joined(separator: ", "))]"
+        return try decodeConfig(TrainingConfig.self, from: patched, file: label)
     }
 
     /// The override list for the run-level command-line options, in the order they should apply (`--set` last).

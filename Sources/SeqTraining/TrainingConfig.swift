@@ -51,6 +51,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension TrainingConfig {
+    /// Tokens consumed by one optimizer step: `batchSize · gradientAccumulation · model.contextLength`.
+    ///
+    /// tiny-gpt: `12 · 1 · 64 = 768`.
+    public var tokensPerStep: Int { training.batchSize * training.gradientAccumulation * model.contextLength }
+
+    /// Worker threads to use: `run.threads`, or the number of active cores when it is 0.
+    public var resolvedThreads: Int { run.threads > 0 ? run.threads : ProcessInfo.processInfo.activeProcessorCount }
+}
+
 /// The `data` section: which files make the corpus and how much of it is held out.
 ///
 /// `"data": { "corpus": ["Corpora/*.txt"], "validationFraction": 0.05 }`
@@ -192,11 +202,11 @@ public struct ScheduleConfig: Codable, Sendable, Equatable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decodeIfPresent(ScheduleKind.self, forKey: .kind) ?? kind
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? warmupSteps
+        warmupSteps = try c.decodeWholeIfPresent(Int.self, forKey: .warmupSteps) ?? warmupSteps
         minLearningRate = try c.decodeIfPresent(Double.self, forKey: .minLearningRate) ?? minLearningRate
-        stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize) ?? stepSize
+        stepSize = try c.decodeWholeIfPresent(Int.self, forKey: .stepSize) ?? stepSize
         gamma = try c.decodeIfPresent(Double.self, forKey: .gamma) ?? gamma
-        decaySteps = try c.decodeIfPresent(Int.self, forKey: .decaySteps) ?? decaySteps
+        decaySteps = try c.decodeWholeIfPresent(Int.self, forKey: .decaySteps) ?? decaySteps
     }
 }
 
@@ -236,15 +246,16 @@ public struct TrainingLoopConfig: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
-        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? maxSteps
-        gradientAccumulation = try c.decodeIfPresent(Int.self, forKey: .gradientAccumulation) ?? gradientAccumulation
+        batchSize = try c.decodeWholeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        maxSteps = try c.decodeWholeIfPresent(Int.self, forKey: .maxSteps) ?? maxSteps
+        gradientAccumulation =
+            try c.decodeWholeIfPresent(Int.self, forKey: .gradientAccumulation) ?? gradientAccumulation
         clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm) ?? clipNorm
-        evalInterval = try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? evalInterval
-        evalWindows = try c.decodeIfPresent(Int.self, forKey: .evalWindows) ?? evalWindows
-        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? patience
-        checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? checkpointInterval
-        logInterval = try c.decodeIfPresent(Int.self, forKey: .logInterval) ?? logInterval
+        evalInterval = try c.decodeWholeIfPresent(Int.self, forKey: .evalInterval) ?? evalInterval
+        evalWindows = try c.decodeWholeIfPresent(Int.self, forKey: .evalWindows) ?? evalWindows
+        patience = try c.decodeWholeIfPresent(Int.self, forKey: .patience) ?? patience
+        checkpointInterval = try c.decodeWholeIfPresent(Int.self, forKey: .checkpointInterval) ?? checkpointInterval
+        logInterval = try c.decodeWholeIfPresent(Int.self, forKey: .logInterval) ?? logInterval
     }
 }
 
@@ -272,7 +283,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? out
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+        seed = try c.decodeWholeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        threads = try c.decodeWholeIfPresent(Int.self, forKey: .threads) ?? threads
     }
 }

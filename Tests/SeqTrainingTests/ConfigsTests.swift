@@ -63,3 +63,33 @@ func everyShippedConfigDecodesAndValidates(name: String) throws {
     #expect(config.model.contextLength == 256 && config.model.dropout == 0.2)
     #expect(config.training.batchSize == 16 && config.training.maxSteps == 5000)
 }
+
+/// `Configs/README.md` documents every key with its default; this keeps it in step with the code.
+@Test func readmeTablesMatchTheKeysAndDefaults() throws {
+    let readme = try String(contentsOf: configsFolder.appendingPathComponent("README.md"), encoding: .utf8)
+    var documented: [String: [String: String]] = [:]
+    var section: String?
+    for line in readme.split(separator: "\n") {
+        if line.hasPrefix("### `") { section = line.split(separator: "`").dropFirst().first.map(String.init) }
+        guard let section, line.hasPrefix("| `") else { continue }
+        let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        let key = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+        documented[section, default: [:]][key] = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+    }
+    let resolved = try #require(
+        try JSONSerialization.jsonObject(with: Data(TrainingConfig().resolvedJSON().utf8)) as? [String: Any])
+    func canonical(_ value: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]), as: UTF8.self)
+    }
+    #expect(Set(documented.keys) == Set(resolved.keys))
+    for (name, value) in resolved {
+        let fields = try #require(value as? [String: Any])
+        let rows = documented[name] ?? [:]
+        #expect(Set(rows.keys) == Set(fields.keys), "section \(name)")
+        for (key, actual) in fields {
+            guard let text = rows[key] else { continue }
+            let literal = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            #expect(try canonical(literal) == canonical(actual), "\(name).\(key): README says \(text)")
+        }
+    }
+}

@@ -89,3 +89,16 @@ func niceTicksUseOneTwoOrFive(low: Double, high: Double, expected: [Double], dec
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["loss.svg"])
     #expect(throws: FileError.self) { try chart.write(to: folder.appendingPathComponent("none/loss.svg")) }
 }
+
+@Test(arguments: [(10, 4, [0, 3, 6, 9]), (11, 4, [0, 3, 6, 9, 10]), (3, 4, [0, 1, 2]), (5, 5, [0, 1, 2, 3, 4])])
+func thinningKeepsEveryKthAndTheLast(count: Int, limit: Int, expected: [Int]) {
+    #expect(thinned(Array(0..<count), to: limit) == expected)
+}
+
+@Test func longRunsStayASmallFile() {
+    let records = (0..<100_000).map {
+        MetricsLog.Record(step: $0, loss: 2, valLoss: nil, lr: 1, tokensPerSecond: 1, elapsed: 1)
+    }
+    let svg = LossChart(records: records).svg()
+    #expect(svg.utf8.count < 60_000)
+}

@@ -406,3 +406,49 @@ func malformedOverridesAreRejected(override: String) {
         }
     }
 }
+
+/// Foundation on Linux reports these as "not valid JSON" with no key; the config names the key.
+@Test(arguments: [
+    (#"{"model": {"layers": 2.5}}"#, "model.layers", "got 2.5"),
+    (#"{"run": {"seed": -1}}"#, "run.seed", "from 0 to 18446744073709551615; got -1.0"),
+    (#"{"training": {"maxSteps": 1e30}}"#, "training.maxSteps", "must be a whole number"),
+])
+func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment: String) {
+    do {
+        _ = try decode(json)
+        Issue.record("expected an error")
+    } catch let ConfigError.invalidValue(errorKey, rule) {
+        #expect(errorKey == key)
+        #expect(rule.contains(fragment), "rule was: \(rule)")
+    } catch {
+        Issue.record("unexpected error \(error)")
+    }
+}
+
+@Test func overrideMistakesAreReportedAgainstTheOverrides() {
+    do {
+        _ = try decode("{}", overrides: ["training.batchSize=many"])
+        Issue.record("expected an error")
+    } catch let ConfigError.malformed(file, reason) {
+        #expect(file == "run.json with overrides [training.batchSize=many]")
+        #expect(reason.contains("'training.batchSize' should be a whole number"))
+    } catch {
+        Issue.record("unexpected error \(error)")
+    }
+    // A mistake in the file is still the file's, even with overrides.
+    #expect(throws: ConfigError.malformed(file: "run.json", reason: "'training.batchSize' should be a whole number")) {
+        try decode(#"{"training": {"batchSize": "x"}}"#, overrides: ["run.seed=1"])
+    }
+}
+
+@Test func derivedRunQuantities() {
+    var config = TrainingConfig()
+    config.training.batchSize = 12
+    config.training.gradientAccumulation = 2
+    config.model.contextLength = 64
+    #expect(config.tokensPerStep == 1536)
+    config.run.threads = 3
+    #expect(config.resolvedThreads == 3)
+    config.run.threads = 0
+    #expect(config.resolvedThreads == ProcessInfo.processInfo.activeProcessorCount)
+}
