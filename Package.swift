@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SeqModels", targets: ["SeqModels"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
         .executable(name: "seqtok", targets: ["seqtok"]),
+        .executable(name: "seqtrain", targets: ["seqtrain"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
         .executable(name: "tokbench", targets: ["tokbench"]),
     ],
@@ -55,6 +56,7 @@ let package = Package(
 
         // Executables (thin: options, validate, one library call).
         .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
+        .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", argumentParser]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(
@@ -78,5 +80,7 @@ let package = Package(
         .testTarget(
             name: "SeqTrainingTests",
             dependencies: ["SeqTraining", "SeqModels", "SeqTokenizers", "SeqConfig", "_SeqTestSupport"]),
+        // Runs the built tools as a user would (needs `swift build` of the executables first).
+        .testTarget(name: "CLITests", dependencies: ["SeqTraining"]),
     ]
 )

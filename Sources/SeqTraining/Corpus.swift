@@ -162,7 +162,9 @@ public struct TokenizedCorpus: Sendable {
             else { return nil }
             let count = Int(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
             guard count >= 0, data.count == 16 + 4 * count else { return nil }
-            return (0..<count).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 + 4 * $0, as: Int32.self))) }
+            return (0..<count).map {
+                Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 + 4 * $0, as: Int32.self)))
+            }
         }
     }
 

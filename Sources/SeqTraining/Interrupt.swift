@@ -12,6 +12,11 @@ enum Interrupt {
         signal(SIGINT) { _ in
             if Interrupt.requested.exchange(true, ordering: .relaxed) { _exit(130) }
         }
+        // A parent may have started us with SIGINT blocked (Foundation's Process passes its mask on).
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Puts back the default handler.

@@ -62,7 +62,9 @@ public struct TrainedCheckpoint {
         let order: [CheckpointSlot] = prefer == .best ? [.best, .latest] : [.latest, .best]
         for slot in order {
             let candidate = path.appendingPathComponent(slot.rawValue)
-            if fm.fileExists(atPath: candidate.appendingPathComponent(Checkpoint.manifestFile).path) { return candidate }
+            if fm.fileExists(atPath: candidate.appendingPathComponent(Checkpoint.manifestFile).path) {
+                return candidate
+            }
         }
         throw FileError(
             path: path.path, problem: "is not a SeqKit checkpoint (no manifest.json, no best/ or latest/)",

@@ -79,7 +79,10 @@ public final class Trainer {
     let log: (String) -> Void
 
     /// A trainer; `log` receives every line the run prints (progress lines excepted).
-    public init(config: TrainingConfig, options: TrainerOptions = TrainerOptions(), log: @escaping (String) -> Void = { print($0) }) {
+    public init(
+        config: TrainingConfig, options: TrainerOptions = TrainerOptions(),
+        log: @escaping (String) -> Void = { print($0) }
+    ) {
         self.config = config
         self.options = options
         self.log = log

@@ -15,7 +15,8 @@ extension Session {
             step: step, tokensSeen: tokensSeen, rngStates: sampler.rng.state + context.rng.state,
             dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed)
         try runDirectory.commitCheckpoint(slot) { folder in
-            try write(Data((config.resolvedJSON() + "\n").utf8), to: folder.appendingPathComponent(Checkpoint.configFile))
+            try write(
+                Data((config.resolvedJSON() + "\n").utf8), to: folder.appendingPathComponent(Checkpoint.configFile))
             try write(tokenizerJSON, to: folder.appendingPathComponent(Checkpoint.tokenizerFile))
             try model.save(to: folder.appendingPathComponent(Checkpoint.modelFile))
             try optimizer.save(to: folder.appendingPathComponent(Checkpoint.optimizerFile))
@@ -126,7 +127,8 @@ extension Session {
         for _ in 0..<3 {
             let window = probe.next()
             let start = Date()
-            let (logits, _) = model.forward(window.inputs, batch: config.training.batchSize, state: nil, context: context)
+            let (logits, _) = model.forward(
+                window.inputs, batch: config.training.batchSize, state: nil, context: context)
             crossEntropy(logits, targets: window.targets).backward()
             samples.append(Date().timeIntervalSince(start))
         }
@@ -134,7 +136,8 @@ extension Session {
         let perStep = samples.dropFirst().sorted()[0] * Double(config.training.gradientAccumulation)
         log(
             String(
-                format: "estimate: %.1f MiB of training memory, %.0f ms per step (%.0f tokens/s), %.1f min for %d steps",
+                format:
+                    "estimate: %.1f MiB of training memory, %.0f ms per step (%.0f tokens/s), %.1f min for %d steps",
                 Double(total) / 1_048_576, perStep * 1000,
                 Double(config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation)
                     / perStep, perStep * Double(config.training.maxSteps) / 60, config.training.maxSteps))

@@ -56,7 +56,8 @@ final class Session {
                 tokenizer = try trainTokenizer(config.tokenizer, corpus: corpus.bytes)
             } catch let error as TokenizerError {
                 throw FileError(
-                    path: corpus.files.map(\.path).joined(separator: ", "), problem: "cannot train a tokenizer: \(error)",
+                    path: corpus.files.map(\.path).joined(separator: ", "),
+                    problem: "cannot train a tokenizer: \(error)",
                     fix: "fix the text or the tokenizer section of the config")
             }
             log(
@@ -139,11 +140,13 @@ final class Session {
         var lossSum = 0.0
         var lossCount = 0
         var reason = TrainingOutcome.Reason.finished
-        let tokensPerStep = config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
+        let tokensPerStep =
+            config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
 
         while step < config.training.maxSteps {
             let lr = learningRate(
-                at: step, peak: config.optimizer.learningRate, schedule: config.schedule, maxSteps: config.training.maxSteps)
+                at: step, peak: config.optimizer.learningRate, schedule: config.schedule,
+                maxSteps: config.training.maxSteps)
             let loss = trainStep(learningRate: lr)
             guard loss.isFinite else {
                 progressBreak(progress)
@@ -176,8 +179,10 @@ final class Session {
                         tokensPerSecond: rate, elapsed: elapsedBefore + Date().timeIntervalSince(started)))
                 (lossSum, lossCount, windowTokens, windowStart) = (0, 0, 0, Date())
                 if let validation {
-                    try LossChart(records: try MetricsLog.read(runDirectory.metricsURL), title: "\(config.run.out) loss")
-                        .write(to: runDirectory.lossChartURL)
+                    try LossChart(
+                        records: try MetricsLog.read(runDirectory.metricsURL), title: "\(config.run.out) loss"
+                    )
+                    .write(to: runDirectory.lossChartURL)
                     if bestValidationLoss.map({ validation < $0 }) ?? true {
                         bestValidationLoss = validation
                         evaluationsWithoutImprovement = 0
@@ -202,12 +207,15 @@ final class Session {
             if reason != .finished { break }
         }
         if reason == .interrupted {
-            log("interrupted at step \(step); saved \(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)")
+            log(
+                "interrupted at step \(step); saved \(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)"
+            )
         } else {
             log(
                 "done at step \(step): validation loss "
                     + (lastValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
-                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + "; checkpoints in \(runDirectory.url.path)")
+                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")
+                    + "; checkpoints in \(runDirectory.url.path)")
         }
         return TrainingOutcome(
             step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss, reason: reason)

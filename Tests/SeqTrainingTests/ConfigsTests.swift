@@ -72,7 +72,10 @@ func everyShippedConfigDecodesAndValidates(name: String) throws {
     for line in readme.split(separator: "\n") {
         if line.hasPrefix("### `") { section = line.split(separator: "`").dropFirst().first.map(String.init) }
         guard let section, line.hasPrefix("| `") else { continue }
-        let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        // `\|` is a literal bar inside a cell (markdown's escape).
+        let cells = line.replacingOccurrences(of: "\\|", with: "\u{0}").split(separator: "|").map {
+            $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\u{0}", with: "|")
+        }
         let key = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
         documented[section, default: [:]][key] = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
     }

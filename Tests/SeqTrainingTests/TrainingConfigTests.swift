@@ -122,7 +122,6 @@ private func temporaryFolder() throws -> URL {
         (#"{"schedule": {"warmupStep": 1}}"#, "schedule", "warmupStep", "warmupSteps"),
         (#"{"training": {"batch_size": 1}}"#, "training", "batch_size", "batchSize"),
         (#"{"run": {"seeds": 1}}"#, "run", "seeds", "seed"),
-        (#"{"tokenizer": {}}"#, "", "tokenizer", nil),
     ] as [(String, String, String, String?)])
 func unknownKeysAreRejectedAtEveryLevel(json: String, path: String, key: String, suggestion: String?) {
     #expect(throws: ConfigError.unknownKey(path: path, key: key, suggestion: suggestion)) { try decode(json) }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SeqTraining
+
+@main
+struct SeqTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seqtrain",
+        abstract: "Train a next-token language model from a JSON config.",
+        discussion: """
+            Examples:
+              seqtrain --config Configs/tiny-gpt.json
+              seqtrain --config Configs/char-lstm.json --max-steps 500 --set optimizer.learningRate=3e-3
+              seqtrain --resume runs/tiny-gpt                 continue a run from its latest checkpoint
+              seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
+            Ctrl-C saves a checkpoint at the next step and exits 0.
+            """)
+
+    @Option(name: .long, help: "The training config (JSON). Optional with --resume.")
+    var config: String?
+
+    @Option(name: .long, help: "Stop after this many optimizer steps (training.maxSteps).")
+    var maxSteps: Int?
+
+    @Option(name: .long, help: "Seed of every random choice (run.seed).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Run directory for checkpoints and records (run.out).")
+    var out: String?
+
+    @Option(name: .long, help: "Threads for OpenBLAS and SeqKit's loops, 0 = automatic (run.threads).")
+    var threads: Int?
+
+    @Option(name: .customLong("set"), help: "Override any key: --set key.path=value (repeatable).")
+    var overrides: [String] = []
+
+    @Option(name: .long, help: "Continue the run in this directory from its latest checkpoint.")
+    var resume: String?
+
+    @Option(name: .long, help: "Start from the weights and tokenizer of this checkpoint (new optimizer and schedule).")
+    var initFrom: String?
+
+    @Flag(name: .long, help: "Print the resolved config, the model summary and estimates, then stop.")
+    var dryRun = false
+
+    func validate() throws {
+        if config == nil && resume == nil { throw ValidationError("give --config FILE (or --resume RUN_DIR)") }
+        if resume != nil && initFrom != nil { throw ValidationError("--resume and --init-from exclude each other") }
+        if let maxSteps, maxSteps <= 0 { throw ValidationError("--max-steps must be positive") }
+        if let threads, threads < 0 { throw ValidationError("--threads must be 0 (automatic) or more") }
+    }
+
+    func run() throws {
+        do {
+            let list = TrainingConfig.overrideList(
+                maxSteps: maxSteps, seed: seed, out: out ?? resume, threads: threads, set: overrides)
+            let file =
+                try config.map { URL(fileURLWithPath: $0) }
+                ?? TrainedCheckpoint.locate(
+                    URL(fileURLWithPath: resume!), prefer: .latest
+                ).appendingPathComponent("config.json")
+            let loaded = try TrainingConfig.load(from: file, overrides: list)
+            let options = TrainerOptions(
+                resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
+                dryRun: dryRun)
+            _ = try Trainer(config: loaded, options: options).run()
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
