@@ -29,3 +29,14 @@ lint: ## check formatting as CI does
 
 clean: ## remove build products
 	rm -rf .build
+
+CONFIG ?= Configs/tiny-gpt.json
+
+.PHONY: run corpus
+
+corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
+	bash Corpora/fetch-shakespeare.sh
+
+run: deps corpus ## the main job: build in release, train $(CONFIG)
+	$(SWIFT) build -c release --product seqtrain
+	.build/release/seqtrain --config $(CONFIG)
