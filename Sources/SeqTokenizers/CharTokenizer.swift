@@ -9,7 +9,7 @@ import Foundation
 /// let chars = try trainTokenizer(options, corpus: Array("👨‍👩‍👧 é".utf8))
 /// try chars.encode("👨‍👩‍👧").count  // 1
 /// ```
-final class CharTokenizer: Tokenizer, @unchecked Sendable {
+final class CharTokenizer: Tokenizer, PipelineTokenizer {
     static let modelType = "SeqKitChar"
 
     let unit: TokenizerOptions.CharUnit

@@ -89,6 +89,10 @@ EDGE_CASES = [
     "\U0001F600\U0001F601",
     "\U00010400\U00010428",  # Deseret
     "\U00020000\U0002A6D6",  # CJK extension B
+    "a" * 300,  # long pre-tokens take the heap path
+    "".join("thesaurus"[i * 7 % 9] for i in range(400)),
+    " " * 200 + "x",
+    "!?" * 150,
 ]
 
 

@@ -16,7 +16,11 @@ enum Trained {
         TokenizerOptions(kind: .char, unit: .grapheme, normalization: []), corpus: try! Fixtures.corpus)
     static let graphemesNFC: any Tokenizer = try! trainTokenizer(
         TokenizerOptions(kind: .char, unit: .grapheme), corpus: try! Fixtures.corpus)
-    static let all: [any Tokenizer] = [bpe, bpeRaw, scalars, graphemes, graphemesNFC]
+    static let bpeClean: any Tokenizer = try! trainTokenizer(
+        TokenizerOptions(
+            kind: .bpe, normalization: [.whitespace, .nfkc, .casefold, .stripAccents], vocabularySize: 400),
+        corpus: try! Fixtures.corpus)
+    static let all: [any Tokenizer] = [bpe, bpeRaw, scalars, graphemes, graphemesNFC, bpeClean]
 }
 
 @Suite struct UnicodeEdgeCaseTests {
@@ -51,6 +55,7 @@ enum Trained {
         Case(name: "special inside text", text: "x<|endoftext|>y", graphemes: 15, scalars: 15),
         Case(name: "contractions", text: "don't I'll we've", graphemes: 16, scalars: 16),
         Case(name: "spaces and tabs", text: "  a\t\tb  ", graphemes: 8, scalars: 8),
+        Case(name: "spaces around special", text: " a <|endoftext|> b ", graphemes: 19, scalars: 19),
     ]
 
     @Test(arguments: cases)
