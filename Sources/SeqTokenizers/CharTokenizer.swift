@@ -50,6 +50,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
         let specialIDs = Set(specialTokens.values)
         var pieces = [[UInt8]?]()
         var firstByte = -1
+        var byteCount = 0
         var unknownID = -1
         var table = SliceTable(capacity: names.count)
         var ids = [Int]()
@@ -66,6 +67,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
                         reason: "is a byte token out of order; <0x00>…<0xFF> must be consecutive")
                 }
                 pieces.append([UInt8(b)])
+                byteCount += 1
                 continue
             }
             if name == Self.unknownName && unknown == .unk && unknownID < 0 {
@@ -82,7 +84,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
             ids.append(id)
             pieces.append(bytes)
         }
-        if unknown == .byteFallback && (firstByte < 0 || firstByte + 255 >= names.count) {
+        if unknown == .byteFallback && (firstByte < 0 || byteCount != 256) {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "lacks the 256 byte tokens <0x00>…<0xFF>")
         }
         if unknown == .unk && unknownID < 0 {

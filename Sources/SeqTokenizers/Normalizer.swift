@@ -168,7 +168,14 @@ struct Normalizer: Sendable {
             case .casefold:
                 decompose(scratch.a, options: UTF8PROC_CASEFOLD.rawValue, into: &scratch.b)
             case .lowercase:
-                for c in scratch.a { scratch.b.append(utf8proc_tolower(c)) }
+                for c in scratch.a {
+                    if c == 0x130 {  // İ: the one scalar whose full lowercase is two scalars (as Rust and Python do)
+                        scratch.b.append(0x69)
+                        scratch.b.append(0x307)
+                    } else {
+                        scratch.b.append(utf8proc_tolower(c))
+                    }
+                }
             case .whitespace:
                 scratch.b.append(contentsOf: scratch.a)
             }

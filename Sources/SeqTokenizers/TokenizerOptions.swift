@@ -118,7 +118,7 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
     case nfkd
     /// Full Unicode case folding: `"Straße"` → `"strasse"`.
     case casefold
-    /// Simple lowercase mapping of each scalar: `"ÀB"` → `"àb"`.
+    /// Lowercase mapping of each scalar, as the tokenizers library's `Lowercase`: `"ÀB"` → `"àb"`.
     case lowercase
     /// Decompose and drop nonspacing marks (category Mn): `"café"` → `"cafe"`.
     case stripAccents

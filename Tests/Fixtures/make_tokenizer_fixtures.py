@@ -10,6 +10,8 @@ Writes, all small:
   texts.json          the texts to encode: Unicode edge cases plus seeded random strings of assigned scalars
   hf_bpe.json         a byte-level BPE trained by the Python `tokenizers` library on corpus.txt
   hf_bpe_ids.json     ids that library gives for texts.json with hf_bpe.json
+  hf_bpe_variant.json the same model with add_prefix_space, ignore_merges and an NFKC + Lowercase normalizer
+  hf_bpe_variant_ids.json  its ids for texts.json
   seqkit_bpe.json     a byte-level BPE trained by `seqtok train` on corpus.txt (vocabulary 400, no normalization)
   seqkit_bpe_ids.json ids the Python library gives for texts.json with seqkit_bpe.json
 """
@@ -156,6 +158,16 @@ def main():
     hf_ids = [hf.encode(t, add_special_tokens=False).ids for t in texts]
     with open(os.path.join(OUT, "hf_bpe_ids.json"), "w") as f:
         json.dump(hf_ids, f, separators=(",", ":"))
+
+    # The same model with a prefix space, ignore_merges and an NFKC + Lowercase normalizer.
+    spec = json.loads(hf.to_str())
+    spec["pre_tokenizer"]["add_prefix_space"] = True
+    spec["model"]["ignore_merges"] = True
+    spec["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]}
+    variant = Tokenizer.from_str(json.dumps(spec))
+    variant.save(os.path.join(OUT, "hf_bpe_variant.json"))
+    with open(os.path.join(OUT, "hf_bpe_variant_ids.json"), "w") as f:
+        json.dump([variant.encode(t, add_special_tokens=False).ids for t in texts], f, separators=(",", ":"))
 
     # SeqKit trains; the Python library must load its file and give the same ids.
     seqkit_path = os.path.join(OUT, "seqkit_bpe.json")

@@ -29,6 +29,17 @@ enum Fixtures {
         }
     }
 
+    @Test func hfVariantWithPrefixSpaceIgnoreMergesAndNormalizerEncodesToTheLibrarysIDs() throws {
+        let tokenizer = try loadTokenizer(from: Fixtures.url("hf_bpe_variant.json"))
+        #expect(tokenizer.normalization == [.nfkc, .lowercase])
+        let texts = try Fixtures.texts
+        let expected = try Fixtures.json("hf_bpe_variant_ids.json", as: [[Int]].self)
+        #expect(texts.count == expected.count)
+        for (text, ids) in zip(texts, expected) {
+            #expect(try tokenizer.encode(text) == ids, "text: \(text.debugDescription)")
+        }
+    }
+
     @Test func seqkitTrainedFileEncodesToTheLibrarysIDs() throws {
         let tokenizer = try loadTokenizer(from: Fixtures.url("seqkit_bpe.json"))
         let texts = try Fixtures.texts

@@ -336,6 +336,40 @@ enum Trained {
         #expect(field(#"{"model": {"type": "SeqKitChar", "unit": "word"}}"#) == "model.unit")
     }
 
+    /// Seeded random byte edits of real files: loading fails with a clear error or gives a tokenizer that
+    /// encodes and decodes without crashing.
+    @Test(arguments: ["hf_bpe.json", "hf_bpe_variant.json"])
+    func mutatedFilesNeverCrash(_ name: String) throws {
+        let original = [UInt8](try Data(contentsOf: Fixtures.url(name)))
+        let charFile = FileManager.default.temporaryDirectory.appendingPathComponent("char-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: charFile) }
+        try Trained.graphemes.save(to: charFile)
+        let originals = [original, [UInt8](try Data(contentsOf: charFile))]
+        var rng = SplitMix64(seed: 5)
+        let alphabet = Array(#"{}[]":,0123456789-. abĠ<>|\"#.utf8)
+        var loaded = 0
+        for round in 0..<300 {
+            var bytes = originals[round % 2]
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                }
+            }
+            do {
+                let tokenizer = try loadTokenizer(json: Data(bytes))
+                loaded += 1
+                let ids = try tokenizer.encode("Hello, wörld! 漢字 <|endoftext|> 👍🏽")
+                _ = try? tokenizer.decode(ids)
+            } catch is TokenizerError {
+                continue
+            }
+        }
+        #expect(loaded > 0)
+    }
+
     @Test func decodeRejectsUnknownIDs() {
         #expect(throws: TokenizerError.unknownID(-1)) { try Trained.bpe.decode([-1]) }
         #expect(throws: TokenizerError.unknownID(400)) { try Trained.bpe.decode([1, 400]) }
