@@ -26,9 +26,8 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
     let wholeTokens: SliceTable
     let wholeTokenIDs: [Int32]
     let pipeline: TextPipeline
-    /// Every piece back to back, for decoding: id `i` is `arena[arenaStarts[i]..<arenaStarts[i + 1]]`.
-    let arena: [UInt8]
-    let arenaStarts: [Int]
+    /// Every piece back to back, for decoding.
+    let arena: PieceArena
 
     private let lock = NSLock()
     private var state = EncoderState()
@@ -72,14 +71,7 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
         }
         pairs = pairTable
         pipeline = TextPipeline(normalization: normalization, specials: whole, invalidUTF8: invalidUTF8)
-        var arena = [UInt8]()
-        var starts = [0]
-        for piece in pieces {
-            arena.append(contentsOf: piece ?? [])
-            starts.append(arena.count)
-        }
-        self.arena = arena
-        arenaStarts = starts
+        arena = PieceArena(pieces)
     }
 
     func encode(_ text: String) throws -> [Int] {
@@ -377,31 +369,7 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
         }
     }
 
-    func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
-        let n = pieces.count
-        var total = 0
-        try arenaStarts.withUnsafeBufferPointer { starts in
-            for id in ids {
-                // Every piece is non-empty, so an empty range marks an id the file left out.
-                guard id >= 0 && id < n && starts[id &+ 1] > starts[id] else { throw TokenizerError.unknownID(id) }
-                total &+= starts[id &+ 1] &- starts[id]
-            }
-        }
-        return arena.withUnsafeBufferPointer { source in
-            arenaStarts.withUnsafeBufferPointer { starts in
-                [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-                    var at = 0
-                    for id in ids {
-                        let start = starts[id]
-                        let length = starts[id &+ 1] &- start
-                        (buffer.baseAddress! + at).update(from: source.baseAddress! + start, count: length)
-                        at &+= length
-                    }
-                    count = at
-                }
-            }
-        }
-    }
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8] { try arena.concatenate(ids) }
 
     func decode(_ ids: [Int]) throws -> String {
         String(decoding: try decodeBytes(ids), as: UTF8.self)

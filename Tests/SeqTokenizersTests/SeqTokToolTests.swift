@@ -15,6 +15,10 @@ import Testing
         return nil
     }()
 
+    struct ToolMissing: Error, CustomStringConvertible {
+        var description: String { "seqtok is not built next to the tests; run swift build first" }
+    }
+
     struct Result {
         var status: Int32
         var output: String
@@ -23,7 +27,8 @@ import Testing
 
     func run(_ arguments: [String], input: [UInt8] = []) throws -> Result {
         let process = Process()
-        process.executableURL = try #require(Self.tool, "seqtok is not built next to the tests; run swift build first")
+        guard let tool = Self.tool else { throw ToolMissing() }
+        process.executableURL = tool
         process.arguments = arguments
         let stdin = Pipe()
         let stdout = Pipe()
