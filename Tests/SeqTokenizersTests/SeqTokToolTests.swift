@@ -103,6 +103,17 @@ import Testing
         #expect(loaded.error.contains("'model.merges'") || loaded.error.contains("'pre_tokenizer.type'"))
         #expect(loaded.error.split(separator: "\n").count == 1)
 
+        let config = folder.appendingPathComponent("config.json")
+        try Data(#"{"model": {"kind": "lstm"}, "tokenizer": {"kind": "char", "vocabSize": 99}}"#.utf8).write(to: config)
+        let unknownKey = try run(["train", Fixtures.url("corpus.txt").path, "--config", config.path, "-o", model])
+        #expect(unknownKey.status != 0)
+        #expect(unknownKey.error.contains("unknown config key 'vocabSize'"))
+        try Data(#"{"model": {"kind": "lstm"}, "tokenizer": {"kind": "char", "unit": "grapheme"}}"#.utf8).write(
+            to: config)
+        let fromConfig = try run(["train", Fixtures.url("corpus.txt").path, "--config", config.path, "-o", model])
+        #expect(fromConfig.status == 0)
+        #expect(try run(["inspect", model]).output.contains("kind: char (grapheme)"))
+
         let typo = try run(["train", Fixtures.url("corpus.txt").path, "--normalization", "nfc,lowrcase", "-o", model])
         #expect(typo.status != 0)
         #expect(typo.error.contains("did you mean 'lowercase'"))
