@@ -163,7 +163,11 @@ struct Normalizer: Sendable {
                     }
                     if count >= 0 { scratch.b.removeLast(scratch.b.count - count) }
                 } else if step == .stripAccents {
-                    scratch.b.removeAll { utf8proc_category($0) == UTF8PROC_CATEGORY_MN }
+                    scratch.b.removeAll {
+                        let category = utf8proc_category($0)
+                        return category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC
+                            || category == UTF8PROC_CATEGORY_ME
+                    }
                 }
             case .casefold:
                 decompose(scratch.a, options: UTF8PROC_CASEFOLD.rawValue, into: &scratch.b)

@@ -120,7 +120,7 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
     case casefold
     /// Lowercase mapping of each scalar, as the tokenizers library's `Lowercase`: `"ÀB"` → `"àb"`.
     case lowercase
-    /// Decompose and drop nonspacing marks (category Mn): `"café"` → `"cafe"`.
+    /// Decompose and drop combining marks (categories Mn, Mc, Me): `"café"` → `"cafe"`.
     case stripAccents
     /// Trim whitespace at both ends and collapse each whitespace run to one space; applied to the input first.
     case whitespace

@@ -14,6 +14,9 @@ Writes, all small:
   hf_bpe_variant_ids.json  its ids for texts.json
   seqkit_bpe.json     a byte-level BPE trained by `seqtok train` on corpus.txt (vocabulary 400, no normalization)
   seqkit_bpe_ids.json ids the Python library gives for texts.json with seqkit_bpe.json
+  seqkit_bpe_normalized.json      `seqtok train` with whitespace, nfkc, lowercase, stripAccents (vocabulary 300)
+  seqkit_bpe_normalized_ids.json  ids the Python library gives for texts.json with it (null for texts with scalars
+                                  newer than Unicode 3.2, where the two sides' Unicode tables may differ)
 """
 import json
 import os
@@ -179,6 +182,21 @@ def main():
         json.dump(sk_ids, f, separators=(",", ":"))
     for t, ids in zip(texts, sk_ids):
         assert sk.decode(ids, skip_special_tokens=False) == t, t
+
+    # SeqKit trains with every normalizer the library has; the library must normalize and encode alike.
+    normalized_path = os.path.join(OUT, "seqkit_bpe_normalized.json")
+    subprocess.run([SEQTOK, "train", corpus_path, "--vocab-size", "300",
+                    "--normalization", "whitespace,nfkc,lowercase,stripAccents", "--special", "<|endoftext|>",
+                    "-o", normalized_path], check=True)
+    skn = Tokenizer.from_file(normalized_path)
+    # Normalization tables differ between Unicode versions (utf8proc 2.8 has Unicode 15, the library older ones),
+    # so texts with scalars assigned after Unicode 3.2 get null here and are skipped.
+    def old_unicode(text):
+        return all(unicodedata.ucd_3_2_0.category(c) != "Cn" for c in text)
+
+    with open(os.path.join(OUT, "seqkit_bpe_normalized_ids.json"), "w") as f:
+        json.dump([skn.encode(t, add_special_tokens=False).ids if old_unicode(t) else None for t in texts], f,
+                  separators=(",", ":"))
     print(f"wrote fixtures for {len(texts)} texts to {OUT}", file=sys.stderr)
 
 

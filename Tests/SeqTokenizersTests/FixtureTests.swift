@@ -50,6 +50,20 @@ enum Fixtures {
         }
     }
 
+    @Test func seqkitNormalizersMatchTheLibrarysNormalizers() throws {
+        let tokenizer = try loadTokenizer(from: Fixtures.url("seqkit_bpe_normalized.json"))
+        #expect(tokenizer.normalization == [.whitespace, .nfkc, .lowercase, .stripAccents])
+        let texts = try Fixtures.texts
+        // null: the text has scalars newer than Unicode 3.2, whose tables differ between the two sides.
+        let expected = try Fixtures.json("seqkit_bpe_normalized_ids.json", as: [[Int]?].self)
+        #expect(texts.count == expected.count)
+        #expect(expected.compactMap { $0 }.count > 100)
+        for (text, ids) in zip(texts, expected) {
+            guard let ids else { continue }
+            #expect(try tokenizer.encode(text) == ids, "text: \(text.debugDescription)")
+        }
+    }
+
     /// Training again on the fixture corpus writes the same vocabulary and merges the Python library read.
     @Test func trainingIsDeterministicAndWritesTheCommittedFile() throws {
         let options = TokenizerOptions(kind: .bpe, normalization: [], vocabularySize: 400)
