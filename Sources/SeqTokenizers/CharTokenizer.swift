@@ -306,6 +306,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
             }
             names.append(name)
         }
+        if let exact = file.exactVocabList, exact.count == names.count { names = exact }
         var specials = [String: Int]()
         for token in try file.addedTokens() {
             guard token.id < names.count, names[token.id] == token.content else {

@@ -420,6 +420,23 @@ enum Trained {
         }
     }
 
+    /// `JSONSerialization` drops a leading U+FEFF from strings; units and special tokens must survive it.
+    @Test func byteOrderMarkUnitsSurviveSaveAndLoad() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bom-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let text = "a\u{FEFF}b\u{FEFF}<x>\u{FEFF}<x>"
+        for kind in [TokenizerOptions.Kind.char, .bpe] {
+            let options = TokenizerOptions(
+                kind: kind, normalization: [], vocabularySize: 300, specialTokens: ["\u{FEFF}<x>"])
+            let tokenizer = try trainTokenizer(options, corpus: Array("a\u{FEFF}b \u{FEFF}".utf8))
+            try tokenizer.save(to: url)
+            let loaded = try loadTokenizer(from: url)
+            #expect(loaded.specialTokens == tokenizer.specialTokens)
+            #expect(try loaded.encode(text) == tokenizer.encode(text))
+            #expect(try loaded.decode(loaded.encode(text)) == text)
+        }
+    }
+
     @Test func savedFilesLoadBackWithTheSameBehaviour() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqtok-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
