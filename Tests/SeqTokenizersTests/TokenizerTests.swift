@@ -414,6 +414,20 @@ enum Trained {
                     minPairFrequency: 3, specialTokens: ["<s>"], invalidUTF8: .replace))
     }
 
+    @Test func resolvedOptionsEncodeAndDecodeBack() throws {
+        let options = TokenizerOptions(
+            kind: .char, unit: .grapheme, normalization: [.whitespace, .nfd], unknown: .unk, vocabularySize: 99,
+            minPairFrequency: 5, specialTokens: ["<s>", "</s>"], invalidUTF8: .replace)
+        let data = try JSONEncoder().encode(options)
+        #expect(try decodeConfig(TokenizerOptions.self, from: data, file: "resolved.json") == options)
+        let keys = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys.sorted()
+        #expect(
+            keys == [
+                "invalidUTF8", "kind", "minPairFrequency", "normalization", "specialTokens", "unit", "unknown",
+                "vocabularySize",
+            ])
+    }
+
     @Test func unknownKeysSuggestTheNearest() {
         #expect(throws: ConfigError.unknownKey(path: "", key: "vocabularSize", suggestion: "vocabularySize")) {
             try decodeConfig(TokenizerOptions.self, from: Data(#"{"vocabularSize": 10}"#.utf8), file: "t.json")
