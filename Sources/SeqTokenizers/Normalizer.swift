@@ -158,8 +158,11 @@ struct Normalizer: Sendable {
                 canonicalOrder(&scratch.b)
                 if step == .nfc || step == .nfkc {
                     let count = scratch.b.withUnsafeMutableBufferPointer { q in
+                        // STABLE makes utf8proc honour the composition exclusions (U+2ADC stays U+2ADD U+0338).
                         utf8proc_normalize_utf32(
-                            q.baseAddress, q.count, utf8proc_option_t(rawValue: UTF8PROC_COMPOSE.rawValue | options))
+                            q.baseAddress, q.count,
+                            utf8proc_option_t(
+                                rawValue: UTF8PROC_COMPOSE.rawValue | UTF8PROC_STABLE.rawValue | options))
                     }
                     if count >= 0 { scratch.b.removeLast(scratch.b.count - count) }
                 } else if step == .stripAccents {
