@@ -156,6 +156,11 @@ enum Trained {
                 let ids = try tokenizer.encode(text)
                 #expect(try tokenizer.decode(ids) == tokenizer.normalize(text), "\(text.debugDescription)")
             }
+            let ids = try Trained.bpeRaw.encode(text)
+            let stream = Trained.bpeRaw.makeStreamingDecoder()
+            var streamed = ""
+            for id in ids { streamed += try stream.push(id) }
+            #expect(streamed + stream.finish() == text)
             let spans = try Trained.bpe.encodeWithOffsets(text)
             #expect(spans.map(\.id) == (try Trained.bpe.encode(text)))
             var at = 0
