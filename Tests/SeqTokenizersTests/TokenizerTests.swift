@@ -211,6 +211,34 @@ enum Trained {
     }
 }
 
+@Suite struct ConcurrencyTests {
+    /// One tokenizer shared by many tasks (its pre-token cache is locked) gives every task the same ids.
+    @Test func concurrentEncodesAgree() async throws {
+        let tokenizer = try trainTokenizer(
+            TokenizerOptions(kind: .bpe, vocabularySize: 300), corpus: try Fixtures.corpus)
+        let texts = try Fixtures.texts
+        let expected = try texts.map { try tokenizer.encode($0) }
+        let results = try await withThrowingTaskGroup(of: [[Int]].self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    // Each task walks the texts from a different starting point, so caches fill in other orders.
+                    var ids = [[Int]](repeating: [], count: texts.count)
+                    for step in 0..<texts.count {
+                        let i = (step + task * 31) % texts.count
+                        ids[i] = try tokenizer.encode(texts[i])
+                    }
+                    return ids
+                }
+            }
+            var all = [[[Int]]]()
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 8)
+        for result in results { #expect(result == expected) }
+    }
+}
+
 @Suite struct StreamingTests {
     @Test func bpeStreamEmitsOnlyCompleteUTF8() throws {
         let text = "héllo 漢字 👨\u{200D}👩\u{200D}👧 🇫🇷 end"
