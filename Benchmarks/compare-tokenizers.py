@@ -147,20 +147,18 @@ def main():
         "tiktoken": me + [corpus, "--vocab", str(args.vocab), "--worker", "tiktoken", "--tokenizer-json", seqkit_json],
     }
     results = {name: [] for name in commands}
+    load_before = os.getloadavg()[0]
     for run in range(args.runs):
         for name, command in commands.items():
             results[name].append(measure(command))
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
     # tiktoken with SeqKit's merges must give SeqKit's ids.
-    import tiktoken  # noqa: F401  (the worker imported it already; here for the id check)
     with open(corpus, encoding="utf-8") as f:
         text = f.read()
     same_ids = "not checked"
     try:
-        sys.path.insert(0, HERE)
         enc = tiktoken_encoding(seqkit_json)
-        tiktoken_ids = enc.encode_ordinary(text)
         encoded = subprocess.run([os.path.join(ROOT, ".build", "release", "seqtok"), "encode", "-t", seqkit_json],
                                  input=text.encode(), capture_output=True)
         if encoded.returncode == 0:
@@ -170,7 +168,6 @@ def main():
                 lines.pop()
             tiktoken_lines = [i for line in lines for i in enc.encode_ordinary(line)]
             same_ids = "yes" if seqkit_ids == tiktoken_lines else "NO"
-        del tiktoken_ids
     except Exception as error:  # the table matters more than this check
         same_ids = f"check failed: {error}"
 
@@ -181,6 +178,7 @@ def main():
     seqkit = {k: median("SeqKit", k) for k in ("train_s", "encode_mbps", "encode_warm_mbps", "decode_mbps")}
     size = os.path.getsize(corpus) / 1e6
     print(f"\ncorpus: {args.corpus} ({size:.2f} MB), vocabulary {args.vocab}, {args.runs} runs, medians, 1 thread")
+    print(f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"tiktoken loaded with SeqKit's merges gives SeqKit's ids (line by line): {same_ids}\n")
     header = "| implementation | train s | encode MB/s | warm encode MB/s | decode MB/s | tokens |"
     print(header)

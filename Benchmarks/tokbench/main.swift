@@ -1,7 +1,7 @@
 // tokbench: times SeqKit's byte-level BPE on one corpus, single thread, and prints one JSON line.
 //
 //     swift build -c release --product tokbench
-//     .build/release/tokbench CORPUS [--vocab 4096] [--save tokenizer.json]
+//     .build/release/tokbench CORPUS [--vocab 4096] [--kind bpe|char] [--unit scalar|grapheme] [--save tokenizer.json]
 //
 // train_s: training time; encode_mbps: encoding the whole corpus with a freshly loaded tokenizer (empty cache);
 // encode_warm_mbps: encoding it again (pre-token cache filled); decode_mbps: decoding the ids to text.
@@ -24,12 +24,26 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 var vocabularySize = 4096
 var savePath: String?
 var corpusPath: String?
+var kind = TokenizerOptions.Kind.bpe
+var unit = TokenizerOptions.CharUnit.scalar
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
     case "--vocab":
         guard let value = arguments.first.flatMap(Int.init) else { fail("--vocab needs a whole number") }
         vocabularySize = value
+        arguments.removeFirst()
+    case "--kind":
+        guard let value = arguments.first.flatMap(TokenizerOptions.Kind.init(rawValue:)) else {
+            fail("--kind needs bpe or char")
+        }
+        kind = value
+        arguments.removeFirst()
+    case "--unit":
+        guard let value = arguments.first.flatMap(TokenizerOptions.CharUnit.init(rawValue:)) else {
+            fail("--unit needs scalar or grapheme")
+        }
+        unit = value
         arguments.removeFirst()
     case "--save":
         guard let value = arguments.first else { fail("--save needs a path") }
@@ -39,7 +53,9 @@ while !arguments.isEmpty {
         corpusPath = argument
     }
 }
-guard let corpusPath else { fail("usage: tokbench CORPUS [--vocab 4096] [--save tokenizer.json]") }
+guard let corpusPath else {
+    fail("usage: tokbench CORPUS [--vocab 4096] [--kind bpe|char] [--unit scalar|grapheme] [--save tokenizer.json]")
+}
 guard let data = FileManager.default.contents(atPath: corpusPath) else { fail("cannot read \(corpusPath)") }
 let corpus = [UInt8](data)
 let text = String(decoding: corpus, as: UTF8.self)
@@ -47,7 +63,7 @@ let megabytes = Double(corpus.count) / 1e6
 
 do {
     let options = TokenizerOptions(
-        kind: .bpe, normalization: [], vocabularySize: vocabularySize, specialTokens: ["<|endoftext|>"])
+        kind: kind, unit: unit, normalization: [], vocabularySize: vocabularySize, specialTokens: ["<|endoftext|>"])
     var trained: (any Tokenizer)?
     let trainTime = try seconds { trained = try trainTokenizer(options, corpus: corpus) }
     let file = URL(fileURLWithPath: savePath ?? NSTemporaryDirectory() + "/tokbench-\(getpid()).json")
@@ -61,7 +77,7 @@ do {
     let decodeTime = try seconds { decoded = try tokenizer.decode(ids) }
     guard decoded == text else { fail("round trip failed") }
     print(
-        "{\"impl\": \"seqkit\", \"train_s\": \(trainTime), \"encode_mbps\": \(megabytes / encodeTime),"
+        "{\"impl\": \"seqkit-\(kind.rawValue)\", \"train_s\": \(trainTime), \"encode_mbps\": \(megabytes / encodeTime),"
             + " \"encode_warm_mbps\": \(megabytes / warmTime),"
             + " \"decode_mbps\": \(megabytes / decodeTime), \"tokens\": \(ids.count),"
             + " \"vocab\": \(tokenizer.vocabularySize)}")

@@ -7,7 +7,7 @@ import Foundation
 /// let bpe = try loadTokenizer(from: url)          // a tokenizer.json from SeqKit or the tokenizers library
 /// try bpe.encode("Hello world")                    // e.g. [15496, 995]
 /// ```
-final class BPETokenizer: Tokenizer, @unchecked Sendable {
+final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
     /// Bytes of each id (`nil` for an id the file leaves out).
     let pieces: [[UInt8]?]
     /// Merges in rank order, as ids.
@@ -26,9 +26,8 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
     let wholeTokens: SliceTable
     let wholeTokenIDs: [Int32]
     let pipeline: TextPipeline
-    /// Every piece back to back, for decoding: id `i` is `arena[arenaStarts[i]..<arenaStarts[i + 1]]`.
-    let arena: [UInt8]
-    let arenaStarts: [Int]
+    /// Every piece back to back, for decoding.
+    let arena: PieceArena
 
     private let lock = NSLock()
     private var state = EncoderState()
@@ -72,14 +71,7 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         }
         pairs = pairTable
         pipeline = TextPipeline(normalization: normalization, specials: whole, invalidUTF8: invalidUTF8)
-        var arena = [UInt8]()
-        var starts = [0]
-        for piece in pieces {
-            arena.append(contentsOf: piece ?? [])
-            starts.append(arena.count)
-        }
-        self.arena = arena
-        arenaStarts = starts
+        arena = PieceArena(pieces)
     }
 
     func encode(_ text: String) throws -> [Int] {
@@ -107,6 +99,9 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         var ranks: [Int32] = []
         var targets: [Int32] = []
         var prefixed: [UInt8] = []
+        var next: [Int32] = []
+        var previous: [Int32] = []
+        var heap: [UInt64] = []
 
         mutating func reset() { self = EncoderState() }
     }
@@ -248,11 +243,18 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         out.append(TokenSpan(id: id, start: o.lowerBound, end: o.upperBound))
     }
 
+    /// Pre-tokens with more symbols than this merge through a heap instead of rescanning every pair.
+    static let longPiece = 48
+
     /// Merges `s.symbols` in place: repeatedly the adjacent pair of lowest rank, leftmost first.
     @inline(__always)
     private func applyMerges(_ s: inout EncoderState) {
         let n = s.symbols.count
         guard n > 1 else { return }
+        if n > Self.longPiece {
+            applyMergesWithHeap(&s)
+            return
+        }
         s.ranks.removeAll(keepingCapacity: true)
         s.targets.removeAll(keepingCapacity: true)
         for i in 0..<(n - 1) {
@@ -281,6 +283,81 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         }
     }
 
+    /// The same merges in O(n log n) for long pre-tokens: a linked list of symbols and a min-heap of
+    /// `rank << 32 | position`, so ties go to the leftmost pair; stale entries are skipped when popped.
+    private func applyMergesWithHeap(_ s: inout EncoderState) {
+        let n = s.symbols.count
+        s.next.removeAll(keepingCapacity: true)
+        s.previous.removeAll(keepingCapacity: true)
+        s.heap.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            s.next.append(i + 1 < n ? Int32(i + 1) : -1)
+            s.previous.append(Int32(i - 1))
+        }
+        for i in 0..<(n - 1) {
+            if let f = pairs.find(s.symbols[i], s.symbols[i + 1]) {
+                heapPush(&s.heap, UInt64(UInt32(bitPattern: f.rank)) << 32 | UInt64(i))
+            }
+        }
+        while let top = heapPop(&s.heap) {
+            let rank = Int32(truncatingIfNeeded: top >> 32)
+            let i = Int(truncatingIfNeeded: top & 0xFFFF_FFFF)
+            let j = Int(s.next[i])
+            guard s.symbols[i] >= 0, j >= 0, let f = pairs.find(s.symbols[i], s.symbols[j]), f.rank == rank else {
+                continue
+            }
+            s.symbols[i] = f.merged
+            s.symbols[j] = -1
+            let k = Int(s.next[j])
+            s.next[i] = Int32(k)
+            if k >= 0 { s.previous[k] = Int32(i) }
+            let p = Int(s.previous[i])
+            if p >= 0, let g = pairs.find(s.symbols[p], s.symbols[i]) {
+                heapPush(&s.heap, UInt64(UInt32(bitPattern: g.rank)) << 32 | UInt64(p))
+            }
+            if k >= 0, let g = pairs.find(s.symbols[i], s.symbols[k]) {
+                heapPush(&s.heap, UInt64(UInt32(bitPattern: g.rank)) << 32 | UInt64(i))
+            }
+        }
+        var out = 0
+        for i in 0..<n where s.symbols[i] >= 0 {
+            s.symbols[out] = s.symbols[i]
+            out += 1
+        }
+        s.symbols.removeLast(n - out)
+    }
+
+    private func heapPush(_ heap: inout [UInt64], _ value: UInt64) {
+        heap.append(value)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if heap[parent] <= value { break }
+            heap[i] = heap[parent]
+            i = parent
+        }
+        heap[i] = value
+    }
+
+    private func heapPop(_ heap: inout [UInt64]) -> UInt64? {
+        guard let top = heap.first else { return nil }
+        let last = heap.removeLast()
+        if heap.isEmpty { return top }
+        var i = 0
+        let n = heap.count
+        while true {
+            let l = 2 * i + 1
+            if l >= n { break }
+            let r = l + 1
+            let c = r < n && heap[r] < heap[l] ? r : l
+            if heap[c] >= last { break }
+            heap[i] = heap[c]
+            i = c
+        }
+        heap[i] = last
+        return top
+    }
+
     @inline(__always)
     private func rerank(_ s: inout EncoderState, _ i: Int) {
         if let f = pairs.find(s.symbols[i], s.symbols[i + 1]) {
@@ -292,31 +369,7 @@ final class BPETokenizer: Tokenizer, @unchecked Sendable {
         }
     }
 
-    func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
-        let n = pieces.count
-        var total = 0
-        try arenaStarts.withUnsafeBufferPointer { starts in
-            for id in ids {
-                // Every piece is non-empty, so an empty range marks an id the file left out.
-                guard id >= 0 && id < n && starts[id &+ 1] > starts[id] else { throw TokenizerError.unknownID(id) }
-                total &+= starts[id &+ 1] &- starts[id]
-            }
-        }
-        return arena.withUnsafeBufferPointer { source in
-            arenaStarts.withUnsafeBufferPointer { starts in
-                [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-                    var at = 0
-                    for id in ids {
-                        let start = starts[id]
-                        let length = starts[id &+ 1] &- start
-                        (buffer.baseAddress! + at).update(from: source.baseAddress! + start, count: length)
-                        at &+= length
-                    }
-                    count = at
-                }
-            }
-        }
-    }
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8] { try arena.concatenate(ids) }
 
     func decode(_ ids: [Int]) throws -> String {
         String(decoding: try decodeBytes(ids), as: UTF8.self)

@@ -9,7 +9,7 @@ import Foundation
 /// let chars = try trainTokenizer(options, corpus: Array("👨‍👩‍👧 é".utf8))
 /// try chars.encode("👨‍👩‍👧").count  // 1
 /// ```
-final class CharTokenizer: Tokenizer, @unchecked Sendable {
+final class CharTokenizer: Tokenizer, PipelineTokenizer {
     static let modelType = "SeqKitChar"
 
     let unit: TokenizerOptions.CharUnit
@@ -27,6 +27,9 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
     let units: SliceTable
     let unitIDs: [Int]
     let pipeline: TextPipeline
+    /// The id of each ASCII byte as a unit, or -1.
+    let asciiIDs: [Int32]
+    let arena: PieceArena
 
     var vocabularySize: Int { pieces.count }
 
@@ -50,6 +53,7 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
         let specialIDs = Set(specialTokens.values)
         var pieces = [[UInt8]?]()
         var firstByte = -1
+        var byteCount = 0
         var unknownID = -1
         var table = SliceTable(capacity: names.count)
         var ids = [Int]()
@@ -66,6 +70,7 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
                         reason: "is a byte token out of order; <0x00>…<0xFF> must be consecutive")
                 }
                 pieces.append([UInt8(b)])
+                byteCount += 1
                 continue
             }
             if name == Self.unknownName && unknown == .unk && unknownID < 0 {
@@ -82,7 +87,7 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
             ids.append(id)
             pieces.append(bytes)
         }
-        if unknown == .byteFallback && (firstByte < 0 || firstByte + 255 >= names.count) {
+        if unknown == .byteFallback && (firstByte < 0 || byteCount != 256) {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "lacks the 256 byte tokens <0x00>…<0xFF>")
         }
         if unknown == .unk && unknownID < 0 {
@@ -93,6 +98,13 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
         self.unknownID = unknownID
         self.units = table
         self.unitIDs = ids
+        var ascii = [Int32](repeating: -1, count: 128)
+        for b in 0..<128 {
+            let k = table.lookup([UInt8(b)])
+            if k >= 0 { ascii[b] = Int32(ids[k]) }
+        }
+        asciiIDs = ascii
+        arena = PieceArena(pieces)
         pipeline = TextPipeline(normalization: normalization, specials: specialTokens, invalidUTF8: invalidUTF8)
     }
 
@@ -158,43 +170,108 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
 
     private func encodeSpans(_ input: [UInt8], spans wantSpans: Bool) throws -> (ids: [Int], spans: [TokenSpan]) {
         var ids = [Int]()
+        ids.reserveCapacity(input.count)
         var spans = [TokenSpan]()
         try pipeline.run(input, offsets: wantSpans) { segment in
-            func add(_ id: Int, _ r: Range<Int>) {
-                ids.append(id)
-                if wantSpans {
-                    let o = segment.originalRange(r)
-                    spans.append(TokenSpan(id: id, start: o.lowerBound, end: o.upperBound))
-                }
-            }
             if segment.specialID >= 0 {
-                add(segment.specialID, 0..<segment.text.count)
+                ids.append(segment.specialID)
+                if wantSpans { appendSpan(segment.specialID, 0..<segment.text.count, segment, &spans) }
                 return
             }
-            let text = segment.text
-            forEachUnit(text, unit: unit) { r in
-                let p = text.baseAddress! + r.lowerBound
-                let k = units.find(p, r.count, hash: SliceTable.hash(p, r.count))
-                if k >= 0 {
-                    add(unitIDs[k], r)
-                } else if firstByteID >= 0 {
-                    for j in r { add(firstByteID + Int(text[j]), j..<(j + 1)) }
-                } else {
-                    add(unknownID, r)
-                }
-            }
+            encodeText(segment, wantSpans, &ids, &spans)
         }
         return (ids, spans)
     }
 
-    func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
-        var out = [UInt8]()
-        for id in ids {
-            guard id >= 0 && id < pieces.count, let piece = pieces[id] else { throw TokenizerError.unknownID(id) }
-            out.append(contentsOf: piece)
+    /// Encodes the units of one normalized segment; single ASCII bytes go through a table.
+    @inline(__always)
+    private func encodeText(
+        _ segment: TextPipeline.Segment, _ wantSpans: Bool, _ ids: inout [Int], _ spans: inout [TokenSpan]
+    ) {
+        let text = segment.text
+        let n = text.count
+        var i = 0
+        switch unit {
+        case .scalar:
+            while i < n {
+                let b = text[i]
+                if b < 0x80 && !wantSpans {
+                    let id = asciiIDs[Int(b)]
+                    if id >= 0 {
+                        ids.append(Int(id))
+                        i &+= 1
+                        continue
+                    }
+                }
+                var c: Int32 = 0
+                let length = decodeScalar(text, at: i, into: &c)
+                encodeUnit(segment, i..<(i + length), wantSpans, &ids, &spans)
+                i &+= length
+            }
+        case .grapheme:
+            var start = 0
+            var previous: Int32 = -1
+            var state: Int32 = 0
+            while i < n {
+                let b = text[i]
+                if b < 0x80 && previous >= 0 && previous < 0x80 && !(previous == 0x0D && b == 0x0A) {
+                    // Two ASCII scalars other than CR LF always have a grapheme break between them.
+                    encodeUnit(segment, start..<i, wantSpans, &ids, &spans)
+                    start = i
+                    previous = Int32(b)
+                    state = 0
+                    i &+= 1
+                    continue
+                }
+                var c: Int32 = 0
+                let length = decodeScalar(text, at: i, into: &c)
+                if previous >= 0 && utf8proc_grapheme_break_stateful(previous, c, &state) {
+                    encodeUnit(segment, start..<i, wantSpans, &ids, &spans)
+                    start = i
+                }
+                if c < 0x80 { state = 0 }
+                previous = c
+                i &+= length
+            }
+            if start < n { encodeUnit(segment, start..<n, wantSpans, &ids, &spans) }
         }
-        return out
     }
+
+    @inline(__always)
+    private func encodeUnit(
+        _ segment: TextPipeline.Segment, _ r: Range<Int>, _ wantSpans: Bool, _ ids: inout [Int],
+        _ spans: inout [TokenSpan]
+    ) {
+        let text = segment.text
+        var id = -1
+        if r.count == 1 && text[r.lowerBound] < 0x80 {
+            id = Int(asciiIDs[Int(text[r.lowerBound])])
+        } else {
+            let p = text.baseAddress! + r.lowerBound
+            let k = units.find(p, r.count, hash: SliceTable.hash(p, r.count))
+            if k >= 0 { id = unitIDs[k] }
+        }
+        if id >= 0 {
+            ids.append(id)
+            if wantSpans { appendSpan(id, r, segment, &spans) }
+        } else if firstByteID >= 0 {
+            for j in r {
+                let byteID = firstByteID + Int(text[j])
+                ids.append(byteID)
+                if wantSpans { appendSpan(byteID, j..<(j + 1), segment, &spans) }
+            }
+        } else {
+            ids.append(unknownID)
+            if wantSpans { appendSpan(unknownID, r, segment, &spans) }
+        }
+    }
+
+    private func appendSpan(_ id: Int, _ r: Range<Int>, _ segment: TextPipeline.Segment, _ spans: inout [TokenSpan]) {
+        let o = segment.originalRange(r)
+        spans.append(TokenSpan(id: id, start: o.lowerBound, end: o.upperBound))
+    }
+
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8] { try arena.concatenate(ids) }
 
     func decode(_ ids: [Int]) throws -> String { String(decoding: try decodeBytes(ids), as: UTF8.self) }
 
@@ -229,6 +306,7 @@ final class CharTokenizer: Tokenizer, @unchecked Sendable {
             }
             names.append(name)
         }
+        if let exact = file.exactVocabList, exact.count == names.count { names = exact }
         var specials = [String: Int]()
         for token in try file.addedTokens() {
             guard token.id < names.count, names[token.id] == token.content else {

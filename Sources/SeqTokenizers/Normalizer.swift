@@ -158,17 +158,31 @@ struct Normalizer: Sendable {
                 canonicalOrder(&scratch.b)
                 if step == .nfc || step == .nfkc {
                     let count = scratch.b.withUnsafeMutableBufferPointer { q in
+                        // STABLE makes utf8proc honour the composition exclusions (U+2ADC stays U+2ADD U+0338).
                         utf8proc_normalize_utf32(
-                            q.baseAddress, q.count, utf8proc_option_t(rawValue: UTF8PROC_COMPOSE.rawValue | options))
+                            q.baseAddress, q.count,
+                            utf8proc_option_t(
+                                rawValue: UTF8PROC_COMPOSE.rawValue | UTF8PROC_STABLE.rawValue | options))
                     }
                     if count >= 0 { scratch.b.removeLast(scratch.b.count - count) }
                 } else if step == .stripAccents {
-                    scratch.b.removeAll { utf8proc_category($0) == UTF8PROC_CATEGORY_MN }
+                    scratch.b.removeAll {
+                        let category = utf8proc_category($0)
+                        return category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC
+                            || category == UTF8PROC_CATEGORY_ME
+                    }
                 }
             case .casefold:
                 decompose(scratch.a, options: UTF8PROC_CASEFOLD.rawValue, into: &scratch.b)
             case .lowercase:
-                for c in scratch.a { scratch.b.append(utf8proc_tolower(c)) }
+                for c in scratch.a {
+                    if c == 0x130 {  // İ: the one scalar whose full lowercase is two scalars (as Rust and Python do)
+                        scratch.b.append(0x69)
+                        scratch.b.append(0x307)
+                    } else {
+                        scratch.b.append(utf8proc_tolower(c))
+                    }
+                }
             case .whitespace:
                 scratch.b.append(contentsOf: scratch.a)
             }

@@ -92,3 +92,48 @@ func lastGraphemeStart(_ p: UnsafeBufferPointer<UInt8>) -> Int {
     }
     return last
 }
+
+/// The bytes of every id back to back, so decoding is one bounds check and one copy per id.
+struct PieceArena: Sendable {
+    /// Id `i` is `bytes[starts[i]..<starts[i + 1]]`; an empty range marks an id with no piece.
+    let bytes: [UInt8]
+    let starts: [Int]
+
+    init(_ pieces: [[UInt8]?]) {
+        var bytes = [UInt8]()
+        var starts = [0]
+        starts.reserveCapacity(pieces.count + 1)
+        for piece in pieces {
+            bytes.append(contentsOf: piece ?? [])
+            starts.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    /// The pieces of `ids` concatenated; throws ``TokenizerError/unknownID(_:)`` for an id with no piece.
+    func concatenate(_ ids: [Int]) throws -> [UInt8] {
+        let n = starts.count - 1
+        var total = 0
+        try starts.withUnsafeBufferPointer { starts in
+            for id in ids {
+                guard id >= 0 && id < n && starts[id &+ 1] > starts[id] else { throw TokenizerError.unknownID(id) }
+                total &+= starts[id &+ 1] &- starts[id]
+            }
+        }
+        return bytes.withUnsafeBufferPointer { source in
+            starts.withUnsafeBufferPointer { starts in
+                [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                    var at = 0
+                    for id in ids {
+                        let start = starts[id]
+                        let length = starts[id &+ 1] &- start
+                        (buffer.baseAddress! + at).update(from: source.baseAddress! + start, count: length)
+                        at &+= length
+                    }
+                    count = at
+                }
+            }
+        }
+    }
+}

@@ -33,14 +33,17 @@ public protocol Tokenizer: Sendable {
 }
 
 extension Tokenizer {
-    /// The normalized form of `text`, the exact result of `decode(encode(text))` when the vocabulary covers it.
+    /// The normalized form of `text`, the exact result of `decode(encode(text))` when the vocabulary covers it:
+    /// special tokens are kept as they are and the text between them is normalized piece by piece.
     ///
     /// `try tokenizer.normalize("e\u{301}") == "\u{e9}"` with the default NFC.
     public func normalize(_ text: String) throws -> String {
-        let normalizer = Normalizer(normalization)
-        var bytes = Array(text.utf8)
-        bytes = normalizer.apply(bytes[...])
-        return String(decoding: bytes, as: UTF8.self)
+        let pipeline =
+            (self as? any PipelineTokenizer)?.pipeline
+            ?? TextPipeline(normalization: normalization, specials: specialTokens, invalidUTF8: .error)
+        var out = [UInt8]()
+        try pipeline.run(Array(text.utf8), offsets: false) { segment in out.append(contentsOf: segment.text) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Like ``encodeWithOffsets(bytes:)`` for a `String`; ranges are in its UTF-8 bytes.
@@ -49,6 +52,11 @@ extension Tokenizer {
     public func encodeWithOffsets(_ text: String) throws -> [TokenSpan] {
         try encodeWithOffsets(bytes: Array(text.utf8))
     }
+}
+
+/// A tokenizer that runs a ``TextPipeline`` before its model.
+protocol PipelineTokenizer {
+    var pipeline: TextPipeline { get }
 }
 
 /// One token and the bytes of the original input it came from: `input[start..<end]`.
@@ -92,6 +100,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// Reading or writing a file failed.
     case io(path: String, reason: String)
 
+    /// One line naming the problem and what to do: `"token id 9 is not in the vocabulary; ..."`.
     public var description: String {
         switch self {
         case .invalidUTF8(let offset):

@@ -25,7 +25,35 @@ struct TokenizerFile {
         self.root = root
         self.model = model
         self.modelType = type
+        exact = try? JSONDecoder().decode(ExactStrings.self, from: data)
     }
+
+    /// Strings read again with `JSONDecoder`, which keeps every scalar: `JSONSerialization` drops a leading
+    /// U+FEFF from a string (seen on Linux), and a char vocabulary may hold exactly that unit.
+    let exact: ExactStrings?
+
+    struct ExactStrings: Decodable {
+        struct Added: Decodable { var content: String? }
+        struct Model: Decodable {
+            var vocab: [String]?
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: Keys.self)
+                vocab = try? c.decode([String].self, forKey: .vocab)
+            }
+            enum Keys: String, CodingKey { case vocab }
+        }
+        var added: [Added]?
+        var model: Model?
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            added = try? c.decode([Added].self, forKey: .added_tokens)
+            model = try? c.decode(Model.self, forKey: .model)
+        }
+        enum Keys: String, CodingKey { case added_tokens, model }
+    }
+
+    /// The `model.vocab` list with every scalar kept, when it is a list of strings.
+    var exactVocabList: [String]? { exact?.model?.vocab }
 
     /// A token matched whole in the input: `{"id": 4095, "content": "<|endoftext|>", "special": true, ...}`.
     struct AddedToken {
@@ -49,7 +77,9 @@ struct TokenizerFile {
                 throw TokenizerError.malformedFile(
                     field: "added_tokens[\(i)].id", reason: "is missing or not a non-negative integer")
             }
-            guard let content = entry["content"] as? String, !content.isEmpty else {
+            guard let parsed = entry["content"] as? String,
+                case let content = exact?.added?[safe: i]?.content ?? parsed, !content.isEmpty
+            else {
                 throw TokenizerError.malformedFile(
                     field: "added_tokens[\(i)].content", reason: "is missing or not a non-empty string")
             }
@@ -179,4 +209,9 @@ func integer(_ value: Any?) -> Int? {
     let d = number.doubleValue
     guard d == d.rounded(), abs(d) < 9e15 else { return nil }
     return number.intValue
+}
+
+extension Array {
+    /// The element at `i`, or `nil` outside the array.
+    subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
 }

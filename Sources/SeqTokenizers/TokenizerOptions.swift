@@ -118,9 +118,9 @@ public enum Normalization: String, Codable, Sendable, CaseIterable {
     case nfkd
     /// Full Unicode case folding: `"Straße"` → `"strasse"`.
     case casefold
-    /// Simple lowercase mapping of each scalar: `"ÀB"` → `"àb"`.
+    /// Lowercase mapping of each scalar, as the tokenizers library's `Lowercase`: `"ÀB"` → `"àb"`.
     case lowercase
-    /// Decompose and drop nonspacing marks (category Mn): `"café"` → `"cafe"`.
+    /// Decompose and drop combining marks (categories Mn, Mc, Me): `"café"` → `"cafe"`.
     case stripAccents
     /// Trim whitespace at both ends and collapse each whitespace run to one space; applied to the input first.
     case whitespace

@@ -24,6 +24,15 @@ func failing(_ body: () throws -> Void) throws {
     }
 }
 
+/// The `"tokenizer"` object of a training config, or the whole JSON when it has none.
+func tokenizerSection(_ data: Data) -> Data {
+    guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let section = root["tokenizer"] as? [String: Any],
+        let bytes = try? JSONSerialization.data(withJSONObject: section)
+    else { return data }
+    return bytes
+}
+
 /// Reads a whole file, or standard input for `nil` or `-`.
 func readInput(_ path: String?) throws -> [UInt8] {
     if let path, path != "-" {
@@ -65,7 +74,7 @@ extension SeqTok {
         @Option(name: .shortAndLong, help: "Where to write tokenizer.json.")
         var output: String = "tokenizer.json"
 
-        @Option(help: "A JSON file holding the tokenizer options (the \"tokenizer\" section of a config).")
+        @Option(help: "A JSON file of tokenizer options, or a training config whose \"tokenizer\" section holds them.")
         var config: String?
 
         @Option(help: "char or bpe.")
@@ -104,7 +113,7 @@ extension SeqTok {
                 guard let data = FileManager.default.contents(atPath: config) else {
                     throw TokenizerError.io(path: config, reason: "no such readable file")
                 }
-                options = try decodeConfig(TokenizerOptions.self, from: data, file: config)
+                options = try decodeConfig(TokenizerOptions.self, from: tokenizerSection(data), file: config)
             }
             if let kind { options.kind = kind }
             if let unit { options.unit = unit }

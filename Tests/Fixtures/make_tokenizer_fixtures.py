@@ -10,8 +10,13 @@ Writes, all small:
   texts.json          the texts to encode: Unicode edge cases plus seeded random strings of assigned scalars
   hf_bpe.json         a byte-level BPE trained by the Python `tokenizers` library on corpus.txt
   hf_bpe_ids.json     ids that library gives for texts.json with hf_bpe.json
+  hf_bpe_variant.json the same model with add_prefix_space, ignore_merges and an NFKC + Lowercase normalizer
+  hf_bpe_variant_ids.json  its ids for texts.json
   seqkit_bpe.json     a byte-level BPE trained by `seqtok train` on corpus.txt (vocabulary 400, no normalization)
   seqkit_bpe_ids.json ids the Python library gives for texts.json with seqkit_bpe.json
+  seqkit_bpe_normalized.json      `seqtok train` with whitespace, nfkc, lowercase, stripAccents (vocabulary 300)
+  seqkit_bpe_normalized_ids.json  ids the Python library gives for texts.json with it (null for texts with scalars
+                                  newer than Unicode 3.2, where the two sides' Unicode tables may differ)
 """
 import json
 import os
@@ -89,6 +94,10 @@ EDGE_CASES = [
     "\U0001F600\U0001F601",
     "\U00010400\U00010428",  # Deseret
     "\U00020000\U0002A6D6",  # CJK extension B
+    "a" * 300,  # long pre-tokens take the heap path
+    "".join("thesaurus"[i * 7 % 9] for i in range(400)),
+    " " * 200 + "x",
+    "!?" * 150,
 ]
 
 
@@ -153,6 +162,16 @@ def main():
     with open(os.path.join(OUT, "hf_bpe_ids.json"), "w") as f:
         json.dump(hf_ids, f, separators=(",", ":"))
 
+    # The same model with a prefix space, ignore_merges and an NFKC + Lowercase normalizer.
+    spec = json.loads(hf.to_str())
+    spec["pre_tokenizer"]["add_prefix_space"] = True
+    spec["model"]["ignore_merges"] = True
+    spec["normalizer"] = {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]}
+    variant = Tokenizer.from_str(json.dumps(spec))
+    variant.save(os.path.join(OUT, "hf_bpe_variant.json"))
+    with open(os.path.join(OUT, "hf_bpe_variant_ids.json"), "w") as f:
+        json.dump([variant.encode(t, add_special_tokens=False).ids for t in texts], f, separators=(",", ":"))
+
     # SeqKit trains; the Python library must load its file and give the same ids.
     seqkit_path = os.path.join(OUT, "seqkit_bpe.json")
     subprocess.run([SEQTOK, "train", corpus_path, "--vocab-size", "400", "--normalization", "",
@@ -163,6 +182,21 @@ def main():
         json.dump(sk_ids, f, separators=(",", ":"))
     for t, ids in zip(texts, sk_ids):
         assert sk.decode(ids, skip_special_tokens=False) == t, t
+
+    # SeqKit trains with every normalizer the library has; the library must normalize and encode alike.
+    normalized_path = os.path.join(OUT, "seqkit_bpe_normalized.json")
+    subprocess.run([SEQTOK, "train", corpus_path, "--vocab-size", "300",
+                    "--normalization", "whitespace,nfkc,lowercase,stripAccents", "--special", "<|endoftext|>",
+                    "-o", normalized_path], check=True)
+    skn = Tokenizer.from_file(normalized_path)
+    # Normalization tables differ between Unicode versions (utf8proc 2.8 has Unicode 15, the library older ones),
+    # so texts with scalars assigned after Unicode 3.2 get null here and are skipped.
+    def old_unicode(text):
+        return all(unicodedata.ucd_3_2_0.category(c) != "Cn" for c in text)
+
+    with open(os.path.join(OUT, "seqkit_bpe_normalized_ids.json"), "w") as f:
+        json.dump([skn.encode(t, add_special_tokens=False).ids if old_unicode(t) else None for t in texts], f,
+                  separators=(",", ":"))
     print(f"wrote fixtures for {len(texts)} texts to {OUT}", file=sys.stderr)
 
 

@@ -29,12 +29,37 @@ enum Fixtures {
         }
     }
 
+    @Test func hfVariantWithPrefixSpaceIgnoreMergesAndNormalizerEncodesToTheLibrarysIDs() throws {
+        let tokenizer = try loadTokenizer(from: Fixtures.url("hf_bpe_variant.json"))
+        #expect(tokenizer.normalization == [.nfkc, .lowercase])
+        let texts = try Fixtures.texts
+        let expected = try Fixtures.json("hf_bpe_variant_ids.json", as: [[Int]].self)
+        #expect(texts.count == expected.count)
+        for (text, ids) in zip(texts, expected) {
+            #expect(try tokenizer.encode(text) == ids, "text: \(text.debugDescription)")
+        }
+    }
+
     @Test func seqkitTrainedFileEncodesToTheLibrarysIDs() throws {
         let tokenizer = try loadTokenizer(from: Fixtures.url("seqkit_bpe.json"))
         let texts = try Fixtures.texts
         let expected = try Fixtures.json("seqkit_bpe_ids.json", as: [[Int]].self)
         #expect(texts.count == expected.count)
         for (text, ids) in zip(texts, expected) {
+            #expect(try tokenizer.encode(text) == ids, "text: \(text.debugDescription)")
+        }
+    }
+
+    @Test func seqkitNormalizersMatchTheLibrarysNormalizers() throws {
+        let tokenizer = try loadTokenizer(from: Fixtures.url("seqkit_bpe_normalized.json"))
+        #expect(tokenizer.normalization == [.whitespace, .nfkc, .lowercase, .stripAccents])
+        let texts = try Fixtures.texts
+        // null: the text has scalars newer than Unicode 3.2, whose tables differ between the two sides.
+        let expected = try Fixtures.json("seqkit_bpe_normalized_ids.json", as: [[Int]?].self)
+        #expect(texts.count == expected.count)
+        #expect(expected.compactMap { $0 }.count > 100)
+        for (text, ids) in zip(texts, expected) {
+            guard let ids else { continue }
             #expect(try tokenizer.encode(text) == ids, "text: \(text.debugDescription)")
         }
     }

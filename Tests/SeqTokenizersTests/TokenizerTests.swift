@@ -16,7 +16,11 @@ enum Trained {
         TokenizerOptions(kind: .char, unit: .grapheme, normalization: []), corpus: try! Fixtures.corpus)
     static let graphemesNFC: any Tokenizer = try! trainTokenizer(
         TokenizerOptions(kind: .char, unit: .grapheme), corpus: try! Fixtures.corpus)
-    static let all: [any Tokenizer] = [bpe, bpeRaw, scalars, graphemes, graphemesNFC]
+    static let bpeClean: any Tokenizer = try! trainTokenizer(
+        TokenizerOptions(
+            kind: .bpe, normalization: [.whitespace, .nfkc, .casefold, .stripAccents], vocabularySize: 400),
+        corpus: try! Fixtures.corpus)
+    static let all: [any Tokenizer] = [bpe, bpeRaw, scalars, graphemes, graphemesNFC, bpeClean]
 }
 
 @Suite struct UnicodeEdgeCaseTests {
@@ -51,6 +55,7 @@ enum Trained {
         Case(name: "special inside text", text: "x<|endoftext|>y", graphemes: 15, scalars: 15),
         Case(name: "contractions", text: "don't I'll we've", graphemes: 16, scalars: 16),
         Case(name: "spaces and tabs", text: "  a\t\tb  ", graphemes: 8, scalars: 8),
+        Case(name: "spaces around special", text: " a <|endoftext|> b ", graphemes: 19, scalars: 19),
     ]
 
     @Test(arguments: cases)
@@ -151,6 +156,11 @@ enum Trained {
                 let ids = try tokenizer.encode(text)
                 #expect(try tokenizer.decode(ids) == tokenizer.normalize(text), "\(text.debugDescription)")
             }
+            let ids = try Trained.bpeRaw.encode(text)
+            let stream = Trained.bpeRaw.makeStreamingDecoder()
+            var streamed = ""
+            for id in ids { streamed += try stream.push(id) }
+            #expect(streamed + stream.finish() == text)
             let spans = try Trained.bpe.encodeWithOffsets(text)
             #expect(spans.map(\.id) == (try Trained.bpe.encode(text)))
             var at = 0
@@ -198,6 +208,36 @@ enum Trained {
             let spans = try replacing.encodeWithOffsets(bytes: bytes)
             #expect(spans.allSatisfy { $0.start <= $0.end && $0.end <= bytes.count })
         }
+    }
+}
+
+@Suite struct ConcurrencyTests {
+    /// One tokenizer shared by many tasks (its pre-token cache is locked) gives every task the same ids.
+    @Test func concurrentEncodesAgree() async throws {
+        let tokenizer = try trainTokenizer(
+            TokenizerOptions(kind: .bpe, vocabularySize: 300), corpus: try Fixtures.corpus)
+        let texts = try Fixtures.texts
+        // Expected ids from a second, identical tokenizer, so the shared one starts with an empty cache.
+        let twin = try trainTokenizer(TokenizerOptions(kind: .bpe, vocabularySize: 300), corpus: try Fixtures.corpus)
+        let expected = try texts.map { try twin.encode($0) }
+        let results = try await withThrowingTaskGroup(of: [[Int]].self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    // Each task walks the texts from a different starting point, so caches fill in other orders.
+                    var ids = [[Int]](repeating: [], count: texts.count)
+                    for step in 0..<texts.count {
+                        let i = (step + task * 31) % texts.count
+                        ids[i] = try tokenizer.encode(texts[i])
+                    }
+                    return ids
+                }
+            }
+            var all = [[[Int]]]()
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 8)
+        for result in results { #expect(result == expected) }
     }
 }
 
@@ -331,6 +371,40 @@ enum Trained {
         #expect(field(#"{"model": {"type": "SeqKitChar", "unit": "word"}}"#) == "model.unit")
     }
 
+    /// Seeded random byte edits of real files: loading fails with a clear error or gives a tokenizer that
+    /// encodes and decodes without crashing.
+    @Test(arguments: ["hf_bpe.json", "hf_bpe_variant.json"])
+    func mutatedFilesNeverCrash(_ name: String) throws {
+        let original = [UInt8](try Data(contentsOf: Fixtures.url(name)))
+        let charFile = FileManager.default.temporaryDirectory.appendingPathComponent("char-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: charFile) }
+        try Trained.graphemes.save(to: charFile)
+        let originals = [original, [UInt8](try Data(contentsOf: charFile))]
+        var rng = SplitMix64(seed: 5)
+        let alphabet = Array(#"{}[]":,0123456789-. abĠ<>|\"#.utf8)
+        var loaded = 0
+        for round in 0..<300 {
+            var bytes = originals[round % 2]
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                }
+            }
+            do {
+                let tokenizer = try loadTokenizer(json: Data(bytes))
+                loaded += 1
+                let ids = try tokenizer.encode("Hello, wörld! 漢字 <|endoftext|> 👍🏽")
+                _ = try? tokenizer.decode(ids)
+            } catch is TokenizerError {
+                continue
+            }
+        }
+        #expect(loaded > 0)
+    }
+
     @Test func decodeRejectsUnknownIDs() {
         #expect(throws: TokenizerError.unknownID(-1)) { try Trained.bpe.decode([-1]) }
         #expect(throws: TokenizerError.unknownID(400)) { try Trained.bpe.decode([1, 400]) }
@@ -375,9 +449,40 @@ enum Trained {
                     minPairFrequency: 3, specialTokens: ["<s>"], invalidUTF8: .replace))
     }
 
+    @Test func resolvedOptionsEncodeAndDecodeBack() throws {
+        let options = TokenizerOptions(
+            kind: .char, unit: .grapheme, normalization: [.whitespace, .nfd], unknown: .unk, vocabularySize: 99,
+            minPairFrequency: 5, specialTokens: ["<s>", "</s>"], invalidUTF8: .replace)
+        let data = try JSONEncoder().encode(options)
+        #expect(try decodeConfig(TokenizerOptions.self, from: data, file: "resolved.json") == options)
+        let keys = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys.sorted()
+        #expect(
+            keys == [
+                "invalidUTF8", "kind", "minPairFrequency", "normalization", "specialTokens", "unit", "unknown",
+                "vocabularySize",
+            ])
+    }
+
     @Test func unknownKeysSuggestTheNearest() {
         #expect(throws: ConfigError.unknownKey(path: "", key: "vocabularSize", suggestion: "vocabularySize")) {
             try decodeConfig(TokenizerOptions.self, from: Data(#"{"vocabularSize": 10}"#.utf8), file: "t.json")
+        }
+    }
+
+    /// `JSONSerialization` drops a leading U+FEFF from strings; units and special tokens must survive it.
+    @Test func byteOrderMarkUnitsSurviveSaveAndLoad() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bom-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let text = "a\u{FEFF}b\u{FEFF}<x>\u{FEFF}<x>"
+        for kind in [TokenizerOptions.Kind.char, .bpe] {
+            let options = TokenizerOptions(
+                kind: kind, normalization: [], vocabularySize: 300, specialTokens: ["\u{FEFF}<x>"])
+            let tokenizer = try trainTokenizer(options, corpus: Array("a\u{FEFF}b \u{FEFF}".utf8))
+            try tokenizer.save(to: url)
+            let loaded = try loadTokenizer(from: url)
+            #expect(loaded.specialTokens == tokenizer.specialTokens)
+            #expect(try loaded.encode(text) == tokenizer.encode(text))
+            #expect(try loaded.decode(loaded.encode(text)) == text)
         }
     }
 
