@@ -1,5 +1,3 @@
-import RealModule
-
 extension Kernels {
     /// GRU over a sequence in PyTorch's formulation, gates r, z, n stacked in the weights:
     ///
@@ -39,7 +37,7 @@ extension Kernels {
                     let r = logistic(gate[j] + rec[j])
                     let z = logistic(gate[hs &+ j] + rec[hs &+ j])
                     let hiddenN = rec[2 &* hs &+ j]
-                    let n = Float.tanh(gate[2 &* hs &+ j] + r * hiddenN)
+                    let n = recurrentTanh(gate[2 &* hs &+ j] + r * hiddenN)
                     gate[j] = r
                     gate[hs &+ j] = z
                     gate[2 &* hs &+ j] = n

@@ -1,5 +1,3 @@
-import RealModule
-
 extension Kernels {
     /// LSTM over a sequence in PyTorch's formulation, gates i, f, g, o stacked in the weights:
     ///
@@ -33,10 +31,10 @@ extension Kernels {
                 for j in 0..<hs {
                     let i = logistic(gate[j] + rec[j])
                     let f = logistic(gate[hs &+ j] + rec[hs &+ j])
-                    let g = Float.tanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
+                    let g = recurrentTanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
                     let o = logistic(gate[3 &* hs &+ j] + rec[3 &* hs &+ j])
                     let c = f * cPrev[j] + i * g
-                    let tanhC = Float.tanh(c)
+                    let tanhC = recurrentTanh(c)
                     gate[j] = i
                     gate[hs &+ j] = f
                     gate[2 &* hs &+ j] = g
