@@ -260,3 +260,37 @@ func emptyWindowKeepsTheState(kind: RecurrentKind) {
     #expect(worstLogistic < 5e-7)
     #expect(Kernels.recurrentTanh(.nan).isNaN)
 }
+
+/// Big enough that the time loop runs on batch slices in parallel (when there are two threads or more).
+@Test(arguments: [RecurrentKind.lstm, .gru])
+func batchSlicesInParallelGiveTheSameResults(kind: RecurrentKind) {
+    var rng = SeededGenerator(seed: 28)
+    let (b, t, i, h) = (12, 16, 8, 64)  // B·T·G·H·H ≥ 2²¹ multiply-adds for both
+    let wih = Variable(Tensor(randomNormal: [kind.gateCount * h, i], std: 0.2, using: &rng), requiresGrad: true)
+    let whh = Variable(Tensor(randomNormal: [kind.gateCount * h, h], std: 0.2, using: &rng), requiresGrad: true)
+    let bih = Variable(Tensor(randomNormal: [kind.gateCount * h], std: 0.2, using: &rng), requiresGrad: true)
+    let bhh = Variable(Tensor(randomNormal: [kind.gateCount * h], std: 0.2, using: &rng), requiresGrad: true)
+    let x = Variable(Tensor(randomNormal: [b, t, i], using: &rng), requiresGrad: true)
+    let h0 = Variable(Tensor(randomNormal: [b, h], using: &rng), requiresGrad: true)
+    let c0 = Variable(Tensor(randomNormal: [b, h], using: &rng), requiresGrad: true)
+    let forward = {
+        recurrentSequence(
+            kind, x, h0: h0, c0: kind == .lstm ? c0 : nil, weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh)
+    }
+    let result = forward()
+    let expected = referenceLayer(
+        kind, x: x.value.toArray(), h0: h0.value.toArray(), c0: c0.value.toArray(), wih: wih.value.toArray(),
+        whh: whh.value.toArray(), bih: bih.value.toArray(), bhh: bhh.value.toArray(), batch: b, steps: t, input: i,
+        hidden: h)
+    #expect(maxRelativeError(result.output.value.toArray(), expected.output, floor: 1e-2) < 1e-4)
+    let inputs = [x, h0, wih, whh, bih, bhh] + (kind == .lstm ? [c0] : [])
+    let targets = inputs.enumerated().map { GradientCheckTarget($1, name: "input \($0)") }
+    for r in checkGradients(
+        targets, maxCoordinates: 12,
+        forward: {
+            let r = forward(); return joined([r.output, r.h])
+        })
+    {
+        #expect(r.relativeError < 1e-2, "\(kind): \(r)")
+    }
+}
