@@ -5,7 +5,7 @@ extension Kernels {
     ///     c_t = f⊙c_{t−1} + i⊙g,   h_t = o⊙tanh(c_t)
     ///
     /// One gemm projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ gemm and one fused
-    /// pointwise pass. `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
+    /// pointwise pass (per batch slice when the time loop runs on several threads: sequences never mix). `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
     /// (which may alias `h0`, `c0`) and, in `saved`, what ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
     public static func lstmSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>,

@@ -206,6 +206,8 @@ extension Kernels {
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, saved: RecurrentActivations,
         x: UnsafePointer<Float>, h0: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
+        precondition(
+            saved.kind == .rnnTanh || saved.kind == .rnnRelu, "rnnSequence needs RNN activations, got \(saved.kind)")
         if emptySequence(saved, hT: hT, cT: nil, h0: h0, c0: nil) { return }
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
