@@ -64,12 +64,12 @@ func recurrentGradients(kind: RecurrentKind, bias: Bool) {
     }
 }
 
-@Test(arguments: allKinds)
-func stepByStepMatchesSequence(kind: RecurrentKind) {
+@Test(arguments: allKinds, [1, 3])
+func stepByStepMatchesSequence(kind: RecurrentKind, batch b: Int) {
     var rng = SeededGenerator(seed: 22)
     let arena = ParameterArena()
     let layer = Recurrent(arena, "rnn", kind: kind, inputSize: 4, hiddenSize: 6, layers: 2, rng: &rng)
-    let (b, t) = (3, 5)
+    let t = 5
     let x = Tensor(randomNormal: [b, t, 4], using: &rng)
     let initial = randomState(kind, layers: 2, batch: b, hidden: 6, &rng).detached()
     let before = initial.h[0].value.toArray()
@@ -242,4 +242,55 @@ func emptyWindowKeepsTheState(kind: RecurrentKind) {
     let (y, state) = layer(Variable(Tensor(zeros: [2, 0, 3])), state: initial, context: .evaluation())
     #expect(y.shape == [2, 0, 4])
     for (a, e) in zip(state.h + state.c, initial.h + initial.c) { #expect(a.value.toArray() == e.value.toArray()) }
+}
+
+@Test func gateFunctionsAreAccurate() {
+    // A dense grid over the range that matters, small values where cancellation would bite, and the extremes.
+    var points: [Float] = stride(from: -12, through: 12, by: 0.000_37).map { Float($0) }
+    points += [0, 1e-30, -1e-20, 1e-8, 3e-4, 0.1249, 0.125, 0.1251, 40, -40, 100, .infinity, -.infinity]
+    var worstTanh: Double = 0
+    var worstLogistic: Double = 0
+    for x in points {
+        let tanh = Foundation.tanh(Double(x))
+        let logistic = 1 / (1 + Foundation.exp(-Double(x)))
+        worstTanh = max(worstTanh, abs(Double(Kernels.recurrentTanh(x)) - tanh) / max(abs(tanh), 1e-38))
+        worstLogistic = max(worstLogistic, abs(Double(Kernels.logistic(x)) - logistic) / max(logistic, 1e-30))
+    }
+    #expect(worstTanh < 5e-7)
+    #expect(worstLogistic < 5e-7)
+    #expect(Kernels.recurrentTanh(.nan).isNaN)
+}
+
+/// Big enough that the time loop runs on batch slices in parallel (when there are two threads or more).
+@Test(arguments: [RecurrentKind.lstm, .gru])
+func batchSlicesInParallelGiveTheSameResults(kind: RecurrentKind) {
+    var rng = SeededGenerator(seed: 28)
+    let (b, t, i, h) = (12, 16, 8, 64)  // B·T·G·H·H ≥ 2²¹ multiply-adds for both
+    let wih = Variable(Tensor(randomNormal: [kind.gateCount * h, i], std: 0.2, using: &rng), requiresGrad: true)
+    let whh = Variable(Tensor(randomNormal: [kind.gateCount * h, h], std: 0.2, using: &rng), requiresGrad: true)
+    let bih = Variable(Tensor(randomNormal: [kind.gateCount * h], std: 0.2, using: &rng), requiresGrad: true)
+    let bhh = Variable(Tensor(randomNormal: [kind.gateCount * h], std: 0.2, using: &rng), requiresGrad: true)
+    let x = Variable(Tensor(randomNormal: [b, t, i], using: &rng), requiresGrad: true)
+    let h0 = Variable(Tensor(randomNormal: [b, h], using: &rng), requiresGrad: true)
+    let c0 = Variable(Tensor(randomNormal: [b, h], using: &rng), requiresGrad: true)
+    let forward = {
+        recurrentSequence(
+            kind, x, h0: h0, c0: kind == .lstm ? c0 : nil, weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh)
+    }
+    let result = forward()
+    let expected = referenceLayer(
+        kind, x: x.value.toArray(), h0: h0.value.toArray(), c0: c0.value.toArray(), wih: wih.value.toArray(),
+        whh: whh.value.toArray(), bih: bih.value.toArray(), bhh: bhh.value.toArray(), batch: b, steps: t, input: i,
+        hidden: h)
+    #expect(maxRelativeError(result.output.value.toArray(), expected.output, floor: 1e-2) < 1e-4)
+    let inputs = [x, h0, wih, whh, bih, bhh] + (kind == .lstm ? [c0] : [])
+    let targets = inputs.enumerated().map { GradientCheckTarget($1, name: "input \($0)") }
+    for r in checkGradients(
+        targets, maxCoordinates: 12,
+        forward: {
+            let r = forward(); return joined([r.output, r.h])
+        })
+    {
+        #expect(r.relativeError < 1e-2, "\(kind): \(r)")
+    }
 }
