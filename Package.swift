@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "seqbench", targets: ["seqbench"]),
         .library(name: "SeqModels", targets: ["SeqModels"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
+        .library(name: "SeqSampling", targets: ["SeqSampling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,5 +61,17 @@ let package = Package(
         // Training config, schedules, checkpoints and run directories (SHA-256 written here, no Crypto).
         .target(name: "SeqTraining", dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
         .testTarget(name: "SeqTrainingTests", dependencies: ["SeqTraining", "SeqModels", "SeqConfig"]),
+
+        // Logit processors, samplers, beam search, generation on the incremental decoders, scoring.
+        .target(
+            name: "SeqSampling",
+            dependencies: [
+                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", .product(name: "RealModule", package: "swift-numerics"),
+            ]),
+        .testTarget(
+            name: "SeqSamplingTests",
+            dependencies: ["SeqSampling", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+        .executableTarget(
+            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"),
     ]
 )

@@ -92,6 +92,13 @@ public final class RecurrentDecoder: IncrementalDecoder {
         state = model.rnn.zeroState(batch: batch)
     }
 
+    public func reorder(_ parents: [Int]) {
+        precondition(
+            parents.count == batch && parents.allSatisfy { (0..<batch).contains($0) }, "bad parents \(parents)")
+        let hidden = model.config.resolvedHiddenSize
+        for layer in state.h + state.c { gatherRows(layer.value.pointer, parents, rowStride: hidden, count: hidden) }
+    }
+
     public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
         precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
         let (e, v) = (model.config.embeddingSize, model.config.vocabSize)

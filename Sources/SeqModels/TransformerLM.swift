@@ -114,6 +114,11 @@ public final class TransformerDecoder: IncrementalDecoder {
         history = Array(repeating: [], count: batch)
     }
 
+    public func reorder(_ parents: [Int]) {
+        for cache in caches { cache.reorder(parents, positions: position) }
+        history = parents.map { history[$0] }
+    }
+
     public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
         precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
         if position == model.config.contextLength { slide() }

@@ -25,6 +25,24 @@ public final class KeyValueCache {
         keys = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
         values = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
     }
+
+    /// Makes sequence `b` a copy of sequence `parents[b]` over the first `positions` positions.
+    package func reorder(_ parents: [Int], positions: Int) {
+        precondition(
+            parents.count == batch && parents.allSatisfy { (0..<batch).contains($0) }, "bad parents \(parents)")
+        gatherRows(keys.pointer, parents, rowStride: capacity * width, count: positions * width)
+        gatherRows(values.pointer, parents, rowStride: capacity * width, count: positions * width)
+    }
+}
+
+/// Gathers blocks in place: block `b` (at `base + b·rowStride`, `count` floats) becomes a copy of block
+/// `parents[b]` as it was before the call.
+package func gatherRows(_ base: UnsafeMutablePointer<Float>, _ parents: [Int], rowStride: Int, count: Int) {
+    if count == 0 || parents.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
+    let copy = UnsafeMutablePointer<Float>.allocate(capacity: parents.count * count)
+    defer { copy.deallocate() }
+    for b in 0..<parents.count { (copy + b * count).update(from: base + b * rowStride, count: count) }
+    for (b, parent) in parents.enumerated() { (base + b * rowStride).update(from: copy + parent * count, count: count) }
 }
 
 /// Scratch buffers for ``Block/step(_:cache:position:scratch:)``, sized once for a batch.
