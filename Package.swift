@@ -66,12 +66,14 @@ let package = Package(
         .target(
             name: "SeqSampling",
             dependencies: [
-                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", .product(name: "RealModule", package: "swift-numerics"),
+                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor",
+                .product(name: "RealModule", package: "swift-numerics"),
             ]),
         .testTarget(
             name: "SeqSamplingTests",
             dependencies: ["SeqSampling", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
         .executableTarget(
-            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"),
+            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"],
+            path: "Benchmarks/samplebench"),
     ]
 )
