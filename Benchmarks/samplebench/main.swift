@@ -6,7 +6,8 @@
 // Builds both models from Configs/tiny-gpt.json and Configs/char-lstm.json's shapes with makeModel(seed:),
 // saves their weights as DIR/{tiny-gpt,char-lstm}.safetensors (Benchmarks/compare-sampling.py loads the same
 // files into PyTorch), then times `--tokens` new tokens after a 1-token prompt (categorical, temperature 1),
-// `--runs` times each, and prints one line per model: `name tokens/s median=… min=… max=…`.
+// `--runs` times each, and prints per model `name tokens/s median=… min=… max=…` and `name greedy=…` (the first
+// 100 greedy tokens after token 0, which the PyTorch script compares with its own).
 
 import Foundation
 import SeqModels
@@ -71,9 +72,14 @@ for (name, config) in [("tiny-gpt", gpt), ("char-lstm", lstm)] where only == nil
         let elapsed = try seconds { count = try generator.generate(prompt: [0], options: options).tokens.count }
         rates.append(Double(count) / elapsed)
     }
+    var greedy = GenerationOptions()
+    greedy.greedy = true
+    greedy.maxTokens = 100  // past the transformer's context: checks the slide too
+    let check = try generator.generate(prompt: [0], options: greedy).tokens
     rates.sort()
     let median = rates[rates.count / 2]
     print(
         "\(name) tokens/s median=\(String(format: "%.0f", median)) min=\(String(format: "%.0f", rates[0]))"
             + " max=\(String(format: "%.0f", rates[rates.count - 1]))")
+    print("\(name) greedy=\(check.map(String.init).joined(separator: ","))")
 }

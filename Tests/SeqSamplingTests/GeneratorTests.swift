@@ -221,3 +221,22 @@ func reorderedDecodersContinueFromTheirParents(config: ModelConfig) throws {
         #expect(relativeError(Array(logits[(b * v)..<(b * v + v)]), expected) < 1e-5, "\(config.kind) row \(b)")
     }
 }
+
+@Test(arguments: [
+    tinyConfig(.transformer), tinyConfig(.transformer, positional: .rotary, tie: true),
+    tinyConfig(.transformer, positional: .sinusoidal),
+])
+func slidingPastTheContextReencodesTheKeptSuffix(config: ModelConfig) throws {
+    // Context 6 keeps 4 tokens at a slide; after 6 + 3 tokens the cache holds the last 4 of the first 8
+    // re-encoded in one pass plus the 9th: the logits equal a full-window forward over tokens 4...8.
+    let model = try makeModel(config, seed: 29)
+    let decoder = model.makeDecoder(batch: 2)
+    let sequences = [[1, 4, 6, 0, 2, 2, 5, 3, 3], [0, 0, 6, 1, 2, 3, 4, 5, 6]]
+    var last: [Float] = []
+    for t in 0..<9 { last = Array(decoder.step(sequences.map { $0[t] })) }
+    let v = config.vocabSize
+    for b in 0..<2 {
+        let expected = fullLogits(model, Array(sequences[b][4...])).last!
+        #expect(relativeError(Array(last[(b * v)..<(b * v + v)]), expected) < 1e-5, "\(config.positional) row \(b)")
+    }
+}
