@@ -9,7 +9,8 @@ times the same generation: 255 new tokens after a 1-token prompt, categorical at
 with a hand-written KV cache and, past its 64-token context, slides as SeqKit's decoder does (keep the last 3/4
 of the window and re-encode it from position 0, here in one batched forward); the LSTM carries (h, c). Rounds
 alternate SeqKit and PyTorch so both see the same machine load. Prints the medians and SeqKit / PyTorch, and checks
-that both give the same 100 greedy tokens (same weights, same model).
+that PyTorch gives SeqKit's seeded sample the same total log-probability (same weights, same model,
+same slide).
 """
 import argparse
 import os
@@ -114,14 +115,16 @@ class CharLSTM(nn.Module):
 
 
 @torch.inference_mode()
-def generate_gpt(model, tokens, greedy=False, generator=None):
-    history = [0]
+def generate_gpt(model, tokens, forced=None, generator=None):
+    """`tokens` sampled tokens; with `forced`, takes those tokens instead and returns their total log-probability."""
+    history, total = [0], 0.0
     cache, position = model.new_cache(), 0
     logits = model(torch.tensor([[0]]), cache, position)
     position = 1
-    for _ in range(tokens):
-        if greedy:
-            token = int(logits.argmax())
+    for i in range(tokens):
+        if forced is not None:
+            token = forced[i]
+            total += float(torch.log_softmax(logits[0].double(), -1)[token])
         else:
             token = int(torch.multinomial(torch.softmax(logits[0], -1), 1, generator=generator))
         history.append(token)
@@ -133,32 +136,34 @@ def generate_gpt(model, tokens, greedy=False, generator=None):
             position = len(keep)
         logits = model(torch.tensor([[token]]), cache, position)
         position += 1
-    return history[1:]
+    return total if forced is not None else history[1:]
 
 
 @torch.inference_mode()
-def generate_lstm(model, tokens, greedy=False, generator=None):
-    history, state = [0], None
-    for _ in range(tokens):
+def generate_lstm(model, tokens, forced=None, generator=None):
+    history, state, total = [0], None, 0.0
+    for i in range(tokens):
         y, state = model.rnn(model.embedding(torch.tensor([[history[-1]]])), state)
         logits = y[0, -1] @ model.embedding.weight.T + model.bias
-        if greedy:
-            token = int(logits.argmax())
+        if forced is not None:
+            token = forced[i]
+            total += float(torch.log_softmax(logits.double(), -1)[token])
         else:
             token = int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
         history.append(token)
-    return history[1:]
+    return total if forced is not None else history[1:]
 
 
 def time_torch(generate, model, tokens, runs):
     generate(model, tokens, generator=torch.Generator().manual_seed(0))  # warm-up
-    rates = []
+    rates, cpu_rates = [], []
     for run in range(runs):
         generator = torch.Generator().manual_seed(run)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         count = len(generate(model, tokens, generator=generator))
         rates.append(count / (time.perf_counter() - start))
-    return statistics.median(rates)
+        cpu_rates.append(count / (time.process_time() - cpu_start))
+    return statistics.median(rates), statistics.median(cpu_rates)
 
 
 def main():
@@ -177,33 +182,47 @@ def main():
     names = ["tiny-gpt", "char-lstm"]
     seqkit = {n: [] for n in names}
     torch_rates = {n: [] for n in names}
-    greedy = {}
+    seqkit_cpu = {n: [] for n in names}
+    torch_cpu = {n: [] for n in names}
+    check = {}
     models = None
     for round in range(args.rounds):
         text = subprocess.run(
             [binary, "--out", out, "--runs", str(args.runs), "--tokens", str(args.tokens)],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout
         for name in names:
-            seqkit[name].append(float(re.search(rf"^{name} tokens/s median=(\d+)", text, re.M).group(1)))
-            greedy[name] = [int(x) for x in re.search(rf"^{name} greedy=([\d,]*)", text, re.M).group(1).split(",")]
+            found = re.search(rf"^{name} tokens/s median=(\d+) .* cpu=(\d+)", text, re.M)
+            seqkit[name].append(float(found.group(1)))
+            seqkit_cpu[name].append(float(found.group(2)))
+            found = re.search(rf"^{name} check logprob=(\S+) tokens=([\d,]*)", text, re.M)
+            check[name] = (float(found.group(1)), [int(x) for x in found.group(2).split(",")])
         if models is None:
             models = {"tiny-gpt": (GPT().load(os.path.join(out, "tiny-gpt.safetensors")).eval(), generate_gpt),
                       "char-lstm": (CharLSTM().load(os.path.join(out, "char-lstm.safetensors")).eval(), generate_lstm)}
         for name in names:
             model, generate = models[name]
-            torch_rates[name].append(time_torch(generate, model, args.tokens, args.runs))
+            wall, cpu = time_torch(generate, model, args.tokens, args.runs)
+            torch_rates[name].append(wall)
+            torch_cpu[name].append(cpu)
         print(f"round {round + 1}: " + ", ".join(
             f"{n} SeqKit {seqkit[n][-1]:.0f} / PyTorch {torch_rates[n][-1]:.0f} tokens/s" for n in names), flush=True)
 
     print(f"\nbatch 1, {args.tokens} new tokens after a 1-token prompt, categorical at T = 1, "
           f"torch {torch.__version__} with {args.threads} threads, medians of {args.rounds} rounds x {args.runs} runs")
-    print(f"{'model':<10} {'SeqKit tok/s':>13} {'PyTorch tok/s':>14} {'SeqKit/PyTorch':>15} {'same greedy':>12}")
+    print("tok/s: tokens per wall-clock second; cpu: tokens per second of process CPU time (all threads)")
+    print(f"{'model':<10} {'SeqKit tok/s':>13} {'PyTorch tok/s':>14} {'ratio':>8} {'SeqKit cpu':>11} "
+          f"{'PyTorch cpu':>12} {'ratio':>8} {'log p, SeqKit':>14} {'log p, PyTorch':>15}")
     for name in names:
         model, generate = models[name]
-        reference = generate(model, len(greedy[name]), greedy=True)
-        same = sum(a == b for a, b in zip(reference, greedy[name]))
+        seqkit_logprob, tokens = check[name]
+        reference = generate(model, len(tokens), forced=tokens)
         s, p = statistics.median(seqkit[name]), statistics.median(torch_rates[name])
-        print(f"{name:<10} {s:>13.0f} {p:>14.0f} {s / p:>14.1f}x {same:>7}/{len(reference)}")
+        sc, pc = statistics.median(seqkit_cpu[name]), statistics.median(torch_cpu[name])
+        print(f"{name:<10} {s:>13.0f} {p:>14.0f} {s / p:>7.1f}x {sc:>11.0f} {pc:>12.0f} {sc / pc:>7.1f}x "
+              f"{seqkit_logprob:>14.4f} {reference:>15.4f}")
+        if abs(seqkit_logprob - reference) > 1e-3 * abs(reference):
+            print(f"{name}: the two models disagree on a seeded sample's log-probability", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

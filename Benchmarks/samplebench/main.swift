@@ -6,8 +6,9 @@
 // Builds both models from Configs/tiny-gpt.json and Configs/char-lstm.json's shapes with makeModel(seed:),
 // saves their weights as DIR/{tiny-gpt,char-lstm}.safetensors (Benchmarks/compare-sampling.py loads the same
 // files into PyTorch), then times `--tokens` new tokens after a 1-token prompt (categorical, temperature 1),
-// `--runs` times each, and prints per model `name tokens/s median=… min=… max=…` and `name greedy=…` (the first
-// 100 greedy tokens after token 0, which the PyTorch script compares with its own).
+// `--runs` times each, and prints per model `name tokens/s median=… min=… max=… cpu=…` (cpu: per
+// second of process CPU time) and `name check logprob=… tokens=…`
+// (one seeded sample and its total log-probability, which the PyTorch script recomputes with its own model).
 
 import Foundation
 import SeqModels
@@ -49,10 +50,16 @@ lstm.layers = 2
 lstm.tieWeights = true  // as Configs/char-lstm.json: the head reuses the embedding and keeps its own bias
 lstm.bias = true
 
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
+/// Wall-clock and process CPU seconds of `body` (CPU time is robust to other processes on a shared machine).
+func seconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+    func cpuNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    let (start, cpuStart) = (DispatchTime.now().uptimeNanoseconds, cpuNow())
     try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuNow() - cpuStart)
 }
 
 print("samplebench: \(newTokens) new tokens after a 1-token prompt, batch 1, categorical at T = 1, \(runs) runs")
@@ -66,20 +73,24 @@ for (name, config) in [("tiny-gpt", gpt), ("char-lstm", lstm)] where only == nil
     options.seed = 42
     _ = try generator.generate(prompt: [0], options: options)  // warm-up: decoder buffers, caches
     var rates: [Double] = []
+    var cpuRates: [Double] = []
     for run in 0..<runs {
         options.seed = UInt64(run)
         var count = 0
         let elapsed = try seconds { count = try generator.generate(prompt: [0], options: options).tokens.count }
-        rates.append(Double(count) / elapsed)
+        rates.append(Double(count) / elapsed.wall)
+        cpuRates.append(Double(count) / elapsed.cpu)
     }
-    var greedy = GenerationOptions()
-    greedy.greedy = true
-    greedy.maxTokens = 100  // past the transformer's context: checks the slide too
-    let check = try generator.generate(prompt: [0], options: greedy).tokens
+    cpuRates.sort()
+    options.seed = 0
+    let check = try generator.generate(prompt: [0], options: options).samples[0]
     rates.sort()
     let median = rates[rates.count / 2]
     print(
         "\(name) tokens/s median=\(String(format: "%.0f", median)) min=\(String(format: "%.0f", rates[0]))"
-            + " max=\(String(format: "%.0f", rates[rates.count - 1]))")
-    print("\(name) greedy=\(check.map(String.init).joined(separator: ","))")
+            + " max=\(String(format: "%.0f", rates[rates.count - 1]))"
+            + " cpu=\(String(format: "%.0f", cpuRates[cpuRates.count / 2]))")
+    print(
+        "\(name) check logprob=\(check.totalLogProbability) tokens=\(check.tokens.map(String.init).joined(separator: ","))"
+    )
 }

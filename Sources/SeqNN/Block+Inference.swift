@@ -151,16 +151,28 @@ extension CausalSelfAttention {
         let c = c_attn.inFeatures
         let d = c / heads
         let scale = 1 / Float(d).squareRoot()
+        let vectorised = d % 8 == 0
         for head in 0..<heads {
             let o = head &* d
-            for j in 0...last { scores[j] = scale * Kernels.dot(q + o, keys + (j &* c &+ o), d) }
+            let qh = q + o
+            Kernels.gemv(scores, keys + o, qh, m: last &+ 1, n: d, lda: c)  // K_h (T, d) · q_h
+            for j in 0...last { scores[j] *= scale }
             FastMath.softmax(scores, last &+ 1)
             let yh = y + o
             yh.update(repeating: 0, count: d)
             for j in 0...last {
                 let p = scores[j]
                 let v = values + (j &* c &+ o)
-                for i in 0..<d { yh[i] = Relaxed.multiplyAdd(p, v[i], yh[i]) }
+                if vectorised {
+                    let pv = SIMD8<Float>(repeating: p)
+                    for i in stride(from: 0, to: d, by: 8) {
+                        let acc = UnsafeRawPointer(yh + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let vv = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(yh + i).storeBytes(of: acc + pv * vv, as: SIMD8<Float>.self)
+                    }
+                } else {
+                    for i in 0..<d { yh[i] = Relaxed.multiplyAdd(p, v[i], yh[i]) }
+                }
             }
         }
     }

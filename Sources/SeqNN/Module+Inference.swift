@@ -41,7 +41,9 @@ extension LayerNorm {
 /// exponent `n` written into the float's bits; within 2 ulp of `Float.exp` on [−87, 88] (clamped outside).
 @inline(__always)
 package func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    let low = SIMD8<Float>(repeating: -87.3)
+    let high = SIMD8<Float>(repeating: 88.3)
+    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     // Adding 1.5·2²³ rounds to the nearest integer n and leaves n in the low mantissa bits.
     let magic = SIMD8<Float>(repeating: 12_582_912)
     let t = clamped * 1.442_695_04 + magic
