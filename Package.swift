@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SeqNN", targets: ["SeqNN"]),
         .library(name: "SeqModels", targets: ["SeqModels"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
+        .library(name: "SeqSampling", targets: ["SeqSampling"]),
         .executable(name: "seqtok", targets: ["seqtok"]),
         .executable(name: "seqtrain", targets: ["seqtrain"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
@@ -66,7 +67,8 @@ let package = Package(
         // Test support and tests.
         .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
-        .testTarget(name: "SeqTokenizersTests", dependencies: ["SeqTokenizers"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SeqTokenizersTests", dependencies: ["SeqTokenizers", "SeqConfig", "CUTF8Proc"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"], exclude: ["Fixtures"]),
         .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
@@ -82,5 +84,16 @@ let package = Package(
             dependencies: ["SeqTraining", "SeqModels", "SeqTokenizers", "SeqConfig", "_SeqTestSupport"]),
         // Runs the built tools as a user would (needs `swift build` of the executables first).
         .testTarget(name: "CLITests", dependencies: ["SeqTraining"]),
+        // Logit processors, samplers, beam search, generation on the incremental decoders, scoring.
+        .target(
+            name: "SeqSampling",
+            dependencies: [
+                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", numerics,
+            ]),
+        .testTarget(
+            name: "SeqSamplingTests",
+            dependencies: ["SeqSampling", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+        .executableTarget(
+            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"),
     ]
 )

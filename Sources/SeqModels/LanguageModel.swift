@@ -57,6 +57,9 @@ public protocol IncrementalDecoder: AnyObject {
     func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float>
     /// Forgets every token (an empty cache or zero state).
     func reset()
+    /// Replaces each sequence's state by a copy of another's, for beam search: afterwards sequence `b`
+    /// continues from what sequence `parents[b]` had consumed (`reorder([0, 0, 1])` duplicates 0, drops 2).
+    func reorder(_ parents: [Int])
 }
 
 extension LanguageModel {

@@ -70,27 +70,30 @@ public final class RecurrentLM: LanguageModel {
     }
 }
 
-/// Decodes a ``RecurrentLM`` one token at a time by carrying its hidden state.
+/// Decodes a ``RecurrentLM`` one token at a time by carrying its hidden state (graph-free steps over
+/// buffers allocated once: matrix-vector products and vectorised gates).
 public final class RecurrentDecoder: IncrementalDecoder {
     let model: RecurrentLM
     public let batch: Int
     public private(set) var consumed = 0
-    var state: RecurrentState
+    let state: RecurrentStepState
     let x: Tensor  // (B, E) embedded tokens
     let logits: Tensor  // (B, V)
 
     init(_ model: RecurrentLM, batch: Int) {
         self.model = model
         self.batch = batch
-        state = model.rnn.zeroState(batch: batch)
+        state = model.rnn.makeStepState(batch: batch)
         x = Tensor(zeros: [batch, model.config.embeddingSize])
         logits = Tensor(zeros: [batch, model.config.vocabSize])
     }
 
     public func reset() {
         consumed = 0
-        state = model.rnn.zeroState(batch: batch)
+        state.reset()
     }
+
+    public func reorder(_ parents: [Int]) { state.reorder(parents) }
 
     public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
         precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
@@ -100,16 +103,17 @@ public final class RecurrentDecoder: IncrementalDecoder {
             precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
             (x.pointer + b * e).update(from: table + token * e, count: e)
         }
-        let h = model.rnn.step(x, state: &state)  // (B, H)
+        let h = model.rnn.infer(x.pointer, state: state)  // (B, H)
         let w = model.headMatrix.value.pointer
         let hidden = model.config.resolvedHiddenSize
-        if batch == 1 {
-            Kernels.gemv(logits.pointer, w, h.pointer, m: v, n: hidden)
-        } else {
-            Kernels.gemm(logits.pointer, h.pointer, w, m: batch, n: v, k: hidden, transposeB: true)
-        }
         if let bias = model.headBias?.value.pointer {
-            for b in 0..<batch { for j in 0..<v { logits.pointer[b * v + j] += bias[j] } }
+            for b in 0..<batch { (logits.pointer + b * v).update(from: bias, count: v) }
+        }
+        let beta: Float = model.headBias == nil ? 0 : 1
+        if batch == 1 {
+            Kernels.gemv(logits.pointer, w, h, m: v, n: hidden, beta: beta)
+        } else {
+            Kernels.gemm(logits.pointer, h, w, m: batch, n: v, k: hidden, transposeB: true, beta: beta)
         }
         consumed += 1
         return UnsafeBufferPointer(start: logits.pointer, count: logits.count)

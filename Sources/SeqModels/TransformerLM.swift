@@ -92,6 +92,8 @@ public final class TransformerDecoder: IncrementalDecoder {
     let h: Tensor  // (B, C) final norm
     let stats: Tensor  // (2B)
     let logits: Tensor  // (B, V)
+    var prefill: PrefillScratch?  // made at the first slide
+    var prefillInput: Tensor?  // (B·contextLength, C) residual stream of a slide
 
     init(_ model: TransformerLM, batch: Int) {
         self.model = model
@@ -114,6 +116,11 @@ public final class TransformerDecoder: IncrementalDecoder {
         history = Array(repeating: [], count: batch)
     }
 
+    public func reorder(_ parents: [Int]) {
+        for cache in caches { cache.reorder(parents, positions: position) }
+        history = parents.map { history[$0] }
+    }
+
     public func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float> {
         precondition(tokens.count == batch, "step needs one token per sequence (\(batch)), got \(tokens.count)")
         if position == model.config.contextLength { slide() }
@@ -122,13 +129,40 @@ public final class TransformerDecoder: IncrementalDecoder {
         return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
     }
 
-    /// Keeps the last three quarters of the window and re-encodes them from position 0.
+    /// Keeps the last three quarters of the window and re-encodes them from position 0, every block in
+    /// one pass over all kept tokens (matrix-matrix products).
     private func slide() {
-        let keep = max(1, model.config.contextLength * 3 / 4)
-        let kept = history.map { Array($0.suffix(keep)) }
-        position = 0
-        history = Array(repeating: [], count: batch)
-        for i in 0..<keep { advance(kept.map { $0[i] }) }
+        let config = model.config
+        let keep = max(1, config.contextLength * 3 / 4)
+        let c = config.embeddingSize
+        if prefill == nil {
+            prefill = PrefillScratch(
+                batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength)
+            prefillInput = Tensor(zeros: [batch * config.contextLength, c])
+        }
+        guard let scratch = prefill, let input = prefillInput else { return }
+        history = history.map { Array($0.suffix(keep)) }
+        for b in 0..<batch {
+            for (t, token) in history[b].enumerated() { embed(token, at: t, into: input.pointer + (b * keep + t) * c) }
+        }
+        for (block, cache) in zip(model.blocks, caches) {
+            block.prefill(input.pointer, time: keep, cache: cache, start: 0, scratch: scratch)
+        }
+        position = keep
+    }
+
+    /// Writes token + position embeddings (C) into `row`.
+    private func embed(_ token: Int, at position: Int, into row: UnsafeMutablePointer<Float>) {
+        let c = model.config.embeddingSize
+        row.update(from: model.wte.weight.value.pointer + token * c, count: c)
+        if let wpe = model.wpe {
+            let p = wpe.weight.value.pointer + position * c
+            for i in 0..<c { row[i] += p[i] }
+        }
+        if let sinusoid = model.sinusoid {
+            let p = sinusoid.pointer + position * c
+            for i in 0..<c { row[i] += p[i] }
+        }
     }
 
     /// Runs one token per sequence through every block at `position`.
@@ -138,16 +172,7 @@ public final class TransformerDecoder: IncrementalDecoder {
         let table = model.wte.weight.value.pointer
         for (b, token) in tokens.enumerated() {
             precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
-            let row = x.pointer + b * c
-            row.update(from: table + token * c, count: c)
-            if let wpe = model.wpe {
-                let p = wpe.weight.value.pointer + position * c
-                for i in 0..<c { row[i] += p[i] }
-            }
-            if let sinusoid = model.sinusoid {
-                let p = sinusoid.pointer + position * c
-                for i in 0..<c { row[i] += p[i] }
-            }
+            embed(token, at: position, into: x.pointer + b * c)
             history[b].append(token)
         }
         for (block, cache) in zip(model.blocks, caches) {

@@ -25,6 +25,24 @@ public final class KeyValueCache {
         keys = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
         values = Tensor(zeros: [batch, capacity, width])  // (B, capacity, C)
     }
+
+    /// Makes sequence `b` a copy of sequence `parents[b]` over the first `positions` positions.
+    package func reorder(_ parents: [Int], positions: Int) {
+        precondition(
+            parents.count == batch && parents.allSatisfy { (0..<batch).contains($0) }, "bad parents \(parents)")
+        gatherRows(keys.pointer, parents, rowStride: capacity * width, count: positions * width)
+        gatherRows(values.pointer, parents, rowStride: capacity * width, count: positions * width)
+    }
+}
+
+/// Gathers blocks in place: block `b` (at `base + b·rowStride`, `count` floats) becomes a copy of block
+/// `parents[b]` as it was before the call.
+package func gatherRows(_ base: UnsafeMutablePointer<Float>, _ parents: [Int], rowStride: Int, count: Int) {
+    if count == 0 || parents.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
+    let copy = UnsafeMutablePointer<Float>.allocate(capacity: parents.count * count)
+    defer { copy.deallocate() }
+    for b in 0..<parents.count { (copy + b * count).update(from: base + b * rowStride, count: count) }
+    for (b, parent) in parents.enumerated() { (base + b * rowStride).update(from: copy + parent * count, count: count) }
 }
 
 /// Scratch buffers for ``Block/step(_:cache:position:scratch:)``, sized once for a batch.
@@ -63,7 +81,7 @@ extension Block {
         for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
         ln_2.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
         mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: b)
-        Kernels.gelu(s.wide.pointer, s.wide.pointer, b &* hiddenWidth)
+        FastMath.gelu(s.wide.pointer, b &* hiddenWidth)
         mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: b)
         for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
     }
@@ -76,7 +94,6 @@ extension CausalSelfAttention {
         scratch s: BlockScratch
     ) {
         let (b, c) = (cache.batch, cache.width)
-        let d = c / heads
         let qkv = s.qkv.pointer
         c_attn.infer(qkv, h, rows: b)
         if rotary {
@@ -84,27 +101,122 @@ extension CausalSelfAttention {
                 qkv, qkv, batch: b, time: 1, width: c, heads: heads, positionOffset: position, base: 10_000,
                 inverse: false, accumulate: false)
         }
-        let scale = 1 / Float(d).squareRoot()
-        let scores = s.scores.pointer
         for sequence in 0..<b {
             let q = qkv + sequence &* 3 &* c
             let keys = cache.keys.pointer + sequence &* cache.capacity &* c
             let values = cache.values.pointer + sequence &* cache.capacity &* c
             (keys + position &* c).update(from: q + c, count: c)
             (values + position &* c).update(from: q + 2 &* c, count: c)
-            let out = y + sequence &* c
-            for head in 0..<heads {
-                let o = head &* d
-                for j in 0...position { scores[j] = scale * Kernels.dot(q + o, keys + (j &* c &+ o), d) }
-                Kernels.softmax(scores, scores, rows: 1, n: position &+ 1)
-                let yh = out + o
-                yh.update(repeating: 0, count: d)
-                for j in 0...position {
-                    let p = scores[j]
-                    let v = values + (j &* c &+ o)
+            attend(y + sequence &* c, q, keys: keys, values: values, through: position, scores: s.scores.pointer)
+        }
+    }
+
+    /// Attention outputs (B·T, C) for T new tokens per sequence at positions `start..<start+T` whose
+    /// normalized inputs are `h` (B·T, C), rows sequence-major; writes their keys and values into `cache`.
+    func prefill(
+        _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, time t: Int, cache: KeyValueCache, start: Int,
+        scratch s: PrefillScratch
+    ) {
+        let (b, c) = (cache.batch, cache.width)
+        let qkv = s.qkv.pointer
+        c_attn.infer(qkv, h, rows: b &* t)  // (B·T, 3C)
+        if rotary {
+            Kernels.rotary(
+                qkv, qkv, batch: b, time: t, width: c, heads: heads, positionOffset: start, base: 10_000,
+                inverse: false, accumulate: false)
+        }
+        for sequence in 0..<b {
+            let keys = cache.keys.pointer + sequence &* cache.capacity &* c
+            let values = cache.values.pointer + sequence &* cache.capacity &* c
+            for i in 0..<t {
+                let q = qkv + (sequence &* t &+ i) &* 3 &* c
+                (keys + (start &+ i) &* c).update(from: q + c, count: c)
+                (values + (start &+ i) &* c).update(from: q + 2 &* c, count: c)
+            }
+            for i in 0..<t {
+                let row = sequence &* t &+ i
+                attend(
+                    y + row &* c, qkv + row &* 3 &* c, keys: keys, values: values, through: start &+ i,
+                    scores: s.scores.pointer)
+            }
+        }
+    }
+
+    /// One query's attention over cached positions `0...last`, every head:
+    /// `y_h = Σ_j softmax_j(q_h · k_jh / √d) · v_jh`, with `keys` and `values` rows of width C.
+    private func attend(
+        _ y: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+        values: UnsafePointer<Float>, through last: Int, scores: UnsafeMutablePointer<Float>
+    ) {
+        let c = c_attn.inFeatures
+        let d = c / heads
+        let scale = 1 / Float(d).squareRoot()
+        let vectorised = d % 8 == 0
+        for head in 0..<heads {
+            let o = head &* d
+            let qh = q + o
+            Kernels.gemv(scores, keys + o, qh, m: last &+ 1, n: d, lda: c)  // K_h (T, d) · q_h
+            for j in 0...last { scores[j] *= scale }
+            FastMath.softmax(scores, last &+ 1)
+            let yh = y + o
+            yh.update(repeating: 0, count: d)
+            for j in 0...last {
+                let p = scores[j]
+                let v = values + (j &* c &+ o)
+                if vectorised {
+                    let pv = SIMD8<Float>(repeating: p)
+                    for i in stride(from: 0, to: d, by: 8) {
+                        let acc = UnsafeRawPointer(yh + i).loadUnaligned(as: SIMD8<Float>.self)
+                        let vv = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(yh + i).storeBytes(of: acc + pv * vv, as: SIMD8<Float>.self)
+                    }
+                } else {
                     for i in 0..<d { yh[i] = Relaxed.multiplyAdd(p, v[i], yh[i]) }
                 }
             }
         }
+    }
+}
+
+/// Scratch buffers for ``Block/prefill(_:time:cache:start:scratch:)``: up to `capacity` tokens per sequence.
+public final class PrefillScratch {
+    let h: Tensor  // (B·T, C)
+    let qkv: Tensor  // (B·T, 3C)
+    let attended: Tensor  // (B·T, C)
+    let projected: Tensor  // (B·T, C)
+    let wide: Tensor  // (B·T, ratio·C)
+    let scores: Tensor  // (capacity)
+    let stats: Tensor  // (2·B·T)
+
+    /// Buffers for `batch` sequences of up to `capacity` tokens of width `width`, MLP width `hidden`.
+    public init(batch: Int, width: Int, hidden: Int, capacity: Int) {
+        let n = batch * capacity
+        h = Tensor(zeros: [n, width])
+        qkv = Tensor(zeros: [n, 3 * width])
+        attended = Tensor(zeros: [n, width])
+        projected = Tensor(zeros: [n, width])
+        wide = Tensor(zeros: [n, hidden])
+        scores = Tensor(zeros: [capacity])
+        stats = Tensor(zeros: [2 * n])
+    }
+}
+
+extension Block {
+    /// Advances the residual stream `x` (B·T, C, sequence-major) of T new tokens per sequence at positions
+    /// `start..<start+T` in one pass (matrix-matrix products), extending `cache`: the same numbers as T
+    /// calls of ``step(_:cache:position:scratch:)``.
+    public func prefill(
+        _ x: UnsafeMutablePointer<Float>, time t: Int, cache: KeyValueCache, start: Int, scratch s: PrefillScratch
+    ) {
+        let (n, c) = (cache.batch &* t, cache.width)
+        ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
+        attn.prefill(s.attended.pointer, s.h.pointer, time: t, cache: cache, start: start, scratch: s)
+        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
+        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
+        ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
+        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: n)
+        FastMath.gelu(s.wide.pointer, n &* hiddenWidth)
+        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: n)
+        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
     }
 }

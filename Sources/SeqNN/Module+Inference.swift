@@ -1,3 +1,4 @@
+import RealModule
 import SeqAutograd
 import SeqTensor
 
@@ -31,5 +32,244 @@ extension LayerNorm {
         Kernels.layerNorm(
             y, mean: scratch, rstd: scratch + rows, x, weight: weight.value.pointer, bias: bias?.value.pointer,
             rows: rows, n: weight.shape[0], epsilon: epsilon)
+    }
+}
+
+// MARK: - Vectorised transcendental functions for the decoders
+
+/// `e^x` for 8 lanes, Cephes-style: `x = n·ln 2 + r` with |r| ≤ ln2/2, a degree-6 polynomial for `e^r` and the
+/// exponent `n` written into the float's bits; within 2 ulp of `Float.exp` on [−87, 88] (clamped outside).
+@inline(__always)
+package func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let low = SIMD8<Float>(repeating: -87.3)
+    let high = SIMD8<Float>(repeating: 88.3)
+    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
+    // Adding 1.5·2²³ rounds to the nearest integer n and leaves n in the low mantissa bits.
+    let magic = SIMD8<Float>(repeating: 12_582_912)
+    let t = clamped * 1.442_695_04 + magic
+    let n = t - magic
+    var r = clamped - n * 0.693_359_375  // ln 2 split in two for an exact first product
+    r = r + n * 2.121_944_4e-4
+    var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_6e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5e-1
+    p = p * r * r + r + 1
+    let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+}
+
+package enum FastMath {
+    /// `y_i = 1 / (1 + e^(−x_i))` in place over `n` values.
+    package static func sigmoid(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i &+ 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let y = 1 / (1 + vectorExp(-v))
+            UnsafeMutableRawPointer(x + i).storeBytes(of: y, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n {
+            x[i] = 1 / (1 + Float.exp(-x[i]))
+            i &+= 1
+        }
+    }
+
+    /// `tanh` of 8 lanes: `sign(x) · (1 − e^(−2|x|)) / (1 + e^(−2|x|))`.
+    @inline(__always)
+    static func tanh8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let magnitude = v.replacing(with: -v, where: v .< 0)
+        let e = vectorExp(-2 * magnitude)
+        let t = (1 - e) / (1 + e)
+        return t.replacing(with: -t, where: v .< 0)
+    }
+
+    /// `y_i = tanh(x_i)` in place over `n` values.
+    package static func tanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i &+ 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: tanh8(v), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n {
+            x[i] = Float.tanh(x[i])
+            i &+= 1
+        }
+    }
+
+    /// GELU, tanh form, in place: `y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    package static func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        let scale: Float = 0.797_884_560_802_865_4
+        let cubic: Float = 0.044715
+        var i = 0
+        while i &+ 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let t = tanh8(scale * (v + cubic * v * v * v))
+            UnsafeMutableRawPointer(x + i).storeBytes(of: 0.5 * v * (1 + t), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n {
+            let v = x[i]
+            x[i] = 0.5 * v * (1 + Float.tanh(scale * (v + cubic * v * v * v)))
+            i &+= 1
+        }
+    }
+
+    /// Softmax in place over `n` values: `e^(x − max) / Σ e^(x − max)`.
+    package static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, x[i]) }
+        var s: Float = 0
+        var i = 0
+        var lanes = SIMD8<Float>()
+        while i &+ 8 <= n {
+            let e = vectorExp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
+            lanes += e
+            i &+= 8
+        }
+        s = lanes.sum()
+        while i < n {
+            x[i] = Float.exp(x[i] - m)
+            s += x[i]
+            i &+= 1
+        }
+        let inverse = 1 / s
+        for j in 0..<n { x[j] *= inverse }
+    }
+}
+
+// MARK: - Recurrent stack, one step without the graph
+
+/// Per-layer state and scratch for ``Recurrent/infer(_:state:)``: `h` (and `c` for the LSTM) of every
+/// layer, (B, H) each, allocated once.
+package final class RecurrentStepState {
+    package let batch: Int
+    let hidden: Int
+    let layers: Int
+    let hasCell: Bool
+    /// (layers, B, H) hidden states, then (layers, B, H) cell states for the LSTM.
+    let memory: UnsafeMutablePointer<Float>
+    let gates: UnsafeMutablePointer<Float>  // (B, G·H) input projections and pre-activations
+    let recurrent: UnsafeMutablePointer<Float>  // (B, G·H) hidden projections (GRU)
+
+    init(batch: Int, hidden: Int, layers: Int, gates: Int, hasCell: Bool) {
+        (self.batch, self.hidden, self.layers, self.hasCell) = (batch, hidden, layers, hasCell)
+        let count = (hasCell ? 2 : 1) * layers * batch * hidden
+        memory = .allocate(capacity: count)
+        memory.initialize(repeating: 0, count: count)
+        self.gates = .allocate(capacity: batch * gates * hidden)
+        recurrent = .allocate(capacity: batch * gates * hidden)
+    }
+
+    deinit {
+        memory.deallocate()
+        gates.deallocate()
+        recurrent.deallocate()
+    }
+
+    /// Layer `k`'s hidden state (B, H).
+    func h(_ k: Int) -> UnsafeMutablePointer<Float> { memory + k * batch * hidden }
+    /// Layer `k`'s LSTM cell state (B, H).
+    func c(_ k: Int) -> UnsafeMutablePointer<Float> { memory + (layers + k) * batch * hidden }
+
+    /// Zero state.
+    package func reset() { memory.update(repeating: 0, count: (hasCell ? 2 : 1) * layers * batch * hidden) }
+
+    /// Sequence `b` takes the state of sequence `parents[b]`.
+    package func reorder(_ parents: [Int]) {
+        precondition(
+            parents.count == batch && parents.allSatisfy { (0..<batch).contains($0) }, "bad parents \(parents)")
+        for k in 0..<((hasCell ? 2 : 1) * layers) {
+            gatherRows(memory + k * batch * hidden, parents, rowStride: hidden, count: hidden)
+        }
+    }
+}
+
+extension Recurrent {
+    /// Zero state and scratch for ``infer(_:state:)`` over `batch` sequences.
+    package func makeStepState(batch: Int) -> RecurrentStepState {
+        RecurrentStepState(
+            batch: batch, hidden: hiddenSize, layers: layers, gates: kind.gateCount, hasCell: kind == .lstm)
+    }
+
+    /// One time step without the graph: `x` (B, in) → the top layer's new `h` (B, H), the same equations
+    /// as the sequence forward, with matrix-vector products and vectorised gates. Allocates nothing.
+    package func infer(_ x: UnsafePointer<Float>, state s: RecurrentStepState) -> UnsafePointer<Float> {
+        let (b, h) = (s.batch, hiddenSize)
+        let g = kind.gateCount * h
+        var input = x
+        for k in 0..<layers {
+            let width = k == 0 ? inputSize : h
+            let hk = s.h(k)
+            project(s.gates, input, weightIH[k].value.pointer, rows: b, out: g, in: width, accumulate: false)
+            if kind == .gru {
+                project(s.recurrent, hk, weightHH[k].value.pointer, rows: b, out: g, in: h, accumulate: false)
+            } else {
+                project(s.gates, hk, weightHH[k].value.pointer, rows: b, out: g, in: h, accumulate: true)
+            }
+            if hasBias {
+                let (bi, bh) = (biasIH[k].value.pointer, biasHH[k].value.pointer)
+                for r in 0..<b {
+                    let row = s.gates + r &* g
+                    if kind == .gru {
+                        let hr = s.recurrent + r &* g
+                        for j in 0..<g {
+                            row[j] += bi[j]
+                            hr[j] += bh[j]
+                        }
+                    } else {
+                        for j in 0..<g { row[j] += bi[j] + bh[j] }
+                    }
+                }
+            }
+            for r in 0..<b {
+                let pre = s.gates + r &* g
+                let hr = hk + r &* h
+                switch kind {
+                case .rnnTanh:
+                    FastMath.tanh(pre, h)
+                    hr.update(from: pre, count: h)
+                case .rnnRelu:
+                    for j in 0..<h { hr[j] = max(pre[j], 0) }
+                case .lstm:
+                    let cr = s.c(k) + r &* h
+                    FastMath.sigmoid(pre, 2 &* h)  // i, f
+                    FastMath.tanh(pre + 2 &* h, h)  // g
+                    FastMath.sigmoid(pre + 3 &* h, h)  // o
+                    for j in 0..<h { cr[j] = pre[h &+ j] * cr[j] + pre[j] * pre[2 &* h &+ j] }
+                    hr.update(from: cr, count: h)
+                    FastMath.tanh(hr, h)
+                    for j in 0..<h { hr[j] *= pre[3 &* h &+ j] }
+                case .gru:
+                    let rec = s.recurrent + r &* g
+                    for j in 0..<(2 &* h) { pre[j] += rec[j] }
+                    FastMath.sigmoid(pre, 2 &* h)  // r, z
+                    for j in 0..<h { pre[2 &* h &+ j] += pre[j] * rec[2 &* h &+ j] }
+                    FastMath.tanh(pre + 2 &* h, h)  // n
+                    for j in 0..<h {
+                        let z = pre[h &+ j]
+                        hr[j] = (1 - z) * pre[2 &* h &+ j] + z * hr[j]
+                    }
+                }
+            }
+            input = UnsafePointer(hk)
+        }
+        return input
+    }
+
+    /// `y (rows, out) (+)= x (rows, in) · Wᵀ`.
+    private func project(
+        _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, rows: Int, out: Int,
+        in width: Int, accumulate: Bool
+    ) {
+        if rows == 1 {
+            Kernels.gemv(y, w, x, m: out, n: width, beta: accumulate ? 1 : 0)
+        } else {
+            Kernels.gemm(y, x, w, m: rows, n: out, k: width, transposeB: true, beta: accumulate ? 1 : 0)
+        }
     }
 }
