@@ -171,6 +171,13 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
         let base = text.baseAddress! + r.lowerBound
         let length = r.count
         let firstID = ids.count
+        if length == 1 && !wantSpans {  // one byte never merges: no hashing
+            let id = byteIDs[Int(base[0])]
+            if id >= 0 {
+                ids.append(Int(id))
+                return
+            }
+        }
         if wantSpans || length > Self.longestCached {
             try mergePiece(text, r, shift: shift, segment: segment, &s, &ids, wantSpans, &out)
             return
