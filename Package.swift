@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SeqSampling", targets: ["SeqSampling"]),
         .executable(name: "seqtok", targets: ["seqtok"]),
         .executable(name: "seqtrain", targets: ["seqtrain"]),
+        .executable(name: "seqsample", targets: ["seqsample"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
         .executable(name: "tokbench", targets: ["tokbench"]),
     ],
@@ -58,6 +59,8 @@ let package = Package(
         // Executables (thin: options, validate, one library call).
         .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
         .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", argumentParser]),
+        .executableTarget(
+            name: "seqsample", dependencies: ["SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", argumentParser]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(

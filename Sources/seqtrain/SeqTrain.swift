@@ -43,15 +43,18 @@ struct SeqTrain: ParsableCommand {
     @Flag(name: .long, help: "Print the resolved config, the model summary and estimates, then stop.")
     var dryRun = false
 
-    func validate() throws {
-        if config == nil && resume == nil { throw ValidationError("give --config FILE (or --resume RUN_DIR)") }
-        if resume != nil && initFrom != nil { throw ValidationError("--resume and --init-from exclude each other") }
-        if let maxSteps, maxSteps <= 0 { throw ValidationError("--max-steps must be positive") }
-        if let threads, threads < 0 { throw ValidationError("--threads must be 0 (automatic) or more") }
+    /// Contradictory or out-of-range flags: one line on stderr, exit 64 (ArgumentParser's own `validate()`
+    /// would add the usage text).
+    func checkOptions() throws {
+        if config == nil && resume == nil { throw OptionError("give --config FILE (or --resume RUN_DIR)") }
+        if resume != nil && initFrom != nil { throw OptionError("--resume and --init-from exclude each other") }
+        if let maxSteps, maxSteps <= 0 { throw OptionError("--max-steps must be positive") }
+        if let threads, threads < 0 { throw OptionError("--threads must be 0 (automatic) or more") }
     }
 
     func run() throws {
         do {
+            try checkOptions()
             let list = TrainingConfig.overrideList(
                 maxSteps: maxSteps, seed: seed, out: out ?? resume, threads: threads, set: overrides)
             let file =
@@ -64,11 +67,18 @@ struct SeqTrain: ParsableCommand {
                 resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
                 dryRun: dryRun)
             _ = try Trainer(config: loaded, options: options).run()
-        } catch let error as ValidationError {
-            throw error
+        } catch let error as OptionError {
+            FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))
+            throw ExitCode.validationFailure
         } catch {
             FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }
+}
+
+/// A flag combination that cannot work, said in one line.
+struct OptionError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

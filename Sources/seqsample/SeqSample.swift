@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import SeqSampling
+import SeqTensor
+import SeqTokenizers
+import SeqTraining
+
+@main
+struct SeqSample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seqsample",
+        abstract: "Generate text from a trained checkpoint, or score a text under it.",
+        discussion: """
+            Examples:
+              seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:"
+              seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:" --temperature 0.8 --top-k 40 --seed 7
+              seqsample --checkpoint runs/char-lstm --greedy --max-tokens 100 --stop "\\n\\n"
+              seqsample --checkpoint runs/tiny-gpt --beams 4 --prompt "JULIET:"
+              seqsample --checkpoint runs/tiny-gpt --num-samples 3 --json
+              seqsample --checkpoint runs/tiny-gpt --score heldout.txt
+            --checkpoint takes a run directory (its best/, else latest/) or a checkpoint directory.
+            """)
+
+    @Option(name: .long, help: "Run directory or checkpoint directory written by seqtrain.")
+    var checkpoint: String
+
+    @Option(name: .long, help: "Text to continue (default: a newline).")
+    var prompt: String?
+
+    @Option(name: .long, help: "Read the prompt from this file.")
+    var promptFile: String?
+
+    @Option(name: .long, help: "New tokens per sample.")
+    var maxTokens = 256
+
+    @Option(name: .long, help: "Divide the logits by this (> 0); 1 = the model's distribution.")
+    var temperature: Double?
+
+    @Option(name: .long, help: "Keep only the k most likely tokens.")
+    var topK: Int?
+
+    @Option(name: .long, help: "Keep the smallest set of tokens whose probability reaches p (nucleus).")
+    var topP: Double?
+
+    @Option(name: .long, help: "Drop tokens less likely than min-p times the most likely one.")
+    var minP: Double?
+
+    @Option(name: .long, help: "Penalise tokens seen in the last 64 tokens (> 1 discourages repeats).")
+    var repetitionPenalty: Double?
+
+    @Option(name: .long, help: "Seed of the sampler: same checkpoint, prompt and seed give the same text.")
+    var seed: UInt64 = 1337
+
+    @Option(name: .long, help: "Independent samples, generated side by side.")
+    var numSamples = 1
+
+    @Option(name: .long, help: "Stop a sample when this text appears (repeatable); it is not printed.")
+    var stop: [String] = []
+
+    @Flag(name: .long, help: "Always take the most likely token.")
+    var greedy = false
+
+    @Option(name: .long, help: "Beam search with this many beams.")
+    var beams = 1
+
+    @Option(name: .long, help: "Beam search length penalty: scores are Σ log p / length^penalty.")
+    var lengthPenalty = 1.0
+
+    @Flag(name: .long, help: "Print one JSON object per sample: text, token ids, per-token log-probabilities.")
+    var json = false
+
+    @Option(name: .long, help: "Print the mean negative log-likelihood, perplexity and bits per character of FILE.")
+    var score: String?
+
+    /// Contradictory or out-of-range flags: one line on stderr, exit 64 (ArgumentParser's own `validate()`
+    /// would add the usage text).
+    func checkOptions() throws {
+        if prompt != nil && promptFile != nil { throw OptionError("give --prompt or --prompt-file, not both") }
+        if greedy && temperature != nil { throw OptionError("--greedy and --temperature contradict each other") }
+        if greedy && (topK != nil || topP != nil || minP != nil) {
+            throw OptionError("--greedy takes the most likely token; drop --top-k, --top-p and --min-p")
+        }
+        if beams > 1 && (temperature != nil || topK != nil || topP != nil || minP != nil || numSamples > 1) {
+            throw OptionError("--beams searches deterministically; drop the sampling options and --num-samples")
+        }
+        if maxTokens < 1 { throw OptionError("--max-tokens must be at least 1") }
+        if numSamples < 1 { throw OptionError("--num-samples must be at least 1") }
+        if score != nil && (prompt != nil || promptFile != nil) {
+            throw OptionError("--score reads its own text; drop --prompt")
+        }
+    }
+
+    func run() throws {
+        do {
+            try checkOptions()
+            Threads.configure(0)
+            let trained = try TrainedCheckpoint(path: URL(fileURLWithPath: checkpoint), prefer: .best)
+            if let score {
+                try scoreFile(score, trained)
+            } else {
+                try generate(trained)
+            }
+        } catch let error as OptionError {
+            FileHandle.standardError.write(Data("seqsample: error: \(error)\n".utf8))
+            throw ExitCode.validationFailure
+        } catch {
+            FileHandle.standardError.write(Data("seqsample: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    func generate(_ trained: TrainedCheckpoint) throws {
+        let tokenizer = trained.tokenizer
+        var text = prompt ?? "\n"
+        if let promptFile {
+            guard let data = FileManager.default.contents(atPath: promptFile) else {
+                throw SampleCLIError("\(promptFile) cannot be read; check the path")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let ids = try encodePrompt(text, tokenizer)
+        var options = GenerationOptions()
+        options.maxTokens = maxTokens
+        options.temperature = temperature ?? 1
+        options.topK = topK
+        options.topP = topP
+        options.minP = minP
+        options.repetitionPenalty = repetitionPenalty ?? 1
+        options.seed = seed
+        options.greedy = greedy
+        options.beams = beams
+        options.lengthPenalty = lengthPenalty
+        options.numSamples = numSamples
+        let generator = Generator(model: trained.model)
+
+        // Per sample: a streaming decoder (complete UTF-8 / graphemes only) and a stop-string matcher.
+        let decoders = (0..<numSamples).map { _ in tokenizer.makeStreamingDecoder() }
+        var matchers = try (0..<numSamples).map { _ in try StopMatcher(stops: stop) }
+        var texts = [String](repeating: "", count: numSamples)
+        let streaming = numSamples == 1 && !json
+        if streaming { write(text) }
+        var failure: Error?
+        let result = try generator.generate(prompt: ids, options: options) { sample, token, _ in
+            do {
+                let chunk = try decoders[sample].push(token)
+                let (released, stopped) = matchers[sample].feed(chunk)
+                texts[sample] += released
+                if streaming { write(released) }
+                return !stopped
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if let failure { throw failure }
+        for sample in 0..<numSamples where !matchers[sample].stopped {
+            let tail = matchers[sample].feed(try decoders[sample].finish())
+            let rest = tail.text + (tail.stopped ? "" : matchers[sample].finish())
+            texts[sample] += rest
+            if streaming { write(rest) }
+        }
+        if streaming {
+            write("\n")
+            return
+        }
+        for (sample, generated) in result.samples.enumerated() {
+            if json {
+                let object: [String: Any] = [
+                    "sample": sample, "prompt": text, "text": texts[sample], "tokens": generated.tokens,
+                    "logProbabilities": generated.logProbabilities.map { Double($0) },
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                write(String(decoding: data, as: UTF8.self) + "\n")
+            } else {
+                write((sample > 0 ? "\n---\n" : "") + text + texts[sample] + "\n")
+            }
+        }
+    }
+
+    /// The prompt's ids; characters the vocabulary lacks (with an `<unk>` tokenizer) are an error naming them.
+    func encodePrompt(_ text: String, _ tokenizer: any Tokenizer) throws -> [Int] {
+        let bytes = Array(text.utf8)
+        let spans = try tokenizer.encodeWithOffsets(bytes: bytes)
+        if let unknown = try spans.first(where: { try tokenizer.piece(for: $0.id) == "<unk>" }) {
+            let character = String(decoding: bytes[unknown.start..<unknown.end], as: UTF8.self)
+            throw SampleCLIError(
+                "the prompt has '\(character)' (byte \(unknown.start)), which the model's vocabulary lacks;"
+                    + " remove it or train with \"unknown\": \"byteFallback\"")
+        }
+        guard !spans.isEmpty else { throw SampleCLIError("the prompt encodes to no tokens; give some text") }
+        return spans.map(\.id)
+    }
+
+    func scoreFile(_ path: String, _ trained: TrainedCheckpoint) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SampleCLIError("\(path) cannot be read; check the path")
+        }
+        let ids = try trained.tokenizer.encode(bytes: Array(data))
+        guard ids.count >= 2 else { throw SampleCLIError("\(path) has fewer than 2 tokens; score a longer text") }
+        let result = try SeqSampling.score(ids, model: trained.model)
+        let normalized = try trained.tokenizer.normalize(String(decoding: data, as: UTF8.self))
+        let characters = normalized.unicodeScalars.count
+        let bytes = normalized.utf8.count
+        write(
+            String(
+                format: "tokens %d | mean NLL %.4f nats/token | perplexity %.3f | %.4f bits/char | %.4f bits/byte\n",
+                result.tokenCount, result.meanNLL, result.perplexity, result.bitsPerCharacter(characters: characters),
+                result.totalNLL / Foundation.log(2.0) / Double(bytes)))
+    }
+
+    func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+}
+
+struct SampleCLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A flag combination that cannot work, said in one line.
+struct OptionError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
