@@ -156,8 +156,9 @@ func beamSearchWithOneBeamEqualsGreedy(config: ModelConfig) throws {
 
 @Test(arguments: [tinyConfig(.transformer), tinyConfig(.gru)])
 func beamSearchWithEveryBeamIsExhaustive(config: ModelConfig) throws {
-    // 7 beams over a vocabulary of 7 for 2 tokens keep every 2-token continuation's best parent: the
-    // best hypothesis (raw sum, lengthPenalty 0) is the best of all 49 pairs, found here by brute force.
+    // 49 beams over a vocabulary of 7 keep every 2-token prefix, so for 3 tokens the best hypothesis (raw
+    // sum, lengthPenalty 0) is the best of all 343 continuations, found here by brute force. The third step
+    // only sees the right states if the decoder was reordered after the second.
     let model = try makeModel(config, seed: 26)
     let prompt = [1, 3]
     let first = fullLogits(model, prompt).last!
@@ -165,19 +166,22 @@ func beamSearchWithEveryBeamIsExhaustive(config: ModelConfig) throws {
     for a in 0..<7 {
         let second = fullLogits(model, prompt + [a]).last!
         for b in 0..<7 {
-            let s = logSoftmax(first, a) + logSoftmax(second, b)
-            if s > best.score { best = (s, [a, b]) }
+            let third = fullLogits(model, prompt + [a, b]).last!
+            for c in 0..<7 {
+                let s = logSoftmax(first, a) + logSoftmax(second, b) + logSoftmax(third, c)
+                if s > best.score { best = (s, [a, b, c]) }
+            }
         }
     }
-    let result = try Generator(model: model).beamSearch(prompt: prompt, beams: 7, maxTokens: 2, lengthPenalty: 0)
+    let result = try Generator(model: model).beamSearch(prompt: prompt, beams: 49, maxTokens: 3, lengthPenalty: 0)
     #expect(result.best.tokens == best.tokens)
     #expect(abs(result.scores[0] - best.score) < 1e-4)
-    #expect(result.hypotheses.count == 7)
+    #expect(result.hypotheses.count == 49)
     #expect(result.scores == result.scores.sorted(by: >))
     // Through generate() with beams: the same best, streamed once the search ends.
     var options = GenerationOptions()
-    options.beams = 7
-    options.maxTokens = 2
+    options.beams = 49
+    options.maxTokens = 3
     options.lengthPenalty = 0
     #expect(try Generator(model: model).generate(prompt: prompt, options: options).tokens == best.tokens)
 }
