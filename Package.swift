@@ -60,7 +60,8 @@ let package = Package(
         .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
         .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", argumentParser]),
         .executableTarget(
-            name: "seqsample", dependencies: ["SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", argumentParser]),
+            name: "seqsample",
+            dependencies: ["SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", argumentParser]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(
@@ -71,7 +72,8 @@ let package = Package(
         .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
         .testTarget(name: "SeqConfigTests", dependencies: ["SeqConfig"]),
         .testTarget(
-            name: "SeqTokenizersTests", dependencies: ["SeqTokenizers", "SeqConfig", "CUTF8Proc"], exclude: ["Fixtures"]),
+            name: "SeqTokenizersTests", dependencies: ["SeqTokenizers", "SeqConfig", "CUTF8Proc"], exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "SeqTensorTests", dependencies: ["SeqTensor", "_SeqTestSupport", "CBLAS"], exclude: ["Fixtures"]),
         .testTarget(name: "SeqAutogradTests", dependencies: ["SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
@@ -97,6 +99,7 @@ let package = Package(
             name: "SeqSamplingTests",
             dependencies: ["SeqSampling", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
         .executableTarget(
-            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"),
+            name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"
+        ),
     ]
 )

@@ -78,7 +78,7 @@ public final class TransformerLM: LanguageModel {
 }
 
 /// Decodes a ``TransformerLM`` one token at a time with a KV cache per block. Past the context
-/// length it keeps the most recent three quarters of the window and re-encodes them (positions
+/// length it keeps the most recent half of the window and re-encodes it (positions
 /// restart at 0), then continues.
 public final class TransformerDecoder: IncrementalDecoder {
     let model: TransformerLM
@@ -129,11 +129,11 @@ public final class TransformerDecoder: IncrementalDecoder {
         return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
     }
 
-    /// Keeps the last three quarters of the window and re-encodes them from position 0, every block in
+    /// Keeps the last half of the window and re-encodes it from position 0, every block in
     /// one pass over all kept tokens (matrix-matrix products).
     private func slide() {
         let config = model.config
-        let keep = max(1, config.contextLength * 3 / 4)
+        let keep = max(1, config.contextLength / 2)
         let c = config.embeddingSize
         if prefill == nil {
             prefill = PrefillScratch(

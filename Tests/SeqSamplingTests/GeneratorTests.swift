@@ -231,8 +231,8 @@ func reorderedDecodersContinueFromTheirParents(config: ModelConfig) throws {
     tinyConfig(.transformer, positional: .sinusoidal),
 ])
 func slidingPastTheContextReencodesTheKeptSuffix(config: ModelConfig) throws {
-    // Context 6 keeps 4 tokens at a slide; after 6 + 3 tokens the cache holds the last 4 of the first 8
-    // re-encoded in one pass plus the 9th: the logits equal a full-window forward over tokens 4...8.
+    // Context 6 keeps 3 tokens at a slide: the 7th token slides, keeping tokens 3...5 re-encoded in one
+    // pass; tokens 7 to 9 follow, so the logits equal a full-window forward over tokens 3...8.
     let model = try makeModel(config, seed: 29)
     let decoder = model.makeDecoder(batch: 2)
     let sequences = [[1, 4, 6, 0, 2, 2, 5, 3, 3], [0, 0, 6, 1, 2, 3, 4, 5, 6]]
@@ -240,7 +240,7 @@ func slidingPastTheContextReencodesTheKeptSuffix(config: ModelConfig) throws {
     for t in 0..<9 { last = Array(decoder.step(sequences.map { $0[t] })) }
     let v = config.vocabSize
     for b in 0..<2 {
-        let expected = fullLogits(model, Array(sequences[b][4...])).last!
+        let expected = fullLogits(model, Array(sequences[b][3...])).last!
         #expect(relativeError(Array(last[(b * v)..<(b * v + v)]), expected) < 1e-5, "\(config.positional) row \(b)")
     }
 }
