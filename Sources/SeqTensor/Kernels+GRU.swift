@@ -18,35 +18,34 @@ extension Kernels {
         // b_hr and b_hz fold into the input projection; b_hn stays inside r⊙(…).
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: 2 &* hs)
         let bhn = weights.biasHH.map { $0 + 2 &* hs }
-        forEachBatchSlice(saved) { rows in
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                if let bhn {
-                    for b in rows {
-                        let rec = saved.projection + b &* gw + 2 &* hs
-                        for j in 0..<hs { rec[j] += bhn[j] }
-                    }
-                }
+        let rows = 0..<saved.sizes.batch
+        for t in 0..<ts {
+            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+            if let bhn {
                 for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw  // input projection in, activations out
-                    let rec = saved.projection + b &* gw
-                    let hn = saved.auxiliary + row &* hs
-                    let hPrev = saved.hiddenBefore + row &* hs
-                    let h = output + row &* hs
-                    for j in 0..<hs {
-                        let r = logistic(gate[j] + rec[j])
-                        let z = logistic(gate[hs &+ j] + rec[hs &+ j])
-                        let hiddenN = rec[2 &* hs &+ j]
-                        let n = recurrentTanh(gate[2 &* hs &+ j] + r * hiddenN)
-                        gate[j] = r
-                        gate[hs &+ j] = z
-                        gate[2 &* hs &+ j] = n
-                        hn[j] = hiddenN
-                        h[j] = (1 - z) * n + z * hPrev[j]
-                    }
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+                    let rec = saved.projection + b &* gw + 2 &* hs
+                    for j in 0..<hs { rec[j] += bhn[j] }
                 }
+            }
+            for b in rows {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw  // input projection in, activations out
+                let rec = saved.projection + b &* gw
+                let hn = saved.auxiliary + row &* hs
+                let hPrev = saved.hiddenBefore + row &* hs
+                let h = output + row &* hs
+                for j in 0..<hs {
+                    let r = logistic(gate[j] + rec[j])
+                    let z = logistic(gate[hs &+ j] + rec[hs &+ j])
+                    let hiddenN = rec[2 &* hs &+ j]
+                    let n = recurrentTanh(gate[2 &* hs &+ j] + r * hiddenN)
+                    gate[j] = r
+                    gate[hs &+ j] = z
+                    gate[2 &* hs &+ j] = n
+                    hn[j] = hiddenN
+                    h[j] = (1 - z) * n + z * hPrev[j]
+                }
+                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: nil)
@@ -68,36 +67,35 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 3 &* hs
         let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: true)
-        forEachBatchSlice(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw
-                    let hn = saved.auxiliary + row &* hs
-                    let hPrev = saved.hiddenBefore + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let di = scratch.dInput + row &* gw
-                    let dg = scratch.dHidden + row &* gw
-                    for j in 0..<hs {
-                        let r = gate[j]
-                        let z = gate[hs &+ j]
-                        let n = gate[2 &* hs &+ j]
-                        let dht = dh[j] + dy[j]
-                        let dpn = dht * (1 - z) * (1 - n * n)
-                        let dpr = dpn * hn[j] * r * (1 - r)
-                        let dpz = dht * (hPrev[j] - n) * z * (1 - z)
-                        di[j] = dpr
-                        di[hs &+ j] = dpz
-                        di[2 &* hs &+ j] = dpn
-                        dg[j] = dpr
-                        dg[hs &+ j] = dpz
-                        dg[2 &* hs &+ j] = dpn * r
-                        dh[j] = dht * z  // the direct path; the gemm below adds the gates' path
-                    }
+        let rows = 0..<saved.sizes.batch
+        for t in stride(from: ts &- 1, through: 0, by: -1) {
+            for b in rows {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw
+                let hn = saved.auxiliary + row &* hs
+                let hPrev = saved.hiddenBefore + row &* hs
+                let dy = dOutput + row &* hs
+                let dh = scratch.dh + b &* hs
+                let di = scratch.dInput + row &* gw
+                let dg = scratch.dHidden + row &* gw
+                for j in 0..<hs {
+                    let r = gate[j]
+                    let z = gate[hs &+ j]
+                    let n = gate[2 &* hs &+ j]
+                    let dht = dh[j] + dy[j]
+                    let dpn = dht * (1 - z) * (1 - n * n)
+                    let dpr = dpn * hn[j] * r * (1 - r)
+                    let dpz = dht * (hPrev[j] - n) * z * (1 - z)
+                    di[j] = dpr
+                    di[hs &+ j] = dpz
+                    di[2 &* hs &+ j] = dpn
+                    dg[j] = dpr
+                    dg[hs &+ j] = dpz
+                    dg[2 &* hs &+ j] = dpn * r
+                    dh[j] = dht * z  // the direct path; the gemm below adds the gates' path
                 }
-                recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: true)
             }
+            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: true)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

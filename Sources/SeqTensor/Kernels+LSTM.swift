@@ -5,7 +5,8 @@ extension Kernels {
     ///     c_t = f⊙c_{t−1} + i⊙g,   h_t = o⊙tanh(c_t)
     ///
     /// One gemm projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ gemm and one fused
-    /// pointwise pass (per batch slice when the time loop runs on several threads: sequences never mix). `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
+    /// pointwise pass. The time loop runs on the calling thread: splitting the batch over threads measured
+    /// slower on this machine kind (2 shared cores, OpenBLAS's idle threads spinning after a parallel product). `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
     /// (which may alias `h0`, `c0`) and, in `saved`, what ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
     public static func lstmSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>,
@@ -18,34 +19,33 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
         beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
-        forEachBatchSlice(saved) { rows in
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw  // input projection in, activations out
-                    let rec = saved.projection + b &* gw
-                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                    let cNext = cPrev + hs
-                    let tc = saved.auxiliary + row &* hs
-                    let h = output + row &* hs
-                    for j in 0..<hs {
-                        let i = logistic(gate[j] + rec[j])
-                        let f = logistic(gate[hs &+ j] + rec[hs &+ j])
-                        let g = recurrentTanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
-                        let o = logistic(gate[3 &* hs &+ j] + rec[3 &* hs &+ j])
-                        let c = f * cPrev[j] + i * g
-                        let tanhC = recurrentTanh(c)
-                        gate[j] = i
-                        gate[hs &+ j] = f
-                        gate[2 &* hs &+ j] = g
-                        gate[3 &* hs &+ j] = o
-                        cNext[j] = c
-                        tc[j] = tanhC
-                        h[j] = o * tanhC
-                    }
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+        let rows = 0..<saved.sizes.batch
+        for t in 0..<ts {
+            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+            for b in rows {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw  // input projection in, activations out
+                let rec = saved.projection + b &* gw
+                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                let cNext = cPrev + hs
+                let tc = saved.auxiliary + row &* hs
+                let h = output + row &* hs
+                for j in 0..<hs {
+                    let i = logistic(gate[j] + rec[j])
+                    let f = logistic(gate[hs &+ j] + rec[hs &+ j])
+                    let g = recurrentTanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
+                    let o = logistic(gate[3 &* hs &+ j] + rec[3 &* hs &+ j])
+                    let c = f * cPrev[j] + i * g
+                    let tanhC = recurrentTanh(c)
+                    gate[j] = i
+                    gate[hs &+ j] = f
+                    gate[2 &* hs &+ j] = g
+                    gate[3 &* hs &+ j] = o
+                    cNext[j] = c
+                    tc[j] = tanhC
+                    h[j] = o * tanhC
                 }
+                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: cT)
@@ -66,34 +66,33 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
         let scratch = BackwardScratch(saved, dhT: dhT, dcT: dcT, separateHidden: false)
-        forEachBatchSlice(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw
-                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                    let tc = saved.auxiliary + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let dc = scratch.dc + b &* hs
-                    let d = scratch.dInput + row &* gw
-                    for j in 0..<hs {
-                        let i = gate[j]
-                        let f = gate[hs &+ j]
-                        let g = gate[2 &* hs &+ j]
-                        let o = gate[3 &* hs &+ j]
-                        let tanhC = tc[j]
-                        let dht = dh[j] + dy[j]
-                        let dct = dc[j] + dht * o * (1 - tanhC * tanhC)
-                        d[j] = dct * g * i * (1 - i)
-                        d[hs &+ j] = dct * cPrev[j] * f * (1 - f)
-                        d[2 &* hs &+ j] = dct * i * (1 - g * g)
-                        d[3 &* hs &+ j] = dht * tanhC * o * (1 - o)
-                        dc[j] = dct * f
-                    }
+        let rows = 0..<saved.sizes.batch
+        for t in stride(from: ts &- 1, through: 0, by: -1) {
+            for b in rows {
+                let row = b &* ts &+ t
+                let gate = saved.gates + row &* gw
+                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                let tc = saved.auxiliary + row &* hs
+                let dy = dOutput + row &* hs
+                let dh = scratch.dh + b &* hs
+                let dc = scratch.dc + b &* hs
+                let d = scratch.dInput + row &* gw
+                for j in 0..<hs {
+                    let i = gate[j]
+                    let f = gate[hs &+ j]
+                    let g = gate[2 &* hs &+ j]
+                    let o = gate[3 &* hs &+ j]
+                    let tanhC = tc[j]
+                    let dht = dh[j] + dy[j]
+                    let dct = dc[j] + dht * o * (1 - tanhC * tanhC)
+                    d[j] = dct * g * i * (1 - i)
+                    d[hs &+ j] = dct * cPrev[j] * f * (1 - f)
+                    d[2 &* hs &+ j] = dct * i * (1 - g * g)
+                    d[3 &* hs &+ j] = dht * tanhC * o * (1 - o)
+                    dc[j] = dct * f
                 }
-                recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
             }
+            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

@@ -213,24 +213,23 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
         let relu = saved.kind == .rnnRelu
-        forEachBatchSlice(saved) { rows in
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let pre = saved.gates + row &* hs  // pre-activation in, h_t out
-                    let rec = saved.projection + b &* hs
-                    if relu {
-                        for j in 0..<hs {
-                            let v = pre[j] + rec[j]
-                            pre[j] = v > 0 ? v : 0
-                        }
-                    } else {
-                        for j in 0..<hs { pre[j] = recurrentTanh(pre[j] + rec[j]) }
+        let rows = 0..<saved.sizes.batch
+        for t in 0..<ts {
+            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+            for b in rows {
+                let row = b &* ts &+ t
+                let pre = saved.gates + row &* hs  // pre-activation in, h_t out
+                let rec = saved.projection + b &* hs
+                if relu {
+                    for j in 0..<hs {
+                        let v = pre[j] + rec[j]
+                        pre[j] = v > 0 ? v : 0
                     }
-                    (output + row &* hs).update(from: pre, count: hs)
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
+                } else {
+                    for j in 0..<hs { pre[j] = recurrentTanh(pre[j] + rec[j]) }
                 }
+                (output + row &* hs).update(from: pre, count: hs)
+                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: nil)
@@ -246,22 +245,21 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: false)
         let relu = saved.kind == .rnnRelu
-        forEachBatchSlice(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let y = saved.gates + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let d = scratch.dInput + row &* hs
-                    if relu {
-                        for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
-                    } else {
-                        for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
-                    }
+        let rows = 0..<saved.sizes.batch
+        for t in stride(from: ts &- 1, through: 0, by: -1) {
+            for b in rows {
+                let row = b &* ts &+ t
+                let y = saved.gates + row &* hs
+                let dy = dOutput + row &* hs
+                let dh = scratch.dh + b &* hs
+                let d = scratch.dInput + row &* hs
+                if relu {
+                    for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
+                } else {
+                    for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
                 }
-                recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
             }
+            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
@@ -322,23 +320,6 @@ extension Kernels {
             saved.projection + rows.lowerBound &* gw, ldc: gw,
             saved.hiddenBefore + (rows.lowerBound &* s.steps &+ t) &* s.hidden, lda: s.steps &* s.hidden, weightHH,
             ldb: s.hidden, m: rows.count, n: gw, k: s.hidden, transposeA: false, transposeB: true, beta: 0)
-    }
-
-    /// Multiply-adds in a time loop below which it runs on one thread.
-    static let parallelRecurrenceThreshold = 1 << 21
-
-    /// Runs `body` on slices of the batch, one per thread when the time loop is big enough: the recurrence
-    /// never mixes sequences, so each slice runs all its steps alone, with one-thread BLAS, and no
-    /// synchronisation per step.
-    static func forEachBatchSlice(_ saved: RecurrentActivations, _ body: (Range<Int>) -> Void) {
-        let s = saved.sizes
-        let work = s.batch &* s.steps &* saved.kind.gateCount &* s.hidden &* s.hidden
-        let workers = work >= parallelRecurrenceThreshold ? min(Threads.count, s.batch) : 1
-        if workers <= 1 {
-            body(0..<s.batch)
-            return
-        }
-        Threads.parallelFor(workers) { w in body((s.batch &* w / workers)..<(s.batch &* (w &+ 1) / workers)) }
     }
 
     /// Copies the last step's h (and c) into the final-state outputs.
