@@ -37,6 +37,10 @@ CONFIG ?= Configs/tiny-gpt.json
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
 
-run: deps corpus ## the main job: build in release, train $(CONFIG)
+RUN_OUT ?= runs/$(basename $(notdir $(CONFIG)))
+
+run: deps corpus ## the main job: build in release, train $(CONFIG), then print a sample from it
 	$(SWIFT) build -c release --product seqtrain
-	.build/release/seqtrain --config $(CONFIG)
+	$(SWIFT) build -c release --product seqsample
+	.build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT)
+	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "ROMEO:" --max-tokens 400 --seed 1337

@@ -30,7 +30,8 @@ public enum Checkpoint {
 
     /// Where a run stands, saved as `state.json` so a resumed run continues exactly.
     ///
-    /// `{"bestValidationLoss": 1.52, "dataPosition": 0, "elapsedSeconds": 63.5, "rngStates": [42, 7], "step": 250, "tokensSeen": 192000}`
+    /// `{"bestValidationLoss": 1.52, "dataPosition": 0, "elapsedSeconds": 63.5, "evaluationsWithoutImprovement": 1,
+    /// "rngStates": [42, 7], "step": 250, "tokensSeen": 192000}`
     public struct State: Codable, Equatable, Sendable {
         /// Optimizer steps completed.
         public var step: Int
@@ -44,11 +45,14 @@ public enum Checkpoint {
         public var bestValidationLoss: Double?
         /// Wall-clock seconds of training so far, across resumes.
         public var elapsedSeconds: Double
+        /// Evaluations in a row without a better validation loss, the early-stopping patience count; a
+        /// resumed run stops at the same evaluation as an uninterrupted one. 0 when a `state.json` lacks it.
+        public var evaluationsWithoutImprovement: Int
 
         /// A state from its fields.
         public init(
             step: Int, tokensSeen: Int, rngStates: [UInt64], dataPosition: Int, bestValidationLoss: Double?,
-            elapsedSeconds: Double
+            elapsedSeconds: Double, evaluationsWithoutImprovement: Int = 0
         ) {
             self.step = step
             self.tokensSeen = tokensSeen
@@ -56,6 +60,25 @@ public enum Checkpoint {
             self.dataPosition = dataPosition
             self.bestValidationLoss = bestValidationLoss
             self.elapsedSeconds = elapsedSeconds
+            self.evaluationsWithoutImprovement = evaluationsWithoutImprovement
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case step, tokensSeen, rngStates, dataPosition, bestValidationLoss, elapsedSeconds
+            case evaluationsWithoutImprovement
+        }
+
+        /// Decodes a `state.json`; one written before the patience count was recorded reads it as 0.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            step = try c.decode(Int.self, forKey: .step)
+            tokensSeen = try c.decode(Int.self, forKey: .tokensSeen)
+            rngStates = try c.decode([UInt64].self, forKey: .rngStates)
+            dataPosition = try c.decode(Int.self, forKey: .dataPosition)
+            bestValidationLoss = try c.decodeIfPresent(Double.self, forKey: .bestValidationLoss)
+            elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
+            evaluationsWithoutImprovement =
+                try c.decodeIfPresent(Int.self, forKey: .evaluationsWithoutImprovement) ?? 0
         }
     }
 

@@ -13,7 +13,8 @@ extension Session {
     func save(_ slot: CheckpointSlot, elapsed: Double) throws {
         let state = Checkpoint.State(
             step: step, tokensSeen: tokensSeen, rngStates: sampler.rng.state + context.rng.state,
-            dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed)
+            dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed,
+            evaluationsWithoutImprovement: evaluationsWithoutImprovement)
         try runDirectory.commitCheckpoint(slot) { folder in
             try write(
                 Data((config.resolvedJSON() + "\n").utf8), to: folder.appendingPathComponent(Checkpoint.configFile))
@@ -58,6 +59,7 @@ extension Session {
         step = state.step
         tokensSeen = state.tokensSeen
         bestValidationLoss = state.bestValidationLoss
+        evaluationsWithoutImprovement = state.evaluationsWithoutImprovement
         elapsedBefore = state.elapsedSeconds
         sampler.rng = batchRNG
         sampler.position = state.dataPosition

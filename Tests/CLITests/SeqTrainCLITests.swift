@@ -49,6 +49,30 @@ import Testing
         }
     }
 
+    @Test func earlyStoppingCountsPatienceAcrossAResume() throws {
+        // A learning rate far below a Float32 step of the weights: the validation loss never improves, so
+        // patience 2 with an evaluation every 5 steps stops at step 15, whether or not the run was resumed at 10.
+        let folder = try makeWorkspace(steps: 100, extra: #", "patience": 2, "evalInterval": 5"#)
+        let url = folder.appendingPathComponent("tiny.json")
+        let config = try String(contentsOf: url, encoding: .utf8)
+            .replacingOccurrences(of: #""learningRate": 0.01"#, with: #""learningRate": 1e-12"#)
+            .replacingOccurrences(
+                of: #""kind": "cosine", "warmupSteps": 5, "minLearningRate": 0.001, "decaySteps": 100"#,
+                with: #""kind": "constant", "warmupSteps": 0, "minLearningRate": 0"#)
+        try config.write(to: url, atomically: true, encoding: .utf8)
+        let whole = try runTool("seqtrain", ["--config", "tiny.json", "--out", "runs/whole"], in: folder)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains("early stop at step 15"), "\(whole.stdout)")
+        let half = try runTool(
+            "seqtrain", ["--config", "tiny.json", "--out", "runs/split", "--max-steps", "10"], in: folder)
+        #expect(half.status == 0, "\(half.stderr)")
+        let rest = try runTool("seqtrain", ["--resume", "runs/split", "--max-steps", "100"], in: folder)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout.contains("early stop at step 15"), "\(rest.stdout)")
+        let trained = try TrainedCheckpoint(path: folder.appendingPathComponent("runs/split"), prefer: .latest)
+        #expect(trained.state.step == 15 && trained.state.evaluationsWithoutImprovement == 2)
+    }
+
     @Test func interruptSavesALoadableCheckpointAndExitsZero() throws {
         let folder = try makeWorkspace(steps: 100_000, extra: #", "checkpointInterval": 100000"#)
         let process = try makeProcess("seqtrain", ["--config", "tiny.json"], in: folder)

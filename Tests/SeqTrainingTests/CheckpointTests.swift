@@ -27,7 +27,8 @@ private func expectFileError(_ fragment: String, _ body: () throws -> Void) {
     let states = [
         Checkpoint.State(
             step: 250, tokensSeen: 192_000, rngStates: [0, 1, UInt64.max, 0x9e37_79b9_7f4a_7c15],
-            dataPosition: 77, bestValidationLoss: 1.4719238281, elapsedSeconds: 63.5),
+            dataPosition: 77, bestValidationLoss: 1.4719238281, elapsedSeconds: 63.5,
+            evaluationsWithoutImprovement: 2),
         Checkpoint.State(
             step: 0, tokensSeen: 0, rngStates: [], dataPosition: 0, bestValidationLoss: nil, elapsedSeconds: 0),
     ]
@@ -35,6 +36,16 @@ private func expectFileError(_ fragment: String, _ body: () throws -> Void) {
         try Checkpoint.write(state, in: folder)
         #expect(try Checkpoint.readState(in: folder) == state)
     }
+}
+
+@Test func stateWithoutPatienceCountReadsAsZero() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let older = #"{"dataPosition": 5, "elapsedSeconds": 1.5, "rngStates": [1, 2], "step": 10, "tokensSeen": 640}"#
+    try Data(older.utf8).write(to: folder.appendingPathComponent(Checkpoint.stateFile))
+    let state = try Checkpoint.readState(in: folder)
+    #expect(state.step == 10 && state.bestValidationLoss == nil)
+    #expect(state.evaluationsWithoutImprovement == 0)
 }
 
 @Test func manifestListsAndVerifiesEveryFile() throws {
