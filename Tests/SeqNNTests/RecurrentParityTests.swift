@@ -19,33 +19,11 @@ private struct FixtureError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// The F32 tensors of a safetensors file: 8-byte little-endian header length, a JSON header of
-/// name → dtype, shape, data_offsets, then the raw little-endian data.
+/// Every tensor of a fixture, as Float32 tensors by name.
 private func readFixture(_ url: URL) throws -> [String: Tensor] {
-    let data = try Data(contentsOf: url)
-    guard data.count >= 8 else { throw FixtureError(description: "\(url.path): shorter than a safetensors header") }
-    let headerLength = data.prefix(8).reversed().reduce(0) { $0 << 8 | Int($1) }
-    guard headerLength >= 0, headerLength <= data.count - 8,
-        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength)))
-            as? [String: Any]
-    else { throw FixtureError(description: "\(url.path): unreadable safetensors header") }
+    let file = try SafeTensorsFile(contentsOf: url)
     var tensors: [String: Tensor] = [:]
-    for (name, entry) in header where name != "__metadata__" {
-        guard let entry = entry as? [String: Any], entry["dtype"] as? String == "F32",
-            let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
-        else { throw FixtureError(description: "\(url.path): '\(name)' is not an F32 tensor entry") }
-        let (start, end) = (8 + headerLength + offsets[0], 8 + headerLength + offsets[1])
-        let count = shape.reduce(1, *)
-        guard start <= end, end <= data.count, end - start == 4 * count else {
-            throw FixtureError(description: "\(url.path): '\(name)' has offsets \(offsets) for shape \(shape)")
-        }
-        let values = data.subdata(in: start..<end).withUnsafeBytes { raw in
-            (0..<count).map {
-                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
-            }
-        }
-        tensors[name] = Tensor(shape: shape, values: values)
-    }
+    for name in file.names { tensors[name] = Tensor(shape: try file.info(name).shape, values: try file.floats(name)) }
     return tensors
 }
 
