@@ -13,15 +13,23 @@ public final class TransformerLM: LanguageModel {
     let sinusoid: Tensor?  // (contextLength, C) fixed table for sinusoidal positions
     let blocks: [Block]
     let ln_f: LayerNorm
-    let lm_head: Linear?  // nil when tied to wte
+    let lm_head: Linear?  // nil when tied to wte, or headless
+    let hasHead: Bool
 
     /// Builds and initialises the model (GPT-2 style: weights normal(0, initStd), residual projections
     /// scaled by 1/√(2·layers), biases zero). `config` must be validated with a vocabulary size.
-    public init(_ config: ModelConfig, rng: inout SeededGenerator) {
+    public convenience init(_ config: ModelConfig, rng: inout SeededGenerator) {
+        self.init(config, head: true, rng: &rng)
+    }
+
+    /// The model, or with `head: false` its trunk alone (no `lm_head`; ``forward(_:batch:state:context:)``
+    /// must not be called), as ``makeEncoder(_:seed:)`` builds encoder-only configs.
+    package init(_ config: ModelConfig, head: Bool, rng: inout SeededGenerator) {
         precondition(
             config.kind == .transformer && config.vocabSize > 0,
             "TransformerLM needs a transformer config with vocabSize")
         self.config = config
+        self.hasHead = head
         let arena = self.arena
         let (v, c, std) = (config.vocabSize, config.embeddingSize, Float(config.initStd))
         wte = Embedding(arena, "transformer.wte", count: v, width: c, initialization: .normal(std: std), rng: &rng)
@@ -39,7 +47,7 @@ public final class TransformerLM: LanguageModel {
         }
         ln_f = LayerNorm(arena, "transformer.ln_f", width: c, bias: config.bias)
         lm_head =
-            config.tieWeights
+            config.tieWeights || !head
             ? nil
             : Linear(
                 arena, "lm_head", inFeatures: c, outFeatures: v, bias: false, weightInit: .normal(std: std), rng: &rng)
@@ -47,6 +55,13 @@ public final class TransformerLM: LanguageModel {
 
     /// The final hidden states `(B, T, C)` of a window of token ids: the trunk without the head.
     public func hiddenStates(_ tokens: [Int], batch: Int, context: ForwardContext) -> Variable {
+        encode(tokens, batch: batch, layer: nil, context: context)
+    }
+
+    public func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+        precondition(
+            layer.map { (1...config.layers).contains($0) } ?? true,
+            "layer \(layer ?? 0) outside 1...\(config.layers)")
         let t = tokens.count / batch
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
         precondition(
@@ -58,13 +73,14 @@ public final class TransformerLM: LanguageModel {
             x = x + Variable(table)  // (T, C) broadcast over B
         }
         x = context.dropout(x, Float(config.dropout))
-        for block in blocks { x = block(x, context) }  // (B, T, C)
-        return ln_f(x)  // (B, T, C)
+        for block in blocks.prefix(layer ?? blocks.count) { x = block(x, context) }  // (B, T, C)
+        return layer == nil ? ln_f(x) : x  // (B, T, C)
     }
 
     public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
         -> (logits: Variable, state: CarriedState?)
     {
+        precondition(hasHead, "this TransformerLM was built as an encoder (makeEncoder) and has no head")
         let x = hiddenStates(tokens, batch: batch, context: context)  // (B, T, C)
         let logits = lm_head.map { $0(x) } ?? matmul(x, wte.weight.variable(), transposeB: true)  // (B, T, V)
         return (logits, nil)
