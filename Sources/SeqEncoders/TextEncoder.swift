@@ -57,11 +57,9 @@ public final class TextEncoder: @unchecked Sendable {
     /// `let encoder = try TextEncoder(path: URL(fileURLWithPath: "runs/tiny-gpt"), prefer: .latest)`
     public convenience init(path: URL, prefer: CheckpointSlot = .best) throws {
         let fm = FileManager.default
-        let configURL = path.appendingPathComponent(Checkpoint.configFile)
         let directory: URL
-        if fm.fileExists(atPath: configURL.path)
-            && !fm.fileExists(atPath: path.appendingPathComponent(Checkpoint.manifestFile).path)
-        {
+        let has = { (name: String) in fm.fileExists(atPath: path.appendingPathComponent(name).path) }
+        if has(Checkpoint.configFile) && has(Checkpoint.modelFile) && !has(Checkpoint.manifestFile) {
             directory = path  // an encoder directory: no manifest to verify
         } else {
             directory = try TrainedCheckpoint.locate(path, prefer: prefer)
