@@ -16,7 +16,7 @@ cat > "$here/.runs/tiny.json" <<JSON
 {
   "model": { "kind": "transformer", "contextLength": 32, "embeddingSize": 32, "layers": 2, "heads": 2 },
   "tokenizer": { "kind": "char" },
-  "data": { "corpus": ["$root/Corpora/tiny.txt"], "validationFraction": 0.1 },
+  "data": { "corpus": ["$root/Corpora/tiny.txt"], "validationFraction": 0.1, "cacheTokens": false },
   "optimizer": { "kind": "adamw", "learningRate": 3e-3 },
   "schedule": { "kind": "constant", "warmupSteps": 5 },
   "training": { "batchSize": 8, "maxSteps": 40, "evalInterval": 20, "evalWindows": 4, "checkpointInterval": 20,
