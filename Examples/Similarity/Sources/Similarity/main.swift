@@ -2,7 +2,7 @@
 //
 // 1. Tokenizes the query with SeqTokenizers alone (the checkpoint's tokenizer.json, no model).
 // 2. Embeds the query and the sentences with SeqEncoders (mean over the trunk's token states, L2-normalized).
-// 3. Prints the sentences ranked by cosine similarity to the query.
+// 3. Prints the sentences ranked by cosine similarity to the query (after centering the set).
 import Foundation
 import SeqEncoders
 import SeqTokenizers
@@ -33,7 +33,12 @@ do {
     let vectors = try encoder.embed([query] + sentences, options: options)
     print("embeddings: \(vectors.count) × \(encoder.width)")
 
-    let ranked = zip(sentences, vectors.dropFirst()).map { ($0, cosineSimilarity(vectors[0], $1)) }
+    // Every state of a small language model shares a large common direction; taking out the mean of the set
+    // (centering) leaves what tells the texts apart.
+    var center = [Float](repeating: 0, count: encoder.width)
+    for v in vectors { for i in v.indices { center[i] += v[i] / Float(vectors.count) } }
+    let centered = vectors.map { v in v.indices.map { v[$0] - center[$0] } }
+    let ranked = zip(sentences, centered.dropFirst()).map { ($0, cosineSimilarity(centered[0], $1)) }
         .sorted { $0.1 > $1.1 }
     for (rank, (sentence, score)) in ranked.enumerated() {
         print(String(format: "%2d. %+.4f  %@", rank + 1, score, sentence))
