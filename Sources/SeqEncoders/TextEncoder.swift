@@ -25,12 +25,14 @@ public final class TextEncoder: @unchecked Sendable {
     // @unchecked: the trunk is a class graph that no method writes after `init` (forward passes run under
     // `withoutGradients` with a fresh context per call, so no gradient buffer or generator is touched).
 
-    /// The tokenizer texts go through.
+    /// The tokenizer texts go through: `try encoder.tokenizer.encode("ROMEO:")`.
     public let tokenizer: any Tokenizer
-    /// The model's configuration (vocabulary size resolved).
+    /// The model's configuration (vocabulary size resolved): `encoder.config.isEncoderOnly`.
     public let config: ModelConfig
     /// Tokens per text the model takes: the transformer's context length (longer texts keep their first
     /// `maxTokens` tokens); nil for the recurrent kinds, which take any length.
+    ///
+    /// `encoder.maxTokens  // 64 for Configs/tiny-gpt.json`
     public let maxTokens: Int?
     let trunk: any EncoderTrunk
 
@@ -91,6 +93,8 @@ public final class TextEncoder: @unchecked Sendable {
 
     /// Width of every hidden state and embedding (C): the transformer's `embeddingSize`, the recurrent
     /// `hiddenSize` (twice it when bidirectional).
+    ///
+    /// `encoder.width  // 128 for Configs/tiny-gpt.json; try encoder.embed("hi").count == encoder.width`
     public var width: Int { config.trunkWidth }
 
     /// The hidden states of every token of `text`, `(T, C)`, from the trunk's output or the k-th `layer`.

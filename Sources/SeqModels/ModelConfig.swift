@@ -122,10 +122,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var nonlinearity: Nonlinearity = .tanh
     /// Transformer only. True = each position sees only earlier ones (a language model); false = every
     /// position sees the whole window: an encoder for ``makeEncoder(_:seed:)``, which cannot be trained
-    /// or sampled for next-token prediction.
+    /// or sampled for next-token prediction. `"model": {"kind": "transformer", "causal": false}`
     public var causal: Bool = true
     /// Recurrent kinds only. True = each layer also reads the window backwards and outputs both directions
     /// (`2 · hiddenSize` wide, PyTorch's `bidirectional=True`): an encoder only, as with `causal: false`.
+    /// `"model": {"kind": "lstm", "bidirectional": true}`
     public var bidirectional: Bool = false
     /// Standard deviation of the normal initialisation of weight matrices.
     public var initStd: Double = 0.02
@@ -225,10 +226,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 extension ModelConfig {
     /// True for the encoder-only shapes (`causal: false` or `bidirectional: true`): each position sees
     /// tokens after it, so the model cannot learn or sample next tokens; ``makeEncoder(_:seed:)`` builds it.
+    ///
+    /// `var c = ModelConfig(); c.causal = false; c.isEncoderOnly  // true`
     public var isEncoderOnly: Bool { !causal || bidirectional }
 
     /// Width of the trunk's hidden states: `embeddingSize` for the transformer, `hiddenSize` (times 2 when
     /// bidirectional) for the recurrent kinds.
+    ///
+    /// `{"kind": "gru", "hiddenSize": 64, "bidirectional": true}` → `trunkWidth == 128`
     public var trunkWidth: Int { kind.isRecurrent ? (bidirectional ? 2 : 1) * resolvedHiddenSize : embeddingSize }
 
     /// ``validate()`` plus the rule for next-token models (training, sampling): not encoder-only.

@@ -23,7 +23,8 @@ public final class Recurrent: Module {
     public let hiddenSize: Int
     /// Dropout probability on the outputs of every layer but the last, while training.
     public let dropout: Float
-    /// Whether every layer also reads the window backwards (output width 2H).
+    /// Whether every layer also reads the window backwards (output width 2H):
+    /// `Recurrent(arena, "rnn", kind: .gru, inputSize: 8, hiddenSize: 12, bidirectional: true, rng: &rng)`.
     public let bidirectional: Bool
     /// Per layer `weight_ih_l{k}` ((G·H, in)), `weight_hh_l{k}` ((G·H, H)), `bias_ih_l{k}`, `bias_hh_l{k}` ((G·H)).
     let weightIH: [Parameter]
@@ -83,9 +84,9 @@ public final class Recurrent: Module {
     public var layers: Int { weightIH.count }
     /// Whether the layers have biases.
     public var hasBias: Bool { !biasIH.isEmpty }
-    /// 2 for a bidirectional stack, else 1.
+    /// 2 for a bidirectional stack, else 1: the state holds `layers · directions` tensors.
     public var directions: Int { bidirectional ? 2 : 1 }
-    /// Width of every layer's output: `directions · hiddenSize`.
+    /// Width of every layer's output: `directions · hiddenSize` (24 for a bidirectional 12-wide GRU).
     public var outputSize: Int { directions * hiddenSize }
 
     /// Runs the stack over a window: x (B, T, in) and a state of (B, H) per layer and direction (nil = zeros)
