@@ -29,12 +29,14 @@ let tokenizer = try trainTokenizer(TokenizerOptions(kind: .char), corpus: corpus
 
 // Configs/tiny-gpt.json's model section.
 var config = ModelConfig()
-(config.layers, config.heads, config.embeddingSize, config.contextLength) = (4, 4, 128, 128)
+(config.layers, config.heads, config.embeddingSize, config.contextLength) = (4, 4, 128, 64)
+(config.mlpRatio, config.bias, config.tieWeights, config.positional) = (4, false, true, .learned)
 config.vocabSize = tokenizer.vocabularySize
 let encoder = try TextEncoder(trunk: try makeEncoder(config, seed: 1), tokenizer: tokenizer)
 
 let average = Double(sentences.map(\.count).reduce(0, +)) / Double(count)
-print("embedbench: tiny-gpt trunk (4 × 128, 4 heads), \(count) sentences of \(String(format: "%.1f", average)) chars")
+let chars = String(format: "%.1f", average)
+print("embedbench: tiny-gpt trunk (4 × 128, 4 heads, no bias), \(count) sentences of \(chars) chars")
 print("threads \(Threads.count); best of \(repeats) runs")
 for batch in [1, 32] {
     let options = EmbeddingOptions(batchSize: batch)
