@@ -85,7 +85,10 @@ public final class RecurrentLM: LanguageModel {
         return (logits, next)
     }
 
-    public func makeDecoder(batch: Int) -> any IncrementalDecoder { RecurrentDecoder(self, batch: batch) }
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder {
+        precondition(hasHead && !config.bidirectional, "an encoder (makeEncoder) has no head and cannot decode")
+        return RecurrentDecoder(self, batch: batch)
+    }
 
     public var description: String {
         "RecurrentLM(\(rnn), vocab \(config.vocabSize)\(config.tieWeights ? ", tied" : ""))"

@@ -77,6 +77,40 @@ public final class TransformerLM: LanguageModel {
         return layer == nil ? ln_f(x) : x  // (B, T, C)
     }
 
+    /// The values of ``encode(_:batch:layer:context:)`` in evaluation, computed without the graph (in-place
+    /// blocks over buffers made once per call), for inference: `(B, T, C)`.
+    package func encodeWithoutGraph(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
+        precondition(
+            layer.map { (1...config.layers).contains($0) } ?? true,
+            "layer \(layer ?? 0) outside 1...\(config.layers)")
+        let t = tokens.count / batch
+        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        precondition(
+            t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        let (c, v) = (config.embeddingSize, config.vocabSize)
+        let x = Tensor(uninitialized: [batch, t, c])  // (B, T, C) residual stream
+        let table = wte.weight.value.pointer
+        for (row, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
+            let out = x.pointer + row * c
+            out.update(from: table + token * c, count: c)
+            let position = row % t
+            if let p = wpe?.weight.value.pointer ?? sinusoid?.pointer {
+                for i in 0..<c { out[i] += p[position * c + i] }
+            }
+        }
+        let scratch = EncodeScratch(
+            batch: batch, time: t, width: c, hidden: config.mlpRatio * c, heads: config.heads)
+        for block in blocks.prefix(layer ?? blocks.count) {
+            block.encode(x.pointer, batch: batch, time: t, scratch: scratch)
+        }
+        guard layer == nil else { return x }
+        let y = Tensor(uninitialized: [batch, t, c])  // (B, T, C) after ln_f
+        let stats = Tensor(uninitialized: [2 * batch * t])
+        ln_f.infer(y.pointer, x.pointer, rows: batch * t, scratch: stats.pointer)
+        return y
+    }
+
     public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
         -> (logits: Variable, state: CarriedState?)
     {
@@ -86,7 +120,10 @@ public final class TransformerLM: LanguageModel {
         return (logits, nil)
     }
 
-    public func makeDecoder(batch: Int) -> any IncrementalDecoder { TransformerDecoder(self, batch: batch) }
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder {
+        precondition(hasHead && config.causal, "an encoder (makeEncoder) has no head and cannot decode")
+        return TransformerDecoder(self, batch: batch)
+    }
 
     public var description: String {
         "TransformerLM(\(config.layers) × \(blocks.first.map { "\($0)" } ?? "Block"), vocab \(config.vocabSize))"

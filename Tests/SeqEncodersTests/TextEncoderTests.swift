@@ -195,3 +195,22 @@ func loadsAnEncoderDirectory(shape: Shape) throws {
     let norms = trunk.arena.slots.map { trunk.arena.gradient(of: $0).toArray().reduce(0) { $0 + $1 * $1 } }
     #expect(norms.allSatisfy { $0 > 0 })
 }
+
+@Test(arguments: [true, false])
+func theGraphFreeTransformerPathMatchesTheGraph(causal: Bool) throws {
+    for positional in PositionalEncoding.allCases {
+        var config = Shape.gpt.config(vocabulary: 30)
+        (config.causal, config.positional, config.bias) = (causal, positional, positional != .none)
+        let trunk = try makeEncoder(config, seed: 5)
+        let transformer = try #require(trunk as? TransformerLM)
+        var rng = SeededGenerator(seed: 9)
+        let tokens = (0..<(3 * 11)).map { _ in Int(rng.next() % 30) }
+        for layer in [nil, 1, 2] {
+            let graph = withoutGradients {
+                trunk.encode(tokens, batch: 3, layer: layer, context: .evaluation()).value.toArray()
+            }
+            let fast = transformer.encodeWithoutGraph(tokens, batch: 3, layer: layer).toArray()
+            #expect(maxDifference(fast, graph) < 1e-5, "\(positional) causal \(causal) layer \(layer ?? 0)")
+        }
+    }
+}
