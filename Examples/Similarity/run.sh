@@ -29,6 +29,9 @@ echo "== training a tiny checkpoint (150 steps)"
 
 echo "== building the example package"
 cd "$here"
+# SwiftPM keeps the build plan of a path dependency and misses source files added to it since; drop the plan so
+# a checkout that moved forward builds what is there now (a no-op on a clean clone).
+rm -f "$here/.build/debug.yaml"
 swift build --product Similarity
 
 echo "== ranking"
