@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "SeqModels", targets: ["SeqModels"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
         .library(name: "SeqSampling", targets: ["SeqSampling"]),
+        .library(name: "SeqEncoders", targets: ["SeqEncoders"]),
+        // Everything above in one import.
+        .library(name: "SeqKit", targets: ["SeqKit"]),
         .executable(name: "seqtok", targets: ["seqtok"]),
         .executable(name: "seqtrain", targets: ["seqtrain"]),
         .executable(name: "seqsample", targets: ["seqsample"]),
@@ -55,6 +58,15 @@ let package = Package(
         .target(
             name: "SeqTraining",
             dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqConfig"]),
+
+        // Text to vectors with a trained trunk (loads checkpoints through SeqTraining).
+        .target(
+            name: "SeqEncoders",
+            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqTraining"]),
+        // The umbrella: re-exports the tokenizers, models, training, sampling and encoders.
+        .target(
+            name: "SeqKit",
+            dependencies: ["SeqTokenizers", "SeqModels", "SeqTraining", "SeqSampling", "SeqEncoders"]),
 
         // Executables (thin: options, validate, one library call).
         .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
@@ -98,6 +110,16 @@ let package = Package(
         .testTarget(
             name: "SeqSamplingTests",
             dependencies: ["SeqSampling", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "_SeqTestSupport"]),
+        .testTarget(
+            name: "SeqEncodersTests",
+            dependencies: [
+                "SeqEncoders", "SeqKit", "SeqModels", "SeqTraining", "SeqTokenizers", "SeqNN", "SeqAutograd",
+                "SeqConfig",
+                "SeqTensor",
+            ]),
+        .executableTarget(
+            name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],
+            path: "Benchmarks/embedbench"),
         .executableTarget(
             name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"
         ),

@@ -65,6 +65,39 @@ extension Variable {
         }
     }
 
+    /// The same elements in reverse order along `axis` (copies): `(B, T, C).reversed(axis: 1)` puts step
+    /// `T − 1 − t` at `t`, as a backward-running recurrent layer reads its input.
+    public func reversed(axis: Int) -> Variable {
+        precondition(axis >= 0 && axis < shape.count, "reversed: axis \(axis) out of range for \(shape)")
+        let outer = shape[..<axis].reduce(1, *)
+        let n = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let y = Tensor(uninitialized: shape)  // same shape, `axis` reversed
+        Variable.reverse(y.pointer, value.pointer, outer: outer, n: n, inner: inner, accumulate: false)
+        return Variable(y, parents: [self]) { [self] g in
+            Variable.reverse(self.gradientStorage(), g.pointer, outer: outer, n: n, inner: inner, accumulate: true)
+        }
+    }
+
+    /// (outer, n, inner) with the n axis reversed: writes `dst` (forward), or adds into it (backward: the
+    /// reversal is its own inverse, so the gradient is reversed the same way).
+    private static func reverse(
+        _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
+        accumulate: Bool
+    ) {
+        for o in 0..<outer {
+            for i in 0..<n {
+                let from = src + (o * n + i) * inner
+                let to = dst + (o * n + (n - 1 - i)) * inner
+                if accumulate {
+                    for j in 0..<inner { to[j] += from[j] }
+                } else {
+                    to.update(from: from, count: inner)
+                }
+            }
+        }
+    }
+
     /// Splits along `axis` into pieces of the given sizes: `(B, T, 3C).split(axis: 2, sizes: [C, C, C])`.
     public func split(axis: Int, sizes: [Int]) -> [Variable] {
         precondition(axis >= 0 && axis < shape.count, "split: axis \(axis) out of range for \(shape)")

@@ -12,12 +12,7 @@ import SeqTensor
 /// let model = try makeModel(config, seed: 1337)
 /// let (logits, _) = model.forward(tokens, batch: 12, state: nil, context: .evaluation())   // (12, T, V)
 /// ```
-public protocol LanguageModel: Module {
-    /// The resolved configuration (vocabSize filled in).
-    var config: ModelConfig { get }
-    /// Every trainable value, by PyTorch name.
-    var arena: ParameterArena { get }
-
+public protocol LanguageModel: EncoderTrunk {
     /// Logits for a window of `batch` rows of token ids, row-major `(B, T)` → `(B, T, V)`.
     /// `state` carries recurrent hidden state in from the previous window (nil = zeros) and the
     /// returned one carries it out; transformers take nil and return nil.

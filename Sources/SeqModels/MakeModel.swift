@@ -11,8 +11,11 @@ import SeqTensor
 /// config.vocabSize = 65
 /// let model = try makeModel(config, seed: 1337)   // a 4-layer transformer
 /// ```
+///
+/// An encoder-only config (`causal: false`, `bidirectional: true`) is an error here: build it with
+/// ``makeEncoder(_:seed:)``.
 public func makeModel(_ config: ModelConfig, seed: UInt64) throws -> any LanguageModel {
-    try config.validate()
+    try config.validateForLanguageModel()
     guard config.vocabSize > 0 else {
         throw ConfigError.invalidValue(
             key: "model.vocabSize", rule: "must be positive; set it, or let the trainer take it from the tokenizer")

@@ -120,8 +120,14 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var positional: PositionalEncoding = .learned
     /// Cell nonlinearity of the plain rnn kind: tanh or relu.
     public var nonlinearity: Nonlinearity = .tanh
-    /// True = each position sees only earlier ones (a language model); false = bidirectional encoder.
+    /// Transformer only. True = each position sees only earlier ones (a language model); false = every
+    /// position sees the whole window: an encoder for ``makeEncoder(_:seed:)``, which cannot be trained
+    /// or sampled for next-token prediction. `"model": {"kind": "transformer", "causal": false}`
     public var causal: Bool = true
+    /// Recurrent kinds only. True = each layer also reads the window backwards and outputs both directions
+    /// (`2 · hiddenSize` wide, PyTorch's `bidirectional=True`): an encoder only, as with `causal: false`.
+    /// `"model": {"kind": "lstm", "bidirectional": true}`
+    public var bidirectional: Bool = false
     /// Standard deviation of the normal initialisation of weight matrices.
     public var initStd: Double = 0.02
 
@@ -137,7 +143,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// The config keys, in the order they are documented.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, vocabSize, contextLength, embeddingSize, hiddenSize, layers, heads, mlpRatio, dropout, bias
-        case tieWeights, positional, nonlinearity, causal, initStd
+        case tieWeights, positional, nonlinearity, causal, bidirectional, initStd
     }
 
     /// Decodes a model section; a missing key keeps its default, an unknown key names the nearest valid one.
@@ -158,6 +164,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         positional = try c.decodeIfPresent(PositionalEncoding.self, forKey: .positional) ?? positional
         nonlinearity = try c.decodeIfPresent(Nonlinearity.self, forKey: .nonlinearity) ?? nonlinearity
         causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? causal
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? bidirectional
         initStd = try c.decodeIfPresent(Double.self, forKey: .initStd) ?? initStd
     }
 
@@ -188,6 +195,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                         + "pick heads from \(divisors(of: embeddingSize).map(String.init).joined(separator: ", "))")
             }
             if mlpRatio < 1 { throw fail(.mlpRatio, "must be at least 1; got \(mlpRatio)") }
+            if bidirectional {
+                throw fail(
+                    .bidirectional,
+                    "applies to rnn, lstm and gru; a transformer sees both directions with model.causal: false")
+            }
             if positional == .rotary && headSize % 2 != 0 {
                 throw fail(
                     .positional,
@@ -195,7 +207,13 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                         + "= \(headSize); change heads or embeddingSize, or use learned")
             }
         case .rnn, .lstm, .gru:
-            if tieWeights && resolvedHiddenSize != embeddingSize {
+            if !causal {
+                throw fail(
+                    .causal,
+                    "applies to the transformer; a recurrent encoder reads both directions with "
+                        + "model.bidirectional: true")
+            }
+            if tieWeights && !bidirectional && resolvedHiddenSize != embeddingSize {
                 throw fail(
                     .tieWeights,
                     "tying the head to the embedding needs hiddenSize == embeddingSize (\(hiddenSize) != "
@@ -206,6 +224,37 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 }
 
 extension ModelConfig {
+    /// True for the encoder-only shapes (`causal: false` or `bidirectional: true`): each position sees
+    /// tokens after it, so the model cannot learn or sample next tokens; ``makeEncoder(_:seed:)`` builds it.
+    ///
+    /// `var c = ModelConfig(); c.causal = false; c.isEncoderOnly  // true`
+    public var isEncoderOnly: Bool { !causal || bidirectional }
+
+    /// Width of the trunk's hidden states: `embeddingSize` for the transformer, `hiddenSize` (times 2 when
+    /// bidirectional) for the recurrent kinds.
+    ///
+    /// `{"kind": "gru", "hiddenSize": 64, "bidirectional": true}` → `trunkWidth == 128`
+    public var trunkWidth: Int { kind.isRecurrent ? (bidirectional ? 2 : 1) * resolvedHiddenSize : embeddingSize }
+
+    /// ``validate()`` plus the rule for next-token models (training, sampling): not encoder-only.
+    ///
+    /// `causal: false` → `invalid value for 'model.causal': false makes an encoder that sees later tokens, …`
+    public func validateForLanguageModel() throws {
+        try validate()
+        if !causal {
+            throw ConfigError.invalidValue(
+                key: "model.causal",
+                rule: "false makes an encoder that sees later tokens, so it cannot be trained or sampled for "
+                    + "next-token prediction; set it to true (use causal: false only with TextEncoder)")
+        }
+        if bidirectional {
+            throw ConfigError.invalidValue(
+                key: "model.bidirectional",
+                rule: "true makes an encoder that sees later tokens, so it cannot be trained or sampled for "
+                    + "next-token prediction; set it to false (use bidirectional: true only with TextEncoder)")
+        }
+    }
+
     /// This config with `vocabSize` taken from the tokenizer when it is 0, after checking that a set one fits.
     ///
     /// A larger `vocabSize` than the tokenizer's is allowed (padding rows, as nanoGPT's 50304); a smaller one is

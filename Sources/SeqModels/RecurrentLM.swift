@@ -13,21 +13,31 @@ public final class RecurrentLM: LanguageModel {
     let rnn: Recurrent
     let headWeight: Parameter?  // (V, H); nil when tied
     let headBias: Parameter?  // (V)
+    let hasHead: Bool
 
     /// Builds and initialises the model as PyTorch would: embedding normal(0, 1), recurrent weights and
     /// the head uniform(±1/√H). `config` must be validated with a vocabulary size.
-    public init(_ config: ModelConfig, rng: inout SeededGenerator) {
+    public convenience init(_ config: ModelConfig, rng: inout SeededGenerator) {
+        self.init(config, head: true, rng: &rng)
+    }
+
+    /// The model, or with `head: false` its trunk alone (`embedding` and `rnn`, no `head.*`;
+    /// ``forward(_:batch:state:context:)`` must not be called), as ``makeEncoder(_:seed:)`` builds
+    /// encoder-only (bidirectional) configs.
+    package init(_ config: ModelConfig, head: Bool, rng: inout SeededGenerator) {
         precondition(
             config.kind.isRecurrent && config.vocabSize > 0, "RecurrentLM needs a recurrent config with vocabSize")
         self.config = config
+        self.hasHead = head
         let (v, e, h) = (config.vocabSize, config.embeddingSize, config.resolvedHiddenSize)
         embedding = Embedding(arena, "embedding", count: v, width: e, rng: &rng)
         rnn = Recurrent(
             arena, "rnn", kind: RecurrentLM.cell(config), inputSize: e, hiddenSize: h, layers: config.layers,
-            bias: config.bias, dropout: Float(config.dropout), rng: &rng)
+            bias: config.bias, dropout: Float(config.dropout), bidirectional: config.bidirectional, rng: &rng)
         let bound = 1 / Float(h).squareRoot()
-        headWeight = config.tieWeights ? nil : arena.parameter("head.weight", [v, h], .uniform(bound: bound), &rng)
-        headBias = config.bias ? arena.parameter("head.bias", [v], .uniform(bound: bound), &rng) : nil
+        headWeight =
+            config.tieWeights || !head ? nil : arena.parameter("head.weight", [v, h], .uniform(bound: bound), &rng)
+        headBias = config.bias && head ? arena.parameter("head.bias", [v], .uniform(bound: bound), &rng) : nil
     }
 
     static func cell(_ config: ModelConfig) -> RecurrentKind {
@@ -53,9 +63,21 @@ public final class RecurrentLM: LanguageModel {
         return (y, CarriedState(recurrent: next))
     }
 
+    public func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+        precondition(
+            layer.map { (1...config.layers).contains($0) } ?? true,
+            "layer \(layer ?? 0) outside 1...\(config.layers)")
+        let t = tokens.count / batch
+        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        let x = context.dropout(embedding(tokens, shape: [batch, t]), Float(config.dropout))  // (B, T, E)
+        let (outputs, _) = rnn.layerOutputs(x, state: nil, context: context)  // each (B, T, directions·H)
+        return outputs[(layer ?? config.layers) - 1]
+    }
+
     public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
         -> (logits: Variable, state: CarriedState?)
     {
+        precondition(hasHead, "this RecurrentLM was built as an encoder (makeEncoder) and has no head")
         let (y, next) = hiddenStates(tokens, batch: batch, state: state, context: context)
         let dropped = context.dropout(y, Float(config.dropout))  // (B, T, H)
         var logits = matmul(dropped, headMatrix.variable(), transposeB: true)  // (B, T, V)
@@ -63,7 +85,10 @@ public final class RecurrentLM: LanguageModel {
         return (logits, next)
     }
 
-    public func makeDecoder(batch: Int) -> any IncrementalDecoder { RecurrentDecoder(self, batch: batch) }
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder {
+        precondition(hasHead && !config.bidirectional, "an encoder (makeEncoder) has no head and cannot decode")
+        return RecurrentDecoder(self, batch: batch)
+    }
 
     public var description: String {
         "RecurrentLM(\(rnn), vocab \(config.vocabSize)\(config.tieWeights ? ", tied" : ""))"

@@ -13,15 +13,23 @@ public final class TransformerLM: LanguageModel {
     let sinusoid: Tensor?  // (contextLength, C) fixed table for sinusoidal positions
     let blocks: [Block]
     let ln_f: LayerNorm
-    let lm_head: Linear?  // nil when tied to wte
+    let lm_head: Linear?  // nil when tied to wte, or headless
+    let hasHead: Bool
 
     /// Builds and initialises the model (GPT-2 style: weights normal(0, initStd), residual projections
     /// scaled by 1/√(2·layers), biases zero). `config` must be validated with a vocabulary size.
-    public init(_ config: ModelConfig, rng: inout SeededGenerator) {
+    public convenience init(_ config: ModelConfig, rng: inout SeededGenerator) {
+        self.init(config, head: true, rng: &rng)
+    }
+
+    /// The model, or with `head: false` its trunk alone (no `lm_head`; ``forward(_:batch:state:context:)``
+    /// must not be called), as ``makeEncoder(_:seed:)`` builds encoder-only configs.
+    package init(_ config: ModelConfig, head: Bool, rng: inout SeededGenerator) {
         precondition(
             config.kind == .transformer && config.vocabSize > 0,
             "TransformerLM needs a transformer config with vocabSize")
         self.config = config
+        self.hasHead = head
         let arena = self.arena
         let (v, c, std) = (config.vocabSize, config.embeddingSize, Float(config.initStd))
         wte = Embedding(arena, "transformer.wte", count: v, width: c, initialization: .normal(std: std), rng: &rng)
@@ -39,7 +47,7 @@ public final class TransformerLM: LanguageModel {
         }
         ln_f = LayerNorm(arena, "transformer.ln_f", width: c, bias: config.bias)
         lm_head =
-            config.tieWeights
+            config.tieWeights || !head
             ? nil
             : Linear(
                 arena, "lm_head", inFeatures: c, outFeatures: v, bias: false, weightInit: .normal(std: std), rng: &rng)
@@ -47,6 +55,13 @@ public final class TransformerLM: LanguageModel {
 
     /// The final hidden states `(B, T, C)` of a window of token ids: the trunk without the head.
     public func hiddenStates(_ tokens: [Int], batch: Int, context: ForwardContext) -> Variable {
+        encode(tokens, batch: batch, layer: nil, context: context)
+    }
+
+    public func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+        precondition(
+            layer.map { (1...config.layers).contains($0) } ?? true,
+            "layer \(layer ?? 0) outside 1...\(config.layers)")
         let t = tokens.count / batch
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
         precondition(
@@ -58,19 +73,57 @@ public final class TransformerLM: LanguageModel {
             x = x + Variable(table)  // (T, C) broadcast over B
         }
         x = context.dropout(x, Float(config.dropout))
-        for block in blocks { x = block(x, context) }  // (B, T, C)
-        return ln_f(x)  // (B, T, C)
+        for block in blocks.prefix(layer ?? blocks.count) { x = block(x, context) }  // (B, T, C)
+        return layer == nil ? ln_f(x) : x  // (B, T, C)
+    }
+
+    /// The values of ``encode(_:batch:layer:context:)`` in evaluation, computed without the graph (in-place
+    /// blocks over buffers made once per call), for inference: `(B, T, C)`.
+    package func encodeWithoutGraph(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
+        precondition(
+            layer.map { (1...config.layers).contains($0) } ?? true,
+            "layer \(layer ?? 0) outside 1...\(config.layers)")
+        let t = tokens.count / batch
+        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        precondition(
+            t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        let (c, v) = (config.embeddingSize, config.vocabSize)
+        let x = Tensor(uninitialized: [batch, t, c])  // (B, T, C) residual stream
+        let table = wte.weight.value.pointer
+        for (row, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
+            let out = x.pointer + row * c
+            out.update(from: table + token * c, count: c)
+            let position = row % t
+            if let p = wpe?.weight.value.pointer ?? sinusoid?.pointer {
+                for i in 0..<c { out[i] += p[position * c + i] }
+            }
+        }
+        let scratch = EncodeScratch(
+            batch: batch, time: t, width: c, hidden: config.mlpRatio * c, heads: config.heads)
+        for block in blocks.prefix(layer ?? blocks.count) {
+            block.encode(x.pointer, batch: batch, time: t, scratch: scratch)
+        }
+        guard layer == nil else { return x }
+        let y = Tensor(uninitialized: [batch, t, c])  // (B, T, C) after ln_f
+        let stats = Tensor(uninitialized: [2 * batch * t])
+        ln_f.infer(y.pointer, x.pointer, rows: batch * t, scratch: stats.pointer)
+        return y
     }
 
     public func forward(_ tokens: [Int], batch: Int, state: CarriedState?, context: ForwardContext)
         -> (logits: Variable, state: CarriedState?)
     {
+        precondition(hasHead, "this TransformerLM was built as an encoder (makeEncoder) and has no head")
         let x = hiddenStates(tokens, batch: batch, context: context)  // (B, T, C)
         let logits = lm_head.map { $0(x) } ?? matmul(x, wte.weight.variable(), transposeB: true)  // (B, T, V)
         return (logits, nil)
     }
 
-    public func makeDecoder(batch: Int) -> any IncrementalDecoder { TransformerDecoder(self, batch: batch) }
+    public func makeDecoder(batch: Int) -> any IncrementalDecoder {
+        precondition(hasHead && config.causal, "an encoder (makeEncoder) has no head and cannot decode")
+        return TransformerDecoder(self, batch: batch)
+    }
 
     public var description: String {
         "TransformerLM(\(config.layers) × \(blocks.first.map { "\($0)" } ?? "Block"), vocab \(config.vocabSize))"

@@ -192,7 +192,8 @@ package final class RecurrentStepState {
 extension Recurrent {
     /// Zero state and scratch for ``infer(_:state:)`` over `batch` sequences.
     package func makeStepState(batch: Int) -> RecurrentStepState {
-        RecurrentStepState(
+        precondition(!bidirectional, "\(kind): a bidirectional stack reads the whole window; it cannot step")
+        return RecurrentStepState(
             batch: batch, hidden: hiddenSize, layers: layers, gates: kind.gateCount, hasCell: kind == .lstm)
     }
 

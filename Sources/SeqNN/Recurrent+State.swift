@@ -67,6 +67,7 @@ extension Recurrent {
     /// let h = lstm.step(embedded, state: &state)   // (1, H)
     /// ```
     public func step(_ x: Tensor, state: inout RecurrentState) -> Tensor {
+        precondition(!bidirectional, "\(kind): a bidirectional stack reads the whole window; it cannot step")
         precondition(
             x.shape.count == 2 && x.shape[1] == inputSize,
             "\(kind): step input must be (B, \(inputSize)), got \(x.shape)")

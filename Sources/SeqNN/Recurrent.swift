@@ -4,6 +4,11 @@ import SeqTensor
 /// A stack of recurrent layers (PyTorch's `nn.RNN`, `nn.LSTM`, `nn.GRU` with `batch_first=True`), each
 /// layer one fused graph node over the whole window; dropout between layers while training, not after the last.
 ///
+/// With `bidirectional`, every layer also runs a second cell over the reversed window and its output is
+/// the two directions side by side, `(B, T, 2H)` = `[forward | backward]`, as PyTorch's `bidirectional=True`
+/// (parameters `weight_ih_l0_reverse`, …). Such a stack sees the future, so it is an encoder only: it has no
+/// incremental ``step(_:state:)``.
+///
 /// ```swift
 /// let lstm = Recurrent(arena, "lstm", kind: .lstm, inputSize: 65, hiddenSize: 128, layers: 2, rng: &rng)
 /// let (y, state) = lstm(x, state: nil, context: context)   // (B, T, 65) → (B, T, 128)
@@ -18,17 +23,27 @@ public final class Recurrent: Module {
     public let hiddenSize: Int
     /// Dropout probability on the outputs of every layer but the last, while training.
     public let dropout: Float
+    /// Whether every layer also reads the window backwards (output width 2H):
+    /// `Recurrent(arena, "rnn", kind: .gru, inputSize: 8, hiddenSize: 12, bidirectional: true, rng: &rng)`.
+    public let bidirectional: Bool
     /// Per layer `weight_ih_l{k}` ((G·H, in)), `weight_hh_l{k}` ((G·H, H)), `bias_ih_l{k}`, `bias_hh_l{k}` ((G·H)).
     let weightIH: [Parameter]
     let weightHH: [Parameter]
     let biasIH: [Parameter]
     let biasHH: [Parameter]
+    /// The same per layer for the backward direction (`…_reverse`); empty unless bidirectional.
+    let reverseIH: [Parameter]
+    let reverseHH: [Parameter]
+    let reverseBiasIH: [Parameter]
+    let reverseBiasHH: [Parameter]
 
     /// Registers `prefix.weight_ih_l0`, `prefix.weight_hh_l0`, `prefix.bias_ih_l0`, `prefix.bias_hh_l0`, then
-    /// `…_l1` and so on (as PyTorch's `state_dict`), each uniform(±1/√H) from `rng` in that order.
+    /// `…_l1` and so on (as PyTorch's `state_dict`), each uniform(±1/√H) from `rng` in that order. With
+    /// `bidirectional`, each layer's four are followed by its `weight_ih_l{k}_reverse`, … (PyTorch's order).
     public init(
         _ arena: ParameterArena, _ prefix: String, kind: RecurrentKind, inputSize: Int, hiddenSize: Int,
-        layers: Int = 1, bias: Bool = true, dropout: Float = 0, rng: inout SeededGenerator
+        layers: Int = 1, bias: Bool = true, dropout: Float = 0, bidirectional: Bool = false,
+        rng: inout SeededGenerator
     ) {
         precondition(inputSize > 0 && hiddenSize > 0 && layers > 0, "\(kind): sizes and layers must be positive")
         precondition(dropout >= 0 && dropout < 1, "\(kind): dropout must be in [0, 1), got \(dropout)")
@@ -36,65 +51,112 @@ public final class Recurrent: Module {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.dropout = dropout
+        self.bidirectional = bidirectional
         let gw = kind.gateCount * hiddenSize
         let initialization = Initialization.uniform(bound: 1 / Float(hiddenSize).squareRoot())
         var (wih, whh, bih, bhh) = ([Parameter](), [Parameter](), [Parameter](), [Parameter]())
+        var (rih, rhh, rbih, rbhh) = ([Parameter](), [Parameter](), [Parameter](), [Parameter]())
+        let directions = bidirectional ? 2 : 1
         for k in 0..<layers {
-            let width = k == 0 ? inputSize : hiddenSize
-            wih.append(arena.parameter(qualified(prefix, "weight_ih_l\(k)"), [gw, width], initialization, &rng))
-            whh.append(arena.parameter(qualified(prefix, "weight_hh_l\(k)"), [gw, hiddenSize], initialization, &rng))
-            if bias {
-                bih.append(arena.parameter(qualified(prefix, "bias_ih_l\(k)"), [gw], initialization, &rng))
-                bhh.append(arena.parameter(qualified(prefix, "bias_hh_l\(k)"), [gw], initialization, &rng))
+            let width = k == 0 ? inputSize : directions * hiddenSize
+            for reverse in bidirectional ? [false, true] : [false] {
+                let suffix = "l\(k)" + (reverse ? "_reverse" : "")
+                let ih = arena.parameter(qualified(prefix, "weight_ih_\(suffix)"), [gw, width], initialization, &rng)
+                let hh = arena.parameter(
+                    qualified(prefix, "weight_hh_\(suffix)"), [gw, hiddenSize], initialization, &rng)
+                if reverse { (rih, rhh) = (rih + [ih], rhh + [hh]) } else { (wih, whh) = (wih + [ih], whh + [hh]) }
+                if bias {
+                    let bi = arena.parameter(qualified(prefix, "bias_ih_\(suffix)"), [gw], initialization, &rng)
+                    let bh = arena.parameter(qualified(prefix, "bias_hh_\(suffix)"), [gw], initialization, &rng)
+                    if reverse {
+                        (rbih, rbhh) = (rbih + [bi], rbhh + [bh])
+                    } else {
+                        (bih, bhh) = (bih + [bi], bhh + [bh])
+                    }
+                }
             }
         }
         (weightIH, weightHH, biasIH, biasHH) = (wih, whh, bih, bhh)
+        (reverseIH, reverseHH, reverseBiasIH, reverseBiasHH) = (rih, rhh, rbih, rbhh)
     }
 
     /// Number of stacked layers.
     public var layers: Int { weightIH.count }
     /// Whether the layers have biases.
     public var hasBias: Bool { !biasIH.isEmpty }
+    /// 2 for a bidirectional stack, else 1: the state holds `layers · directions` tensors.
+    public var directions: Int { bidirectional ? 2 : 1 }
+    /// Width of every layer's output: `directions · hiddenSize` (24 for a bidirectional 12-wide GRU).
+    public var outputSize: Int { directions * hiddenSize }
 
-    /// Runs the stack over a window: x (B, T, in) and a state of (B, H) per layer (nil = zeros) give the
-    /// top layer's output (B, T, H) and the final state of every layer, which carry gradients.
+    /// Runs the stack over a window: x (B, T, in) and a state of (B, H) per layer and direction (nil = zeros)
+    /// give the top layer's output (B, T, directions·H) and the final state of every layer, which carry
+    /// gradients. States are ordered as PyTorch's `h_n`: layer 0, layer 0 reversed, layer 1, …
     public func callAsFunction(
         _ x: Variable, state: RecurrentState? = nil, context: ForwardContext
     ) -> (output: Variable, state: RecurrentState) {
+        let (outputs, final) = layerOutputs(x, state: state, context: context)
+        return (outputs[layers - 1], final)
+    }
+
+    /// Like ``callAsFunction(_:state:context:)``, with every layer's output `(B, T, directions·H)`, bottom
+    /// first (before the dropout the next layer applies), for encoders that pool a chosen layer.
+    ///
+    /// `let (outputs, _) = lstm.layerOutputs(x, state: nil, context: .evaluation())   // outputs[0]: layer 0`
+    public func layerOutputs(
+        _ x: Variable, state: RecurrentState? = nil, context: ForwardContext
+    ) -> (outputs: [Variable], state: RecurrentState) {
         precondition(
             x.shape.count == 3 && x.shape[2] == inputSize, "\(kind): input must be (B, T, \(inputSize)), got \(x.shape)"
         )
         let initial = state ?? zeroState(batch: x.shape[0])
         checkState(initial, batch: x.shape[0])
         var input = x
+        var outputs: [Variable] = []
         var (hs, cs) = ([Variable](), [Variable]())
         for k in 0..<layers {
             if k > 0 { input = context.dropout(input, dropout) }
-            let r = recurrentSequence(
-                kind, input, h0: initial.h[k], c0: kind == .lstm ? initial.c[k] : nil, weightIH: weightIH[k].variable(),
-                weightHH: weightHH[k].variable(), biasIH: hasBias ? biasIH[k].variable() : nil,
-                biasHH: hasBias ? biasHH[k].variable() : nil)
-            input = r.output  // (B, T, H)
-            hs.append(r.h)
-            if let c = r.c { cs.append(c) }
+            let d = directions
+            let forward = recurrentSequence(
+                kind, input, h0: initial.h[d * k], c0: kind == .lstm ? initial.c[d * k] : nil,
+                weightIH: weightIH[k].variable(), weightHH: weightHH[k].variable(),
+                biasIH: hasBias ? biasIH[k].variable() : nil, biasHH: hasBias ? biasHH[k].variable() : nil)
+            hs.append(forward.h)
+            if let c = forward.c { cs.append(c) }
+            if bidirectional {
+                // The backward cell reads step T−1 first; its outputs are put back in time order.
+                let backward = recurrentSequence(
+                    kind, input.reversed(axis: 1), h0: initial.h[d * k + 1],
+                    c0: kind == .lstm ? initial.c[d * k + 1] : nil, weightIH: reverseIH[k].variable(),
+                    weightHH: reverseHH[k].variable(), biasIH: hasBias ? reverseBiasIH[k].variable() : nil,
+                    biasHH: hasBias ? reverseBiasHH[k].variable() : nil)
+                input = concat([forward.output, backward.output.reversed(axis: 1)], axis: 2)  // (B, T, 2H)
+                hs.append(backward.h)
+                if let c = backward.c { cs.append(c) }
+            } else {
+                input = forward.output  // (B, T, H)
+            }
+            outputs.append(input)
         }
-        return (input, RecurrentState(h: hs, c: cs))
+        return (outputs, RecurrentState(h: hs, c: cs))
     }
 
-    /// A state of zeros for a batch of `batch` sequences: what `state: nil` means.
+    /// A state of zeros for a batch of `batch` sequences: what `state: nil` means (one (B, H) per layer and
+    /// direction).
     ///
     /// `var state = lstm.zeroState(batch: 1)`
     public func zeroState(batch: Int) -> RecurrentState {
         let zeros = { Variable(Tensor(zeros: [batch, self.hiddenSize])) }  // (B, H)
-        return RecurrentState(
-            h: (0..<layers).map { _ in zeros() }, c: kind == .lstm ? (0..<layers).map { _ in zeros() } : [])
+        let n = layers * directions
+        return RecurrentState(h: (0..<n).map { _ in zeros() }, c: kind == .lstm ? (0..<n).map { _ in zeros() } : [])
     }
 
     /// Checks a state against this stack: a programmer mistake if it does not fit.
     func checkState(_ state: RecurrentState, batch: Int) {
+        let n = layers * directions
         precondition(
-            state.h.count == layers && state.c.count == (kind == .lstm ? layers : 0),
-            "\(kind): state has \(state.h.count) h and \(state.c.count) c for \(layers) layers")
+            state.h.count == n && state.c.count == (kind == .lstm ? n : 0),
+            "\(kind): state has \(state.h.count) h and \(state.c.count) c for \(layers) layers × \(directions)")
         for v in state.h + state.c {
             precondition(
                 v.shape == [batch, hiddenSize], "\(kind): state tensor \(v.shape) is not [\(batch), \(hiddenSize)]")
@@ -102,11 +164,21 @@ public final class Recurrent: Module {
     }
 
     public var parameters: [Parameter] {
-        (0..<layers).flatMap { k in [weightIH[k], weightHH[k]] + (hasBias ? [biasIH[k], biasHH[k]] : []) }
+        var all: [Parameter] = []
+        for k in 0..<layers {
+            all += [weightIH[k], weightHH[k]]
+            if hasBias { all += [biasIH[k], biasHH[k]] }
+            if bidirectional {
+                all += [reverseIH[k], reverseHH[k]]
+                if hasBias { all += [reverseBiasIH[k], reverseBiasHH[k]] }
+            }
+        }
+        return all
     }
 
     public var description: String {
         "Recurrent(\(kind), \(inputSize) → \(hiddenSize), \(layers) layer\(layers == 1 ? "" : "s")"
+            + (bidirectional ? ", bidirectional" : "")
             + (hasBias ? "" : ", no bias") + (dropout > 0 ? ", dropout \(dropout)" : "") + ")"
     }
 }

@@ -7,7 +7,7 @@ extension TrainingConfig {
     ///
     /// `optimizer.learningRate: -1` → `invalid value for 'optimizer.learningRate': must be a positive number; got -1.0`
     public func validate() throws {
-        try model.validate()
+        try model.validateForLanguageModel()
         try tokenizer.validate()
         try data.validate()
         try optimizer.validate()
