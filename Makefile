@@ -32,7 +32,7 @@ clean: ## remove build products
 
 CONFIG ?= Configs/tiny-gpt.json
 
-.PHONY: run corpus
+.PHONY: run corpus bench
 
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
@@ -40,3 +40,9 @@ corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakesp
 run: deps corpus ## the main job: build in release, train $(CONFIG)
 	$(SWIFT) build -c release --product seqtrain
 	.build/release/seqtrain --config $(CONFIG)
+
+BENCH_ARGS ?=
+
+bench: deps ## run the PyTorch comparison (needs pip install torch safetensors numpy)
+	$(SWIFT) build -c release --product seqbench
+	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)
