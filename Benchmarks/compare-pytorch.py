@@ -356,7 +356,8 @@ def worker(args):
         flops = flops_per_step(m, parameters, tokens_per_step)
         return record("train", name, args.threads, parameters, tokens / wall, "tokens/s", tokens / cpu, {
             "batch": batch, "context": time_steps, "warmup_steps": args.warmup, "steps": len(step_seconds),
-            "seconds": wall, "median_step_ms": statistics.median(step_seconds) * 1000, "flops_per_step": flops,
+            "seconds": wall, "median_step_ms": statistics.median(step_seconds) * 1000,
+            "tokens_per_step": tokens_per_step, "flops_per_step": flops,
             "model_gflops": flops * len(step_seconds) / wall / 1e9, "last_loss": state[2]})
 
     model.eval()
@@ -586,8 +587,7 @@ def main():
         label = f"train {n}"
         s, p = med(label, "seqkit"), med(label, "pytorch")
         flops = results[label]["seqkit"][0]["details"]["flops_per_step"]
-        tokens_per_step = results[label]["seqkit"][0]["details"]["batch"] * \
-            results[label]["seqkit"][0]["details"]["context"]
+        tokens_per_step = results[label]["seqkit"][0]["details"]["tokens_per_step"]
         mfu = (s * flops / tokens_per_step / 1e9 / peak, p * flops / tokens_per_step / 1e9 / peak)
         add("train", n, "tokens/s", s, p, TRAIN_FLOORS.get(n), mfu=mfu)
     for n in names:

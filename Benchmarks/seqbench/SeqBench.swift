@@ -24,7 +24,7 @@ struct SeqBench: ParsableCommand {
               seqbench sample --config Configs/char-lstm.json
               seqbench embed --config Configs/tiny-gpt.json --batch 32
               seqbench all --threads 2 --json bench.json
-            Models are built from the config's model section with random weights and trained or run on random
+            Models are built from the config's model section with random weights and trained or run on random \
             tokens (no corpus needed). Build with `swift build -c release` first: debug numbers mean nothing.
             """,
         subcommands: [

@@ -102,7 +102,8 @@ struct BenchModel {
                 "batch": Double(training.batchSize), "context": Double(time), "warmup_steps": Double(warmup),
                 "steps": Double(stepSeconds.count), "seconds": wall,
                 "median_step_ms": stepSeconds.sorted()[stepSeconds.count / 2] * 1000,
-                "flops_per_step": flops, "model_gflops": flops * Double(stepSeconds.count) / wall / 1e9,
+                "tokens_per_step": Double(tokensPerStep), "flops_per_step": flops,
+                "model_gflops": flops * Double(stepSeconds.count) / wall / 1e9,
                 "last_loss": loss,
             ])
     }
