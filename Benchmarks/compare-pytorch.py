@@ -43,6 +43,10 @@ config's layers and width) -> head tied to the embedding with its own bias, as S
   cblas_sgemm) and with torch.mm (PyTorch's own BLAS); the denominator for BOTH sides is the larger of the two
   medians, so neither side's MFU is flattered by a slower BLAS.
 
+Same model check: before timing, SeqKit samples `--tokens` tokens from each config's model (`seqbench sample
+--save-weights`), and the PyTorch twin loads those weights and rescores the sample; the two total log-probabilities
+must agree to 1e-3 (relative), or the script reports the config and exits 1 (`--no-check` skips this).
+
 Threads: `--threads` (2) for both: torch.set_num_threads for PyTorch, SEQKIT_THREADS and --threads for SeqKit.
 PyTorch's CPU wheels run their parallel regions on OpenMP, whose threads spin while waiting for work; on a machine
 that other processes also load, the spinning threads steal the cores from each other and PyTorch slows down 10-20x
@@ -201,30 +205,38 @@ def torch_models():
             self.ln_1 = nn.LayerNorm(width, bias=bias)
             self.attn = Attention(width, heads, bias, dropout)
             self.ln_2 = nn.LayerNorm(width, bias=bias)
+            self.mlp = MLP(width, ratio, bias, dropout)
+
+        def forward(self, x, cache=None, position=0):
+            x = x + self.attn(self.ln_1(x), cache, position)
+            return x + self.mlp(self.ln_2(x))
+
+    class MLP(nn.Module):
+        def __init__(self, width, ratio, bias, dropout):
+            super().__init__()
             self.c_fc = nn.Linear(width, ratio * width, bias=bias)
             self.c_proj = nn.Linear(ratio * width, width, bias=bias)
             self.dropout = nn.Dropout(dropout)
 
-        def forward(self, x, cache=None, position=0):
-            x = x + self.attn(self.ln_1(x), cache, position)
-            return x + self.dropout(self.c_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")))
+        def forward(self, x):
+            return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
 
     class GPT(nn.Module):
-        """nanoGPT: wte + wpe -> dropout -> blocks -> ln_f -> lm_head (tied to wte when tieWeights)."""
+        """nanoGPT, with its parameter names (SeqKit's too): transformer.{wte, wpe} -> dropout -> transformer.h.i
+        -> transformer.ln_f -> lm_head (tied to wte when tieWeights)."""
 
         def __init__(self, m):
             super().__init__()
             v, c, self.context = m["vocabSize"], m["embeddingSize"], m["contextLength"]
             self.heads, self.width = m["heads"], c
-            self.wte = nn.Embedding(v, c)
-            self.wpe = nn.Embedding(self.context, c)
-            self.drop = nn.Dropout(m["dropout"])
-            self.h = nn.ModuleList(Block(c, m["heads"], m["mlpRatio"], m["bias"], m["dropout"])
-                                   for _ in range(m["layers"]))
-            self.ln_f = nn.LayerNorm(c, bias=m["bias"])
+            self.transformer = nn.ModuleDict(dict(
+                wte=nn.Embedding(v, c), wpe=nn.Embedding(self.context, c), drop=nn.Dropout(m["dropout"]),
+                h=nn.ModuleList(Block(c, m["heads"], m["mlpRatio"], m["bias"], m["dropout"])
+                                for _ in range(m["layers"])),
+                ln_f=nn.LayerNorm(c, bias=m["bias"])))
             self.lm_head = nn.Linear(c, v, bias=False)
             if m["tieWeights"]:
-                self.lm_head.weight = self.wte.weight
+                self.lm_head.weight = self.transformer.wte.weight
             std = m["initStd"]
             for name, p in self.named_parameters():
                 if p.dim() >= 2:
@@ -235,21 +247,22 @@ def torch_models():
 
         def hidden(self, ids, cache=None, position=0):
             """Final hidden states (B, T, C) of ids (B, T) at positions position..position+T-1."""
-            t = ids.shape[1]
-            x = self.drop(self.wte(ids) + self.wpe.weight[position:position + t])
-            for i, block in enumerate(self.h):
+            t, net = ids.shape[1], self.transformer
+            x = net.drop(net.wte(ids) + net.wpe.weight[position:position + t])
+            for i, block in enumerate(net.h):
                 x = block(x, None if cache is None else cache[i], position)
-            return self.ln_f(x)
+            return net.ln_f(x)
 
         def forward(self, ids, state=None):
             return self.lm_head(self.hidden(ids)), None
 
         def new_cache(self):
             d = self.width // self.heads
-            return [[torch.zeros(1, self.heads, self.context, d) for _ in range(2)] for _ in self.h]
+            return [[torch.zeros(1, self.heads, self.context, d) for _ in range(2)] for _ in self.transformer.h]
 
     class RecurrentLM(nn.Module):
-        """embedding -> dropout -> nn.RNN/GRU/LSTM stack -> dropout -> head (tied: the embedding plus a bias)."""
+        """embedding -> dropout -> nn.RNN/GRU/LSTM stack -> dropout -> head (tied: the embedding plus a bias).
+        Parameter names as SeqKit's, except head.weight / head.bias, which are head_weight / head_bias here."""
 
         def __init__(self, m):
             super().__init__()
@@ -278,6 +291,24 @@ def torch_models():
         return GPT(model_config) if model_config["kind"] == "transformer" else RecurrentLM(model_config)
 
     return build
+
+
+def load_seqkit_weights(model, path):
+    """Copies a safetensors file that SeqKit wrote (`seqbench sample --save-weights`) into the PyTorch twin."""
+    import torch
+    from safetensors.torch import load_file
+    rename = {"head.weight": "head_weight", "head.bias": "head_bias"}
+    tensors = {rename.get(k, k): v for k, v in load_file(path).items()}
+    own = dict(model.named_parameters())  # a tied matrix appears once, under its first name
+    if set(own) != set(tensors):
+        sys.exit(f"compare-pytorch: error: {path} and the PyTorch model disagree on parameter names: only SeqKit "
+                 f"{sorted(set(tensors) - set(own))}, only PyTorch {sorted(set(own) - set(tensors))}")
+    with torch.no_grad():
+        for name, value in tensors.items():
+            if own[name].shape != value.shape:
+                sys.exit(f"compare-pytorch: error: {name} is {tuple(value.shape)} in {path} but "
+                         f"{tuple(own[name].shape)} in the PyTorch model")
+            own[name].copy_(value)
 
 
 def count_parameters(module):
@@ -376,6 +407,19 @@ def worker(args):
                       statistics.median(cpu_rates), {"new_tokens": args.tokens, "runs": args.runs,
                                                      "min_rate": min(rates), "max_rate": max(rates)})
 
+    if args.worker == "check":
+        if not (args.weights and args.seqkit_record):
+            sys.exit("compare-pytorch: error: --worker check needs --weights FILE and --seqkit-record FILE")
+        load_seqkit_weights(model, args.weights)
+        with open(args.seqkit_record) as f:
+            seqkit = json.load(f)["check"]
+        generate = generate_gpt if m["kind"] == "transformer" else generate_recurrent
+        with torch.inference_mode():
+            forced_total[0] = 0.0
+            generate(model, len(seqkit["tokens"]), None, forced=seqkit["tokens"])
+        return record("check", name, args.threads, parameters, 0.0, "", 0.0,
+                      {"logprob": forced_total[0], "seqkit_logprob": seqkit["logprob"]})
+
     if args.worker == "embed":
         if m["kind"] != "transformer":
             sys.exit(f"compare-pytorch: error: embed needs a transformer config, not {args.config}")
@@ -413,14 +457,28 @@ def timed_rate(body, work, repeats=5, minimum=0.05):
     return statistics.median(rates), statistics.median(cpu_rates)
 
 
-def generate_gpt(model, tokens, generator):
-    """`tokens` new tokens after the prompt [0]; at a full window keeps the last half and re-encodes it from 0."""
+def choose(logits, generator, forced, index):
+    """A categorical draw from (V) logits, or `forced[index]` with its log-probability added to forced's total."""
+    import torch
+    if forced is None:
+        return int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+    token = forced[index]
+    forced_total[0] += float(torch.log_softmax(logits.double(), -1)[token])
+    return token
+
+
+forced_total = [0.0]
+
+
+def generate_gpt(model, tokens, generator, forced=None):
+    """`tokens` new tokens after the prompt [0]; at a full window keeps the last half and re-encodes it from 0.
+    With `forced`, takes those tokens and sums their log-probabilities into forced_total[0]."""
     import torch
     cache, history, new = model.new_cache(), [0], []
     logits = model.lm_head(model.hidden(torch.tensor([[0]]), cache, 0)[:, -1])  # (1, V)
     position = 1
     while True:
-        token = int(torch.multinomial(torch.softmax(logits[0], -1), 1, generator=generator))
+        token = choose(logits[0], generator, forced, len(new))
         new.append(token)
         if len(new) == tokens:
             return new
@@ -433,13 +491,13 @@ def generate_gpt(model, tokens, generator):
         position += 1
 
 
-def generate_recurrent(model, tokens, generator):
-    """`tokens` new tokens after the prompt [0], carrying the recurrent state."""
+def generate_recurrent(model, tokens, generator, forced=None):
+    """`tokens` new tokens after the prompt [0], carrying the recurrent state; `forced` as generate_gpt."""
     import torch
     state, token, new = None, 0, []
     while len(new) < tokens:
         logits, state = model(torch.tensor([[token]]), state)  # (1, 1, V)
-        token = int(torch.multinomial(torch.softmax(logits[0, -1], -1), 1, generator=generator))
+        token = choose(logits[0, -1], generator, forced, len(new))
         new.append(token)
     return new
 
@@ -473,6 +531,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="timed generations per sampling workload (default 5)")
     parser.add_argument("--tokens", type=int, default=255, help="new tokens per generation (default 255)")
     parser.add_argument("--no-embed", action="store_true", help="skip the embedding workloads")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip the check that both sides compute the same model (same weights, same log p)")
     parser.add_argument("--omp-wait-policy", choices=("passive", "active", "default"), default="passive",
                         help="OMP_WAIT_POLICY of the PyTorch workers (default passive: see the docstring)")
     parser.add_argument("--skip-build", action="store_true", help="use the existing .build/release/seqbench")
@@ -486,6 +546,8 @@ def main():
     parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--length", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=2048, help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    parser.add_argument("--seqkit-record", help=argparse.SUPPRESS)
     args = parser.parse_args()
     for flag in ("rounds", "threads", "runs", "tokens"):
         if getattr(args, flag) < 1:
@@ -540,6 +602,30 @@ def main():
             workloads.append((f"embed {EMBED_CONFIG} b{batch}", [args.binary, "embed"] + embed,
                               me + ["--worker", "embed"] + embed))
 
+    problems = []
+    checks = []
+    if not args.no_check:
+        # Same weights on both sides: SeqKit samples `--tokens` tokens; PyTorch rescores them with SeqKit's weights.
+        folder = tempfile.mkdtemp(prefix="compare-pytorch-")
+        for n in names:
+            weights, record_path = os.path.join(folder, n + ".safetensors"), os.path.join(folder, n + ".json")
+            seqkit = run_json([args.binary, "sample", "--config", config_path[n], "--tokens", str(args.tokens),
+                               "--runs", "1", "--save-weights", weights] + threads, envs["seqkit"])
+            with open(record_path, "w") as f:
+                json.dump(seqkit, f)
+            mine = run_json(me + ["--worker", "check", "--config", config_path[n], "--weights", weights,
+                                  "--seqkit-record", record_path] + threads, envs["pytorch"])
+            a, b = seqkit["check"]["logprob"], mine["details"]["logprob"]
+            same = abs(a - b) <= 1e-3 * max(abs(a), abs(b), 1.0)
+            checks.append({"config": n, "seqkit_logprob": a, "pytorch_logprob": b, "same": same})
+            print(f"check {n:<10} log p of SeqKit's seeded {args.tokens}-token sample: SeqKit {a:.4f}, PyTorch on "
+                  f"the same weights {b:.4f} ({'same model' if same else 'DIFFERENT'})", flush=True)
+            if not same:
+                problems.append(f"{n}: the two models give SeqKit's sample different log-probabilities")
+            os.unlink(weights)
+            os.unlink(record_path)
+        os.rmdir(folder)
+
     results = {label: {"seqkit": [], "pytorch": []} for label, _, _ in workloads}
     load_before = os.getloadavg()
     started = time.time()
@@ -556,7 +642,6 @@ def main():
                   f"{p['peak_rss_mib']:.0f} MiB", flush=True)
     load_after = os.getloadavg()
 
-    problems = []
     for label in results:
         s, p = results[label]["seqkit"][0], results[label]["pytorch"][0]
         if label != "peak" and s["parameters"] != p["parameters"]:
@@ -620,7 +705,7 @@ def main():
             json.dump({"torch": torch.__version__, "threads": args.threads, "rounds": args.rounds,
                        "load_average_before": load_before, "load_average_after": load_after,
                        "peak_gflops": {"seqkit_openblas": peak_seqkit, "torch_mm": peak_torch, "used": peak},
-                       "table": rows, "runs": results, "problems": problems}, f, indent=2)
+                       "table": rows, "checks": checks, "runs": results, "problems": problems}, f, indent=2)
     return 1 if problems else 0
 
 

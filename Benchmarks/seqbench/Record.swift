@@ -21,9 +21,11 @@ struct Record: Codable {
     var peakRSSMiB: Double
     /// Workload-specific numbers (steps, seconds, batch, flops per step, last loss, ...).
     var details: [String: Double]
+    /// Sampling only: one seeded sample, which `compare-pytorch.py` rescores with its own model on the same weights.
+    var check: SampleCheck? = nil
 
     enum CodingKeys: String, CodingKey {
-        case workload, config, threads, parameters, rate, unit, details
+        case workload, config, threads, parameters, rate, unit, details, check
         case cpuRate = "cpu_rate"
         case peakRSSMiB = "peak_rss_mib"
     }
@@ -33,6 +35,19 @@ struct Record: Codable {
         let extra = details.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }.joined(separator: " ")
         return "\(workload) \(config): \(format(rate)) \(unit) (cpu \(format(cpuRate))), peak RSS "
             + String(format: "%.1f", peakRSSMiB) + " MiB; \(extra)"
+    }
+}
+
+/// A seeded sample and its total log-probability under the model (temperature 1, no filters).
+struct SampleCheck: Codable {
+    /// The new tokens after the prompt `[0]`.
+    var tokens: [Int]
+    /// Σ log p(token) over `tokens`.
+    var logProbability: Double
+
+    enum CodingKeys: String, CodingKey {
+        case tokens
+        case logProbability = "logprob"
     }
 }
 

@@ -121,13 +121,16 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Timed generations (the median is reported) after one untimed.")
     var runs = 5
 
+    @Option(help: "Also save the model's weights to this safetensors file (for compare-pytorch.py's check).")
+    var saveWeights: String?
+
     func run() throws {
         try reportingErrors {
             try model.check()
             if tokens < 1 { throw OptionError("--tokens must be at least 1") }
             if runs < 1 { throw OptionError("--runs must be at least 1") }
             let bench = try BenchModel(model)
-            try emit(try bench.sample(tokens: tokens, runs: runs), json: model.json)
+            try emit(try bench.sample(tokens: tokens, runs: runs, weights: saveWeights), json: model.json)
         }
     }
 }

@@ -110,13 +110,21 @@ struct BenchModel {
 
     /// Batch-1 generation: `tokens` new tokens after a 1-token prompt, categorical at temperature 1,
     /// through ``Generator`` (the model's incremental decoder: KV cache or carried state); one untimed
-    /// generation, then the median of `runs`.
-    func sample(tokens: Int, runs: Int) throws -> Record {
+    /// generation (kept as the record's ``SampleCheck``), then the median of `runs`. With `weights`, first saves
+    /// the model there as safetensors (PyTorch names), so another program can rescore the check sample.
+    func sample(tokens: Int, runs: Int, weights: String? = nil) throws -> Record {
+        if let weights {
+            do {
+                try model.save(to: URL(fileURLWithPath: weights))
+            } catch {
+                throw OptionError("cannot write \(weights) (\(error)); check the folder exists")
+            }
+        }
         let generator = Generator(model: model)
         var options = GenerationOptions()
         options.maxTokens = tokens
         options.seed = seed
-        _ = try generator.generate(prompt: [0], options: options)
+        let first = try generator.generate(prompt: [0], options: options).samples[0]
         var rates: [Double] = []
         var cpuRates: [Double] = []
         for run in 0..<runs {
@@ -133,7 +141,7 @@ struct BenchModel {
             details: [
                 "new_tokens": Double(tokens), "runs": Double(runs), "min_rate": rates.min() ?? 0,
                 "max_rate": rates.max() ?? 0,
-            ])
+            ], check: SampleCheck(tokens: first.tokens, logProbability: first.totalLogProbability))
     }
 
     /// Sentence embeddings: `batch` random sentences of `length` tokens through the transformer's trunk
