@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 
+/// `seqbench all`: every workload in a child process of its own, then one table.
 struct AllCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all",

@@ -14,6 +14,7 @@ struct Shape {
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(batch) }
 }
 
+/// The products the configs' models run, and square reference points.
 let shapes = [
     // tiny-gpt: B·T = 12·64 = 768 rows, C = 128, 4 heads of 32, V = 65.
     Shape(name: "tiny-gpt c_attn 768x128 -> 384", m: 768, n: 384, k: 128, batch: 1),
@@ -97,6 +98,7 @@ func sgemmPeak(size: Int, threads: Int) -> Record {
         details: ["size": Double(size), "seconds_per_call": seconds])
 }
 
+/// `seqbench matmul`: the per-shape GFLOP/s table.
 struct MatmulCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matmul",

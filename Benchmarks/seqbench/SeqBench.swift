@@ -2,7 +2,7 @@
 //
 //   swift build -c release --product seqbench
 //   .build/release/seqbench train  --config Configs/tiny-gpt.json [--warmup 3] [--steps N | --seconds 5]
-//   .build/release/seqbench sample --config Configs/char-lstm.json [--tokens 255] [--runs 5]
+//   .build/release/seqbench sample --config Configs/char-lstm.json [--tokens 255] [--runs 5] [--save-weights F]
 //   .build/release/seqbench embed  --config Configs/tiny-gpt.json [--batch 32] [--length 64]
 //   .build/release/seqbench matmul [--threads 1,2]
 //   .build/release/seqbench peak   [--size 2048]
@@ -13,6 +13,7 @@
 import ArgumentParser
 import Foundation
 
+/// The `seqbench` command: one subcommand per workload.
 @main
 struct SeqBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,6 +79,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// `seqbench train`: training tokens/s of a config's model on random tokens.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -108,6 +110,7 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
+/// `seqbench sample`: batch-1 sampling tokens/s.
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
@@ -135,6 +138,7 @@ struct SampleCommand: ParsableCommand {
     }
 }
 
+/// `seqbench embed`: sentence embeddings per second from a transformer trunk.
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
@@ -163,6 +167,7 @@ struct EmbedCommand: ParsableCommand {
     }
 }
 
+/// `seqbench peak`: the sgemm peak that MFU is measured against.
 struct PeakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peak",
