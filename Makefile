@@ -32,7 +32,7 @@ clean: ## remove build products
 
 CONFIG ?= Configs/tiny-gpt.json
 
-.PHONY: run corpus
+.PHONY: run corpus bench
 
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
@@ -44,3 +44,9 @@ run: deps corpus ## the main job: build in release, train $(CONFIG), then print 
 	$(SWIFT) build -c release --product seqsample
 	.build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT)
 	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "ROMEO:" --max-tokens 400 --seed 1337
+
+BENCH_ARGS ?=
+
+bench: deps ## run the PyTorch comparison (needs pip install torch safetensors numpy)
+	$(SWIFT) build -c release --product seqbench
+	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)

@@ -77,7 +77,11 @@ let package = Package(
 
         // Benchmarks (release only; not tests).
         .executableTarget(
-            name: "seqbench", dependencies: ["SeqTensor", "SeqAutograd", "CBLAS"], path: "Benchmarks/seqbench"),
+            name: "seqbench",
+            dependencies: [
+                "SeqTensor", "SeqAutograd", "SeqNN", "SeqModels", "SeqTraining", "SeqSampling", "CBLAS", argumentParser,
+            ],
+            path: "Benchmarks/seqbench"),
         .executableTarget(name: "tokbench", dependencies: ["SeqTokenizers"], path: "Benchmarks/tokbench"),
 
         // Test support and tests.

@@ -1,0 +1,713 @@
+#!/usr/bin/env python3
+"""SeqKit against PyTorch eager, side by side on this machine: training, sampling, embedding, peak memory, MFU.
+
+Install the Python side once:
+
+    pip install torch safetensors numpy
+
+Run (or `make bench`, which builds seqbench in release first):
+
+    python3 Benchmarks/compare-pytorch.py [--rounds 3] [--threads 2] [--only tiny-gpt,char-lstm] [--json out.json]
+
+What it does
+------------
+For each config in Configs/ (tiny-gpt, char-lstm, char-rnn, char-gru, gpt-10m by default) it builds the same model
+twice: SeqKit's (`seqbench`, the release binary) and the PyTorch twin below, with the names and sizes of the config's
+model section: a nanoGPT GPT (no biases, tied wte/lm_head, learned positions, pre-LN blocks, tanh-GELU MLP 4x wide,
+fused causal attention, the config's dropout), or embedding -> nn.LSTM / nn.GRU / nn.RNN stack (batch_first, the
+config's layers and width) -> head tied to the embedding with its own bias, as SeqKit's RecurrentLM.
+
+- training: the config's batch and context on uniformly random tokens (vocabulary 65); each step is zero_grad,
+  forward, cross-entropy, backward, global-norm clip to the config's clipNorm, AdamW with the config's lr (its warmup
+  and cosine schedule), betas, eps and weight decay (decayed: matrices except the embedding tables, as SeqKit's
+  Optimizer). Recurrent models carry their detached state from one window to the next, as the trainer does.
+  `--warmup` untimed steps (3), then steps until `--seconds` (5) have passed and at least 3 were timed:
+  tokens/s = timed steps x batch x context / wall seconds.
+- peak RSS: VmHWM of /proc/self/status at the end of that same training run, each side in a process of its own
+  (PyTorch's includes the interpreter and `import torch`: it is what a user of either pays).
+- sampling (tiny-gpt, char-lstm): batch 1, 255 new tokens after a 1-token prompt, categorical at temperature 1;
+  the GPT decodes with a KV cache and, at a full window, keeps its last half and re-encodes it from position 0 as
+  SeqKit's TransformerDecoder does; recurrent models carry (h, c). Median of `--runs` (5) after one untimed.
+- embedding (tiny-gpt trunk, batch 1 and 32): final hidden states of 64-token random sentences without gradients
+  (torch.inference_mode / SeqKit's withoutGradients), mean-pooled over the tokens; sentences/s.
+- MFU: model FLOPs per second / the machine's sgemm peak. FLOPs are counted analytically, the same formula on both
+  sides (Benchmarks/seqbench/Record.swift computes it too, and the script checks the two agree):
+    transformer (nanoGPT's estimate_mfu), per token: 6*N + 12*L*C*T, with N the parameters without the position
+      table (the tied wte counts once, as the head's matrix), L layers, C width, T context; the 12*L*C*T term is
+      q.k^T and att.v over the full window, forward and backward.
+    recurrent, per token: 6 * (sum over layers of G*H*(in + H) + V*H), G = 1 (rnn), 3 (gru), 4 (lstm) gate blocks:
+      the input projection and the recurrent product of every layer plus the head; 6 = 2 (multiply-add) x 3
+      (forward, backward to the inputs, backward to the weights).
+    per step: per-token FLOPs x batch x context.
+  The peak: each round measures one square 2048^3 sgemm at `--threads` with SeqKit's OpenBLAS (`seqbench peak`,
+  cblas_sgemm) and with torch.mm (PyTorch's own BLAS); the denominator for BOTH sides is the larger of the two
+  medians, so neither side's MFU is flattered by a slower BLAS.
+
+Same model check: before timing, SeqKit samples `--tokens` tokens from each config's model (`seqbench sample
+--save-weights`), and the PyTorch twin loads those weights and rescores the sample; the two total log-probabilities
+must agree to 1e-3 (relative), or the script reports the config and exits 1 (`--no-check` skips this).
+
+Threads: `--threads` (2) for both: torch.set_num_threads for PyTorch, SEQKIT_THREADS and --threads for SeqKit.
+PyTorch's CPU wheels run their parallel regions on OpenMP, whose threads spin while waiting for work; on a machine
+that other processes also load, the spinning threads steal the cores from each other and PyTorch slows down 10-20x
+(measured here: char-lstm sampling 37 tokens/s with spinning threads, 590 with sleeping ones, at a load average of
+7 on 2 cores). So the PyTorch workers run with OMP_WAIT_POLICY=PASSIVE by default, which protects PyTorch's figures
+from other load (`--omp-wait-policy default` keeps the library's own behaviour, best on an idle machine).
+Rounds: each round runs every workload once per side, alternating which side goes first, so both see the same
+machine load; the table shows medians over `--rounds` (3) and SeqKit / PyTorch ratios (above 1 = SeqKit faster;
+for memory, below 1 = SeqKit smaller), and the floors the performance issue sets.
+
+Internal: `--worker KIND --config FILE` runs one PyTorch workload in this process and prints its JSON record.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CONFIGS = "tiny-gpt,char-lstm,char-rnn,char-gru,gpt-10m"
+SAMPLE_CONFIGS = ("tiny-gpt", "char-lstm")
+EMBED_CONFIG = "tiny-gpt"
+# The performance issue's floors: SeqKit / PyTorch must be at least this (memory: at most).
+TRAIN_FLOORS = {"tiny-gpt": 1.25, "char-lstm": 1.25, "gpt-10m": 1.0}
+SAMPLE_FLOOR = 10.0
+MEMORY_CEILING = 0.25
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared: configs, FLOPs, records
+# ---------------------------------------------------------------------------------------------------------------
+
+def load_config(path, vocab=65):
+    """The config's model, optimizer, schedule and training sections, vocabulary filled in as seqbench does."""
+    try:
+        with open(path) as f:
+            config = json.load(f)
+    except OSError as error:
+        sys.exit(f"compare-pytorch: error: cannot read {path} ({error.strerror}); pass a file from Configs/")
+    except json.JSONDecodeError as error:
+        sys.exit(f"compare-pytorch: error: {path} is not valid JSON ({error}); fix the file")
+    model = {"kind": "transformer", "contextLength": 64, "embeddingSize": 128, "hiddenSize": 0, "layers": 4,
+             "heads": 4, "mlpRatio": 4, "dropout": 0.0, "bias": True, "tieWeights": True, "positional": "learned",
+             "nonlinearity": "tanh", "causal": True, "initStd": 0.02, "vocabSize": 0}
+    model.update(config.get("model", {}))
+    if not model["vocabSize"]:
+        model["vocabSize"] = vocab
+    optimizer = {"kind": "adamw", "learningRate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+                 "weightDecay": 0.1}
+    optimizer.update(config.get("optimizer", {}))
+    schedule = {"kind": "cosine", "warmupSteps": 100, "minLearningRate": 1e-4, "stepSize": 1000, "gamma": 0.1,
+                "decaySteps": 0}
+    schedule.update(config.get("schedule", {}))
+    training = {"batchSize": 12, "maxSteps": 2000, "gradientAccumulation": 1, "clipNorm": 1.0}
+    training.update(config.get("training", {}))
+    if optimizer["kind"] != "adamw":
+        sys.exit(f"compare-pytorch: error: {path} uses optimizer.kind {optimizer['kind']!r}; the PyTorch side "
+                 "implements adamw only (the configs in Configs/ use it)")
+    if model["kind"] == "transformer" and (model["positional"] != "learned" or not model["causal"]):
+        sys.exit(f"compare-pytorch: error: {path}: the PyTorch GPT has learned positions and causal attention only")
+    return {"model": model, "optimizer": optimizer, "schedule": schedule, "training": training}
+
+
+def hidden_size(model):
+    return model["hiddenSize"] or model["embeddingSize"]
+
+
+def flops_per_step(model, parameters, tokens_per_step):
+    """Model FLOPs of one training step (forward + backward); the formulas are in the module docstring."""
+    v, c, t, layers = model["vocabSize"], model["embeddingSize"], model["contextLength"], model["layers"]
+    if model["kind"] == "transformer":
+        positions = t * c if model["positional"] == "learned" else 0
+        per_token = 6 * (parameters - positions) + 12 * layers * c * t
+    else:
+        gates = {"lstm": 4, "gru": 3, "rnn": 1}[model["kind"]]
+        h = hidden_size(model)
+        macs = v * h + sum(gates * h * ((c if k == 0 else h) + h) for k in range(layers))
+        per_token = 6 * macs
+    return per_token * tokens_per_step
+
+
+def learning_rate(step, optimizer, schedule, max_steps):
+    """SeqKit's learningRate(at:) (Sources/SeqTraining/LearningRateSchedule.swift), nanoGPT's get_lr."""
+    peak, floor, warmup = optimizer["learningRate"], schedule["minLearningRate"], max(schedule["warmupSteps"], 0)
+    if step < warmup:
+        return peak * (step + 1) / (warmup + 1)
+    decay = schedule["decaySteps"] or max_steps
+    span = decay - warmup
+    ratio = min(max((step - warmup) / span, 0), 1) if span > 0 else 1
+    kind = schedule["kind"]
+    if kind == "constant":
+        return peak
+    if kind == "linear":
+        return floor + (peak - floor) * (1 - ratio)
+    if kind == "cosine":
+        return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * ratio))
+    return max(floor, peak * schedule["gamma"] ** ((step - warmup) // max(schedule["stepSize"], 1)))
+
+
+def peak_rss_mib():
+    """VmHWM of this process in MiB, as seqbench reads it."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def record(workload, config, threads, parameters, rate, unit, cpu_rate, details):
+    return {"workload": workload, "config": config, "threads": threads, "parameters": parameters, "rate": rate,
+            "unit": unit, "cpu_rate": cpu_rate, "peak_rss_mib": peak_rss_mib(), "details": details}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The PyTorch side (imported only in worker processes, so the parent's memory does not matter)
+# ---------------------------------------------------------------------------------------------------------------
+
+def torch_models():
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Attention(nn.Module):
+        def __init__(self, width, heads, bias, dropout):
+            super().__init__()
+            self.heads, self.dropout = heads, dropout
+            self.c_attn = nn.Linear(width, 3 * width, bias=bias)
+            self.c_proj = nn.Linear(width, width, bias=bias)
+            self.resid_dropout = nn.Dropout(dropout)
+
+        def forward(self, x, cache=None, position=0):
+            """x (B, T, C); with `cache` ([k, v], each (B, H, capacity, D)), writes keys and values at
+            position..position+T-1 and attends to everything cached up to there."""
+            b, t, c = x.shape
+            d = c // self.heads
+            q, k, v = self.c_attn(x).split(c, dim=2)
+            q, k, v = (z.view(b, t, self.heads, d).transpose(1, 2) for z in (q, k, v))  # (B, H, T, D)
+            if cache is not None:
+                cache[0][:, :, position:position + t] = k
+                cache[1][:, :, position:position + t] = v
+                k, v = cache[0][:, :, :position + t], cache[1][:, :, :position + t]
+                causal = t > 1  # a prefill starts at 0; a single new token sees the whole cache
+            else:
+                causal = True
+            p = self.dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)  # (B, H, T, D)
+            return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(b, t, c)))
+
+    class Block(nn.Module):
+        def __init__(self, width, heads, ratio, bias, dropout):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(width, bias=bias)
+            self.attn = Attention(width, heads, bias, dropout)
+            self.ln_2 = nn.LayerNorm(width, bias=bias)
+            self.mlp = MLP(width, ratio, bias, dropout)
+
+        def forward(self, x, cache=None, position=0):
+            x = x + self.attn(self.ln_1(x), cache, position)
+            return x + self.mlp(self.ln_2(x))
+
+    class MLP(nn.Module):
+        def __init__(self, width, ratio, bias, dropout):
+            super().__init__()
+            self.c_fc = nn.Linear(width, ratio * width, bias=bias)
+            self.c_proj = nn.Linear(ratio * width, width, bias=bias)
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, x):
+            return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
+
+    class GPT(nn.Module):
+        """nanoGPT, with its parameter names (SeqKit's too): transformer.{wte, wpe} -> dropout -> transformer.h.i
+        -> transformer.ln_f -> lm_head (tied to wte when tieWeights)."""
+
+        def __init__(self, m):
+            super().__init__()
+            v, c, self.context = m["vocabSize"], m["embeddingSize"], m["contextLength"]
+            self.heads, self.width = m["heads"], c
+            self.transformer = nn.ModuleDict(dict(
+                wte=nn.Embedding(v, c), wpe=nn.Embedding(self.context, c), drop=nn.Dropout(m["dropout"]),
+                h=nn.ModuleList(Block(c, m["heads"], m["mlpRatio"], m["bias"], m["dropout"])
+                                for _ in range(m["layers"])),
+                ln_f=nn.LayerNorm(c, bias=m["bias"])))
+            self.lm_head = nn.Linear(c, v, bias=False)
+            if m["tieWeights"]:
+                self.lm_head.weight = self.transformer.wte.weight
+            std = m["initStd"]
+            for name, p in self.named_parameters():
+                if p.dim() >= 2:
+                    scale = 1 / math.sqrt(2 * m["layers"]) if name.endswith("c_proj.weight") else 1
+                    nn.init.normal_(p, 0.0, std * scale)
+                elif name.endswith(".bias"):
+                    nn.init.zeros_(p)
+
+        def hidden(self, ids, cache=None, position=0):
+            """Final hidden states (B, T, C) of ids (B, T) at positions position..position+T-1."""
+            t, net = ids.shape[1], self.transformer
+            x = net.drop(net.wte(ids) + net.wpe.weight[position:position + t])
+            for i, block in enumerate(net.h):
+                x = block(x, None if cache is None else cache[i], position)
+            return net.ln_f(x)
+
+        def forward(self, ids, state=None):
+            return self.lm_head(self.hidden(ids)), None
+
+        def new_cache(self):
+            d = self.width // self.heads
+            return [[torch.zeros(1, self.heads, self.context, d) for _ in range(2)] for _ in self.transformer.h]
+
+    class RecurrentLM(nn.Module):
+        """embedding -> dropout -> nn.RNN/GRU/LSTM stack -> dropout -> head (tied: the embedding plus a bias).
+        Parameter names as SeqKit's, except head.weight / head.bias, which are head_weight / head_bias here."""
+
+        def __init__(self, m):
+            super().__init__()
+            v, e, h = m["vocabSize"], m["embeddingSize"], hidden_size(m)
+            self.embedding = nn.Embedding(v, e)
+            self.drop = nn.Dropout(m["dropout"])
+            kind = m["kind"]
+            common = dict(num_layers=m["layers"], bias=m["bias"], batch_first=True, dropout=m["dropout"])
+            if kind == "lstm":
+                self.rnn = nn.LSTM(e, h, **common)
+            elif kind == "gru":
+                self.rnn = nn.GRU(e, h, **common)
+            else:
+                self.rnn = nn.RNN(e, h, nonlinearity=m["nonlinearity"], **common)
+            self.tied = m["tieWeights"]
+            self.head_weight = None if self.tied else nn.Parameter(torch.empty(v, h).uniform_(-h ** -0.5, h ** -0.5))
+            self.head_bias = nn.Parameter(torch.empty(v).uniform_(-h ** -0.5, h ** -0.5)) if m["bias"] else None
+
+        def forward(self, ids, state=None):
+            y, state = self.rnn(self.drop(self.embedding(ids)), state)  # (B, T, H)
+            weight = self.embedding.weight if self.tied else self.head_weight
+            return F.linear(self.drop(y), weight, self.head_bias), state
+
+    def build(model_config, seed):
+        torch.manual_seed(seed)
+        return GPT(model_config) if model_config["kind"] == "transformer" else RecurrentLM(model_config)
+
+    return build
+
+
+def load_seqkit_weights(model, path):
+    """Copies a safetensors file that SeqKit wrote (`seqbench sample --save-weights`) into the PyTorch twin."""
+    import torch
+    from safetensors.torch import load_file
+    rename = {"head.weight": "head_weight", "head.bias": "head_bias"}
+    tensors = {rename.get(k, k): v for k, v in load_file(path).items()}
+    own = dict(model.named_parameters())  # a tied matrix appears once, under its first name
+    if set(own) != set(tensors):
+        sys.exit(f"compare-pytorch: error: {path} and the PyTorch model disagree on parameter names: only SeqKit "
+                 f"{sorted(set(tensors) - set(own))}, only PyTorch {sorted(set(own) - set(tensors))}")
+    with torch.no_grad():
+        for name, value in tensors.items():
+            if own[name].shape != value.shape:
+                sys.exit(f"compare-pytorch: error: {name} is {tuple(value.shape)} in {path} but "
+                         f"{tuple(own[name].shape)} in the PyTorch model")
+            own[name].copy_(value)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters())  # parameters() yields a tied tensor once
+
+
+def worker(args):
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(args.threads)
+    build = torch_models()
+    if args.worker == "peak":
+        n = args.size
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        rate, cpu_rate = timed_rate(lambda: torch.mm(a, b), 2 * n ** 3 / 1e9, minimum=0.2)
+        return record("peak", f"torch.mm {n}^3", args.threads, 0, rate, "GFLOP/s", cpu_rate, {"size": n})
+
+    if not args.config:
+        sys.exit("compare-pytorch: error: --worker needs --config FILE")
+    name = os.path.splitext(os.path.basename(args.config))[0]
+    cfg = load_config(args.config)
+    m = cfg["model"]
+    model = build(m, args.seed)
+    parameters = count_parameters(model)
+
+    if args.worker == "train":
+        t = cfg["training"]
+        batch, time_steps, vocab, accumulation = t["batchSize"], m["contextLength"], m["vocabSize"], \
+            t["gradientAccumulation"]
+        opt = cfg["optimizer"]
+        embeddings = ("wte.weight", "wpe.weight", "embedding.weight")
+        decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.endswith(embeddings)]
+        keep = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.endswith(embeddings))]
+        optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": opt["weightDecay"]}, {"params": keep, "weight_decay": 0.0}],
+            lr=opt["learningRate"], betas=(opt["beta1"], opt["beta2"]), eps=opt["epsilon"])
+        generator = torch.Generator().manual_seed(args.seed + 1)
+        model.train()
+        state = [None, 0, 0.0]  # carried recurrent state, step, last loss
+
+        def step():
+            lr = learning_rate(state[1], opt, cfg["schedule"], t["maxSteps"])
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad(set_to_none=True)
+            total = 0.0
+            for _ in range(accumulation):
+                data = torch.randint(vocab, (batch, time_steps + 1), generator=generator)
+                logits, carried = model(data[:, :-1], state[0])
+                loss = F.cross_entropy(logits.reshape(-1, vocab), data[:, 1:].reshape(-1))
+                total += loss.item()
+                (loss / accumulation if accumulation > 1 else loss).backward()
+                if carried is not None:
+                    state[0] = tuple(s.detach() for s in carried) if isinstance(carried, tuple) else carried.detach()
+            if t["clipNorm"] > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), t["clipNorm"])
+            optimizer.step()
+            state[1] += 1
+            state[2] = total / accumulation
+
+        for _ in range(args.warmup):
+            step()
+        step_seconds = []
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        while True:
+            started = time.perf_counter()
+            step()
+            step_seconds.append(time.perf_counter() - started)
+            elapsed = time.perf_counter() - wall_start
+            if (len(step_seconds) >= args.steps) if args.steps > 0 else (elapsed >= args.seconds and len(step_seconds) >= 3):
+                break
+        wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
+        tokens_per_step = batch * time_steps * accumulation
+        tokens = tokens_per_step * len(step_seconds)
+        flops = flops_per_step(m, parameters, tokens_per_step)
+        return record("train", name, args.threads, parameters, tokens / wall, "tokens/s", tokens / cpu, {
+            "batch": batch, "context": time_steps, "warmup_steps": args.warmup, "steps": len(step_seconds),
+            "seconds": wall, "median_step_ms": statistics.median(step_seconds) * 1000,
+            "tokens_per_step": tokens_per_step, "flops_per_step": flops,
+            "model_gflops": flops * len(step_seconds) / wall / 1e9, "last_loss": state[2]})
+
+    model.eval()
+    if args.worker == "sample":
+        generate = generate_gpt if m["kind"] == "transformer" else generate_recurrent
+        with torch.inference_mode():
+            generate(model, args.tokens, torch.Generator().manual_seed(args.seed))  # untimed
+            rates, cpu_rates = [], []
+            for run in range(args.runs):
+                generator = torch.Generator().manual_seed(args.seed + run + 1)
+                wall_start, cpu_start = time.perf_counter(), time.process_time()
+                count = len(generate(model, args.tokens, generator))
+                rates.append(count / (time.perf_counter() - wall_start))
+                cpu_rates.append(count / (time.process_time() - cpu_start))
+        return record("sample", name, args.threads, parameters, statistics.median(rates), "tokens/s",
+                      statistics.median(cpu_rates), {"new_tokens": args.tokens, "runs": args.runs,
+                                                     "min_rate": min(rates), "max_rate": max(rates)})
+
+    if args.worker == "check":
+        if not (args.weights and args.seqkit_record):
+            sys.exit("compare-pytorch: error: --worker check needs --weights FILE and --seqkit-record FILE")
+        load_seqkit_weights(model, args.weights)
+        with open(args.seqkit_record) as f:
+            seqkit = json.load(f)["check"]
+        generate = generate_gpt if m["kind"] == "transformer" else generate_recurrent
+        with torch.inference_mode():
+            forced_total[0] = 0.0
+            generate(model, len(seqkit["tokens"]), None, forced=seqkit["tokens"])
+        return record("check", name, args.threads, parameters, 0.0, "", 0.0,
+                      {"logprob": forced_total[0], "seqkit_logprob": seqkit["logprob"]})
+
+    if args.worker == "embed":
+        if m["kind"] != "transformer":
+            sys.exit(f"compare-pytorch: error: embed needs a transformer config, not {args.config}")
+        length = args.length or m["contextLength"]
+        ids = torch.randint(m["vocabSize"], (args.batch, length), generator=torch.Generator().manual_seed(args.seed))
+        with torch.inference_mode():
+            def embed():
+                return model.hidden(ids).mean(dim=1)  # (B, T, C) -> (B, C)
+            for _ in range(3):
+                embed()
+            calls, wall_start, cpu_start = 0, time.perf_counter(), time.process_time()
+            while calls < 3 or time.perf_counter() - wall_start < args.seconds:
+                embed()
+                calls += 1
+            wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
+        count = args.batch * calls
+        return record("embed", f"{name} b{args.batch}", args.threads, parameters, count / wall, "sentences/s",
+                      count / cpu, {"batch": args.batch, "length": length, "passes": calls, "seconds": wall,
+                                    "tokens_per_s": count * length / wall})
+    sys.exit(f"compare-pytorch: error: unknown --worker {args.worker!r}; use train, sample, embed or peak")
+
+
+def timed_rate(body, work, repeats=5, minimum=0.05):
+    """Median work/s (and work per CPU second) over `repeats` timed blocks of at least `minimum` seconds."""
+    for _ in range(3):
+        body()
+    rates, cpu_rates = [], []
+    for _ in range(repeats):
+        calls, wall_start, cpu_start = 0, time.perf_counter(), time.process_time()
+        while calls == 0 or time.perf_counter() - wall_start < minimum:
+            body()
+            calls += 1
+        rates.append(work * calls / (time.perf_counter() - wall_start))
+        cpu_rates.append(work * calls / max(time.process_time() - cpu_start, 1e-9))
+    return statistics.median(rates), statistics.median(cpu_rates)
+
+
+def choose(logits, generator, forced, index):
+    """A categorical draw from (V) logits, or `forced[index]` with its log-probability added to forced's total."""
+    import torch
+    if forced is None:
+        return int(torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+    token = forced[index]
+    forced_total[0] += float(torch.log_softmax(logits.double(), -1)[token])
+    return token
+
+
+forced_total = [0.0]
+
+
+def generate_gpt(model, tokens, generator, forced=None):
+    """`tokens` new tokens after the prompt [0]; at a full window keeps the last half and re-encodes it from 0.
+    With `forced`, takes those tokens and sums their log-probabilities into forced_total[0]."""
+    import torch
+    cache, history, new = model.new_cache(), [0], []
+    logits = model.lm_head(model.hidden(torch.tensor([[0]]), cache, 0)[:, -1])  # (1, V)
+    position = 1
+    while True:
+        token = choose(logits[0], generator, forced, len(new))
+        new.append(token)
+        if len(new) == tokens:
+            return new
+        if position == model.context:
+            keep = history[-max(1, model.context // 2):]
+            model.hidden(torch.tensor([keep]), cache, 0)
+            history, position = list(keep), len(keep)
+        history.append(token)
+        logits = model.lm_head(model.hidden(torch.tensor([[token]]), cache, position)[:, -1])
+        position += 1
+
+
+def generate_recurrent(model, tokens, generator, forced=None):
+    """`tokens` new tokens after the prompt [0], carrying the recurrent state; `forced` as generate_gpt."""
+    import torch
+    state, token, new = None, 0, []
+    while len(new) < tokens:
+        logits, state = model(torch.tensor([[token]]), state)  # (1, 1, V)
+        token = choose(logits[0, -1], generator, forced, len(new))
+        new.append(token)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The parent: alternate both sides, collect, print the table
+# ---------------------------------------------------------------------------------------------------------------
+
+def run_json(command, env):
+    """Runs a worker command that writes a JSON record to the path given as its last argument."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        path = f.name
+    try:
+        done = subprocess.run(command + ["--json", path], cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"compare-pytorch: error: {' '.join(command)} failed ({done.returncode}):\n{done.stderr.strip()}")
+        with open(path) as f:
+            return json.load(f)
+    finally:
+        os.unlink(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of SeqKit and PyTorch (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for both sides (default 2)")
+    parser.add_argument("--only", default=DEFAULT_CONFIGS, help=f"configs to run (default {DEFAULT_CONFIGS})")
+    parser.add_argument("--config-dir", default=os.path.join(ROOT, "Configs"))
+    parser.add_argument("--warmup", type=int, default=3, help="untimed training steps (default 3)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="timed training window, seconds (default 5)")
+    parser.add_argument("--runs", type=int, default=5, help="timed generations per sampling workload (default 5)")
+    parser.add_argument("--tokens", type=int, default=255, help="new tokens per generation (default 255)")
+    parser.add_argument("--no-embed", action="store_true", help="skip the embedding workloads")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip the check that both sides compute the same model (same weights, same log p)")
+    parser.add_argument("--omp-wait-policy", choices=("passive", "active", "default"), default="passive",
+                        help="OMP_WAIT_POLICY of the PyTorch workers (default passive: see the docstring)")
+    parser.add_argument("--skip-build", action="store_true", help="use the existing .build/release/seqbench")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "seqbench"))
+    parser.add_argument("--json", help="also write every measurement and the table as JSON to this file")
+    # Worker mode (one PyTorch workload in this process).
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1337, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--length", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, default=2048, help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
+    parser.add_argument("--seqkit-record", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    for flag in ("rounds", "threads", "runs", "tokens"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1")
+    if args.warmup < 0 or not args.seconds > 0:
+        parser.error("--warmup must be 0 or more and --seconds positive")
+
+    if args.worker:
+        result = worker(args)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f)
+        print(json.dumps(result))
+        return 0
+
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    for n in names:
+        if not os.path.exists(os.path.join(args.config_dir, n + ".json")):
+            parser.error(f"--only names {n!r} but {os.path.join(args.config_dir, n + '.json')} does not exist; "
+                         f"choose from {DEFAULT_CONFIGS}")
+    try:
+        import torch
+    except ImportError:
+        sys.exit("compare-pytorch: error: PyTorch is not installed; run `pip install torch safetensors numpy`")
+    if not args.skip_build:
+        subprocess.run(["swift", "build", "-c", "release", "--product", "seqbench"], cwd=ROOT, check=True)
+    if not os.path.exists(args.binary):
+        sys.exit(f"compare-pytorch: error: {args.binary} does not exist; build it with "
+                 "`swift build -c release --product seqbench` or drop --skip-build")
+
+    envs = {"seqkit": dict(os.environ, SEQKIT_THREADS=str(args.threads)), "pytorch": dict(os.environ)}
+    if args.omp_wait_policy != "default":
+        envs["pytorch"]["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    threads = ["--threads", str(args.threads)]
+    me = [sys.executable, os.path.abspath(__file__)]
+    config_path = {n: os.path.join(args.config_dir, n + ".json") for n in names}
+
+    # (label, SeqKit command, PyTorch command) for every workload, in run order.
+    workloads = [("peak", [args.binary, "peak"] + threads, me + ["--worker", "peak"] + threads)]
+    timing = ["--warmup", str(args.warmup), "--seconds", str(args.seconds)]
+    for n in names:
+        workloads.append((f"train {n}", [args.binary, "train", "--config", config_path[n]] + threads + timing,
+                          me + ["--worker", "train", "--config", config_path[n]] + threads + timing))
+    sampling = ["--tokens", str(args.tokens), "--runs", str(args.runs)]
+    for n in names:
+        if n in SAMPLE_CONFIGS:
+            workloads.append((f"sample {n}", [args.binary, "sample", "--config", config_path[n]] + threads + sampling,
+                              me + ["--worker", "sample", "--config", config_path[n]] + threads + sampling))
+    if EMBED_CONFIG in names and not args.no_embed:
+        for batch in (1, 32):
+            embed = ["--config", config_path[EMBED_CONFIG], "--batch", str(batch)] + threads
+            workloads.append((f"embed {EMBED_CONFIG} b{batch}", [args.binary, "embed"] + embed,
+                              me + ["--worker", "embed"] + embed))
+
+    problems = []
+    checks = []
+    if not args.no_check:
+        # Same weights on both sides: SeqKit samples `--tokens` tokens; PyTorch rescores them with SeqKit's weights.
+        folder = tempfile.mkdtemp(prefix="compare-pytorch-")
+        for n in names:
+            weights, record_path = os.path.join(folder, n + ".safetensors"), os.path.join(folder, n + ".json")
+            seqkit = run_json([args.binary, "sample", "--config", config_path[n], "--tokens", str(args.tokens),
+                               "--runs", "1", "--save-weights", weights] + threads, envs["seqkit"])
+            with open(record_path, "w") as f:
+                json.dump(seqkit, f)
+            mine = run_json(me + ["--worker", "check", "--config", config_path[n], "--weights", weights,
+                                  "--seqkit-record", record_path] + threads, envs["pytorch"])
+            a, b = seqkit["check"]["logprob"], mine["details"]["logprob"]
+            same = abs(a - b) <= 1e-3 * max(abs(a), abs(b), 1.0)
+            checks.append({"config": n, "seqkit_logprob": a, "pytorch_logprob": b, "same": same})
+            print(f"check {n:<10} log p of SeqKit's seeded {args.tokens}-token sample: SeqKit {a:.4f}, PyTorch on "
+                  f"the same weights {b:.4f} ({'same model' if same else 'DIFFERENT'})", flush=True)
+            if not same:
+                problems.append(f"{n}: the two models give SeqKit's sample different log-probabilities")
+            os.unlink(weights)
+            os.unlink(record_path)
+        os.rmdir(folder)
+
+    results = {label: {"seqkit": [], "pytorch": []} for label, _, _ in workloads}
+    load_before = os.getloadavg()
+    started = time.time()
+    for round_index in range(args.rounds):
+        for label, seqkit_command, torch_command in workloads:
+            order = [("seqkit", seqkit_command), ("pytorch", torch_command)]
+            if round_index % 2 == 1:
+                order.reverse()
+            for side, command in order:
+                results[label][side].append(run_json(command, envs[side]))
+            s, p = results[label]["seqkit"][-1], results[label]["pytorch"][-1]
+            print(f"round {round_index + 1}/{args.rounds} {label:<22} SeqKit {s['rate']:>10.1f}  "
+                  f"PyTorch {p['rate']:>10.1f} {s['unit']:<12} RSS {s['peak_rss_mib']:.0f} / "
+                  f"{p['peak_rss_mib']:.0f} MiB", flush=True)
+    load_after = os.getloadavg()
+
+    for label in results:
+        s, p = results[label]["seqkit"][0], results[label]["pytorch"][0]
+        if label != "peak" and s["parameters"] != p["parameters"]:
+            problems.append(f"{label}: SeqKit has {s['parameters']} parameters, PyTorch {p['parameters']}: "
+                            "the two models differ")
+        if label.startswith("train") and not math.isclose(s["details"]["flops_per_step"],
+                                                          p["details"]["flops_per_step"], rel_tol=1e-9):
+            problems.append(f"{label}: the two FLOP counts differ ({s['details']['flops_per_step']} vs "
+                            f"{p['details']['flops_per_step']})")
+
+    def med(label, side, key="rate"):
+        return statistics.median(r[key] for r in results[label][side])
+
+    peak_seqkit, peak_torch = med("peak", "seqkit"), med("peak", "pytorch")
+    peak = max(peak_seqkit, peak_torch)
+    rows = []
+
+    def add(metric, config, unit, s, p, floor=None, ceiling=False, mfu=None):
+        ratio = s / p if p else float("nan")
+        verdict = ""
+        if floor is not None:
+            verdict = ("meets" if (ratio <= floor if ceiling else ratio >= floor) else "below") + \
+                f" {'<=' if ceiling else '>='}{floor:g}x"
+        rows.append({"metric": metric, "config": config, "unit": unit, "seqkit": s, "pytorch": p, "ratio": ratio,
+                     "floor": floor, "verdict": verdict, "mfu": mfu})
+
+    for n in names:
+        label = f"train {n}"
+        s, p = med(label, "seqkit"), med(label, "pytorch")
+        flops = results[label]["seqkit"][0]["details"]["flops_per_step"]
+        tokens_per_step = results[label]["seqkit"][0]["details"]["tokens_per_step"]
+        mfu = (s * flops / tokens_per_step / 1e9 / peak, p * flops / tokens_per_step / 1e9 / peak)
+        add("train", n, "tokens/s", s, p, TRAIN_FLOORS.get(n), mfu=mfu)
+    for n in names:
+        if f"sample {n}" in results:
+            add("sample", n, "tokens/s", med(f"sample {n}", "seqkit"), med(f"sample {n}", "pytorch"), SAMPLE_FLOOR)
+    for label in results:
+        if label.startswith("embed"):
+            add("embed", label.split(" ", 1)[1], "sentences/s", med(label, "seqkit"), med(label, "pytorch"))
+    for n in names:
+        label = f"train {n}"
+        add("peak RSS", n + " train", "MiB", med(label, "seqkit", "peak_rss_mib"),
+            med(label, "pytorch", "peak_rss_mib"), MEMORY_CEILING, ceiling=True)
+
+    print(f"\nSeqKit vs PyTorch {torch.__version__} eager, {args.threads} threads each, medians of {args.rounds} "
+          f"rounds (alternating sides), {time.time() - started:.0f} s; load average "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"sgemm peak 2048^3: SeqKit's OpenBLAS {peak_seqkit:.1f} GFLOP/s, torch.mm {peak_torch:.1f} GFLOP/s; "
+          f"MFU is against {peak:.1f} for both sides")
+    print(f"{'metric':<9} {'config':<15} {'SeqKit':>10} {'PyTorch':>10} {'unit':<12} {'ratio':>7}  "
+          f"{'MFU SeqKit':>10} {'MFU PyTorch':>11}  floor")
+    for r in rows:
+        mfu = f"{r['mfu'][0] * 100:>9.1f}% {r['mfu'][1] * 100:>10.1f}%" if r["mfu"] else " " * 22
+        print(f"{r['metric']:<9} {r['config']:<15} {r['seqkit']:>10.1f} {r['pytorch']:>10.1f} {r['unit']:<12} "
+              f"{r['ratio']:>6.2f}x  {mfu}  {r['verdict']}")
+    print("ratio = SeqKit / PyTorch: above 1 SeqKit is faster; for peak RSS, below 1 SeqKit uses less memory.")
+    for problem in problems:
+        print(f"compare-pytorch: {problem}", file=sys.stderr)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "threads": args.threads, "rounds": args.rounds,
+                       "load_average_before": load_before, "load_average_after": load_after,
+                       "peak_gflops": {"seqkit_openblas": peak_seqkit, "torch_mm": peak_torch, "used": peak},
+                       "table": rows, "checks": checks, "runs": results, "problems": problems}, f, indent=2)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

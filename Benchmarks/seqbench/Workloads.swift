@@ -1,0 +1,208 @@
+import Foundation
+import SeqAutograd
+import SeqModels
+import SeqNN
+import SeqSampling
+import SeqTensor
+import SeqTraining
+
+/// A model built from a config's model section with random weights, and the workloads timed on it.
+struct BenchModel {
+    /// The config's file name without `.json`.
+    let name: String
+    /// The resolved training config (vocabulary filled in).
+    let config: TrainingConfig
+    /// The model, initialised from `seed`.
+    let model: any LanguageModel
+    /// Seed of the weights; the random tokens use `seed + 1`, dropout `seed + 2`.
+    let seed: UInt64
+
+    /// Loads and checks the config, sets the thread count and flushes denormals as the trainer does.
+    init(_ options: ModelOptions) throws {
+        let url = URL(fileURLWithPath: options.config)
+        var config = try TrainingConfig.load(from: url)
+        config.model.vocabSize = options.vocab ?? (config.model.vocabSize > 0 ? config.model.vocabSize : 65)
+        try config.model.validate()
+        name = url.deletingPathExtension().lastPathComponent
+        self.config = config
+        seed = options.seed
+        Threads.configure(options.threads)
+        Threads.flushDenormalsOnThisThread()
+        model = try makeModel(config.model, seed: options.seed)
+    }
+
+    /// `rows` windows of `time` uniformly random tokens, row-major, and their next tokens.
+    static func randomWindows(rows: Int, time: Int, vocab: Int, rng: inout SeededGenerator)
+        -> (inputs: [Int], targets: [Int])
+    {
+        var inputs = [Int](repeating: 0, count: rows * time)
+        var targets = inputs
+        for r in 0..<rows {
+            var token = rng.nextInt(below: vocab)
+            for t in 0..<time {
+                inputs[r * time + t] = token
+                token = rng.nextInt(below: vocab)
+                targets[r * time + t] = token
+            }
+        }
+        return (inputs, targets)
+    }
+
+    /// Training throughput of the trainer's optimizer step at the config's batch, context, gradient
+    /// accumulation, clip norm, optimizer and schedule: `warmup` untimed steps, then `steps` timed ones
+    /// (or as many as fill `seconds`, at least 3). Recurrent models carry their detached state from one
+    /// window to the next, as the trainer does.
+    func train(warmup: Int, steps: Int, seconds: Double) throws -> Record {
+        let training = config.training
+        let (batch, time, vocab) = (training.batchSize, config.model.contextLength, config.model.vocabSize)
+        let accumulation = training.gradientAccumulation
+        let optimizer = Optimizer(config.optimizer, arena: model.arena)
+        let context = ForwardContext(training: true, rng: SeededGenerator(seed: seed &+ 2))
+        var rng = SeededGenerator(seed: seed &+ 1)
+        var carried: CarriedState?
+        var step = 0
+        var loss = 0.0
+
+        // The body of the trainer's `trainStep` (Sources/SeqTraining/TrainingSession.swift), on random windows.
+        func trainStep() throws {
+            model.arena.zeroGradients()
+            var total = 0.0
+            for _ in 0..<accumulation {
+                let window = BenchModel.randomWindows(rows: batch, time: time, vocab: vocab, rng: &rng)
+                let (logits, next) = model.forward(window.inputs, batch: batch, state: carried, context: context)
+                let value = crossEntropy(logits, targets: window.targets)  // (B·T, V) → scalar
+                total += Double(value.value.item)
+                (accumulation == 1 ? value : value * (1 / Float(accumulation))).backward()
+                carried = next?.detached()
+            }
+            if training.clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(training.clipNorm)) }
+            optimizer.step(learningRate: config.learningRate(at: step))
+            step += 1
+            loss = total / Double(accumulation)
+            guard loss.isFinite else { throw OptionError("the loss became \(loss) at step \(step)") }
+        }
+
+        for _ in 0..<warmup { try trainStep() }
+        let clock = Stopwatch()
+        var stepSeconds: [Double] = []
+        repeat {
+            let started = clock.wall
+            try trainStep()
+            stepSeconds.append(clock.wall - started)
+        } while steps > 0 ? stepSeconds.count < steps : (clock.wall < seconds || stepSeconds.count < 3)
+        let (wall, cpu) = (clock.wall, clock.cpu)
+        let tokensPerStep = config.tokensPerStep
+        let tokens = Double(tokensPerStep * stepSeconds.count)
+        let flops = trainingFLOPsPerStep(
+            config.model, parameters: model.arena.count, tokensPerStep: tokensPerStep)
+        return Record(
+            workload: "train", config: name, threads: Threads.count, parameters: model.arena.count,
+            rate: tokens / wall, unit: "tokens/s", cpuRate: tokens / cpu, peakRSSMiB: peakResidentMiB(),
+            details: [
+                "batch": Double(training.batchSize), "context": Double(time), "warmup_steps": Double(warmup),
+                "steps": Double(stepSeconds.count), "seconds": wall,
+                "median_step_ms": stepSeconds.sorted()[stepSeconds.count / 2] * 1000,
+                "tokens_per_step": Double(tokensPerStep), "flops_per_step": flops,
+                "model_gflops": flops * Double(stepSeconds.count) / wall / 1e9,
+                "last_loss": loss,
+            ])
+    }
+
+    /// Batch-1 generation: `tokens` new tokens after a 1-token prompt, categorical at temperature 1,
+    /// through ``Generator`` (the model's incremental decoder: KV cache or carried state); one untimed
+    /// generation (kept as the record's ``SampleCheck``), then the median of `runs`. With `weights`, first saves
+    /// the model there as safetensors (PyTorch names), so another program can rescore the check sample.
+    func sample(tokens: Int, runs: Int, weights: String? = nil) throws -> Record {
+        if let weights {
+            do {
+                try model.save(to: URL(fileURLWithPath: weights))
+            } catch {
+                throw OptionError("cannot write \(weights) (\(error)); check the folder exists")
+            }
+        }
+        let generator = Generator(model: model)
+        var options = GenerationOptions()
+        options.maxTokens = tokens
+        options.seed = seed
+        let first = try generator.generate(prompt: [0], options: options).samples[0]
+        var rates: [Double] = []
+        var cpuRates: [Double] = []
+        for run in 0..<runs {
+            options.seed = seed &+ UInt64(run) &+ 1
+            let clock = Stopwatch()
+            let count = try generator.generate(prompt: [0], options: options).tokens.count
+            let (wall, cpu) = (clock.wall, clock.cpu)
+            rates.append(Double(count) / wall)
+            cpuRates.append(Double(count) / cpu)
+        }
+        return Record(
+            workload: "sample", config: name, threads: Threads.count, parameters: model.arena.count,
+            rate: median(rates), unit: "tokens/s", cpuRate: median(cpuRates), peakRSSMiB: peakResidentMiB(),
+            details: [
+                "new_tokens": Double(tokens), "runs": Double(runs), "min_rate": rates.min() ?? 0,
+                "max_rate": rates.max() ?? 0,
+            ], check: SampleCheck(tokens: first.tokens, logProbability: first.totalLogProbability))
+    }
+
+    /// Sentence embeddings: `batch` random sentences of `length` tokens through the transformer's trunk
+    /// (``TransformerLM/hiddenStates(_:batch:context:)`` without gradients, evaluation context), mean-pooled
+    /// over the tokens into `(batch, C)`; 3 untimed passes, then as many as fill `seconds` (at least 3).
+    func embed(batch: Int, length: Int?, seconds: Double) throws -> Record {
+        guard let transformer = model as? TransformerLM else {
+            throw OptionError(
+                "embed needs a transformer config (model.kind \"transformer\"), e.g. Configs/tiny-gpt.json")
+        }
+        let context = config.model.contextLength
+        let time = length ?? context
+        guard time <= context else {
+            throw OptionError("--length \(time) exceeds the config's contextLength \(context)")
+        }
+        let width = config.model.embeddingSize
+        var rng = SeededGenerator(seed: seed &+ 1)
+        let sentences = BenchModel.randomWindows(
+            rows: batch, time: time, vocab: config.model.vocabSize, rng: &rng
+        ).inputs
+        let evaluation = ForwardContext.evaluation()
+        var pooled = [Float](repeating: 0, count: batch * width)  // (B, C)
+        func embedOnce() {
+            withoutGradients {
+                let hidden = transformer.hiddenStates(sentences, batch: batch, context: evaluation)  // (B, T, C)
+                let h = hidden.value.pointer
+                let scale = 1 / Float(time)
+                pooled.withUnsafeMutableBufferPointer { out in
+                    for b in 0..<batch {
+                        let row = out.baseAddress! + b * width
+                        row.update(repeating: 0, count: width)
+                        for t in 0..<time {
+                            let x = h + (b * time + t) * width
+                            for c in 0..<width { row[c] += x[c] }
+                        }
+                        for c in 0..<width { row[c] *= scale }
+                    }
+                }
+            }
+        }
+        for _ in 0..<3 { embedOnce() }
+        let clock = Stopwatch()
+        var calls = 0
+        repeat {
+            embedOnce()
+            calls += 1
+        } while clock.wall < seconds || calls < 3
+        let (wall, cpu) = (clock.wall, clock.cpu)
+        guard pooled.allSatisfy({ $0.isFinite }) else { throw OptionError("the pooled embeddings are not finite") }
+        let count = Double(batch * calls)
+        return Record(
+            workload: "embed", config: "\(name) b\(batch)", threads: Threads.count, parameters: model.arena.count,
+            rate: count / wall, unit: "sentences/s", cpuRate: count / cpu, peakRSSMiB: peakResidentMiB(),
+            details: [
+                "batch": Double(batch), "length": Double(time), "passes": Double(calls), "seconds": wall,
+                "tokens_per_s": count * Double(time) / wall,
+            ])
+    }
+}
+
+/// The middle value (upper middle for an even count).
+func median(_ values: [Double]) -> Double {
+    values.isEmpty ? 0 : values.sorted()[values.count / 2]
+}
