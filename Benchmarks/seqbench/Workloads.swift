@@ -145,8 +145,8 @@ struct BenchModel {
     }
 
     /// Sentence embeddings: `batch` random sentences of `length` tokens through the transformer's trunk
-    /// (``TransformerLM/hiddenStates(_:batch:context:)`` without gradients, evaluation context), mean-pooled
-    /// over the tokens into `(batch, C)`; 3 untimed passes, then as many as fill `seconds` (at least 3).
+    /// (the graph-free evaluation path `TextEncoder` runs), mean-pooled over the tokens into `(batch, C)`;
+    /// 3 untimed passes, then as many as fill `seconds` (at least 3).
     func embed(batch: Int, length: Int?, seconds: Double) throws -> Record {
         guard let transformer = model as? TransformerLM else {
             throw OptionError(
@@ -162,12 +162,11 @@ struct BenchModel {
         let sentences = BenchModel.randomWindows(
             rows: batch, time: time, vocab: config.model.vocabSize, rng: &rng
         ).inputs
-        let evaluation = ForwardContext.evaluation()
         var pooled = [Float](repeating: 0, count: batch * width)  // (B, C)
         func embedOnce() {
-            withoutGradients {
-                let hidden = transformer.hiddenStates(sentences, batch: batch, context: evaluation)  // (B, T, C)
-                let h = hidden.value.pointer
+            do {
+                let hidden = transformer.encodeWithoutGraph(sentences, batch: batch, layer: nil)  // (B, T, C)
+                let h = hidden.pointer
                 let scale = 1 / Float(time)
                 pooled.withUnsafeMutableBufferPointer { out in
                     for b in 0..<batch {
