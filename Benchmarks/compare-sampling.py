@@ -6,7 +6,7 @@
 Builds `samplebench` in release, runs it once per round (it saves tiny-gpt and the 2x128 char-LSTM as
 safetensors in a temporary folder and times them), loads the SAME safetensors into the PyTorch modules below and
 times the same generation: 255 new tokens after a 1-token prompt, categorical at temperature 1. The GPT decodes
-with a hand-written KV cache and, past its 64-token context, slides as SeqKit's decoder does (keep the last 3/4
+with a hand-written KV cache and, past its 64-token context, slides as SeqKit's decoder does (keep the last half
 of the window and re-encode it from position 0, here in one batched forward); the LSTM carries (h, c). Rounds
 alternate SeqKit and PyTorch so both see the same machine load. Prints the medians and SeqKit / PyTorch, and checks
 that PyTorch gives SeqKit's seeded sample the same total log-probability (same weights, same model,
@@ -130,8 +130,8 @@ def generate_gpt(model, tokens, forced=None, generator=None):
         history.append(token)
         if len(history) == tokens + 1:
             break
-        if position == model.context:  # slide: re-encode the last 3/4 of the window from position 0
-            keep = history[-(model.context * 3 // 4) - 1:-1]
+        if position == model.context:  # slide: re-encode the last half of the window from position 0
+            keep = history[-max(1, model.context // 2) - 1:-1]
             model(torch.tensor([keep]), cache, 0)
             position = len(keep)
         logits = model(torch.tensor([[token]]), cache, position)
