@@ -2,34 +2,19 @@
 // update. Each kernel has an AVX2+FMA version, picked at run time when the CPU has both, and a portable
 // scalar version (other CPUs, and the tail of a row that is not a multiple of 8 wide).
 #include "CSeqKernels.h"
+#include "vector_math.h"
 
-#include <math.h>
-
-// MARK: Scalar pieces (also the reference the vector code must agree with)
-
-static inline float s_logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-/// tanh within about 3e-7 relative: a Taylor polynomial below |x| = 1/8, (1 − e^−2|x|)/(1 + e^−2|x|) above.
-static inline float s_tanh(float x) {
-    float a = fabsf(x);
-    if (a < 0.125f) {
-        float x2 = x * x;
-        return x * (1.0f + x2 * (-1.0f / 3 + x2 * (2.0f / 15 + x2 * (-17.0f / 315 + x2 * (62.0f / 2835)))));
-    }
-    float e = expf(-2.0f * a);
-    float t = (1.0f - e) / (1.0f + e);
-    return x < 0 ? -t : t;
-}
+// MARK: Scalar versions (also the reference the vector code must agree with)
 
 static void lstm_forward_scalar(
     long from, long hs, float *gate, const float *rec, const float *c_prev, float *c_next, float *tanh_c, float *h) {
     for (long j = from; j < hs; j++) {
-        float i = s_logistic(gate[j] + rec[j]);
-        float f = s_logistic(gate[hs + j] + rec[hs + j]);
-        float g = s_tanh(gate[2 * hs + j] + rec[2 * hs + j]);
-        float o = s_logistic(gate[3 * hs + j] + rec[3 * hs + j]);
+        float i = seqkit_scalar_logistic(gate[j] + rec[j]);
+        float f = seqkit_scalar_logistic(gate[hs + j] + rec[hs + j]);
+        float g = seqkit_scalar_tanh(gate[2 * hs + j] + rec[2 * hs + j]);
+        float o = seqkit_scalar_logistic(gate[3 * hs + j] + rec[3 * hs + j]);
         float c = f * c_prev[j] + i * g;
-        float tc = s_tanh(c);
+        float tc = seqkit_scalar_tanh(c);
         gate[j] = i;
         gate[hs + j] = f;
         gate[2 * hs + j] = g;
@@ -59,10 +44,10 @@ static void lstm_backward_scalar(
 static void gru_forward_scalar(
     long from, long hs, float *gate, const float *rec, const float *bhn, const float *h_prev, float *hn, float *h) {
     for (long j = from; j < hs; j++) {
-        float r = s_logistic(gate[j] + rec[j]);
-        float z = s_logistic(gate[hs + j] + rec[hs + j]);
+        float r = seqkit_scalar_logistic(gate[j] + rec[j]);
+        float z = seqkit_scalar_logistic(gate[hs + j] + rec[hs + j]);
         float hidden_n = rec[2 * hs + j] + (bhn ? bhn[j] : 0.0f);
-        float n = s_tanh(gate[2 * hs + j] + r * hidden_n);
+        float n = seqkit_scalar_tanh(gate[2 * hs + j] + r * hidden_n);
         gate[j] = r;
         gate[hs + j] = z;
         gate[2 * hs + j] = n;
@@ -105,59 +90,7 @@ static void adam_scalar(
 
 // MARK: AVX2 + FMA
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define SEQKIT_AVX2 __attribute__((target("avx2,fma")))
-
-static int has_avx2_fma(void) {
-    static int cached = -1;  // benign race: every thread computes the same value
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
-
-static inline SEQKIT_AVX2 __m256 splat(float x) { return _mm256_set1_ps(x); }
-
-/// e^x for x in [−87.3, 88.3] (clamped outside): x = n·ln 2 + r with |r| ≤ ln 2 / 2, a degree-6 polynomial
-/// for e^r, 2^n put straight into the exponent bits. About 2 ulp.
-static inline SEQKIT_AVX2 __m256 v_exp(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, splat(-87.3f)), splat(88.3f));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, splat(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, splat(0.693359375f), x);  // ln 2 in two parts: exact high, small low
-    r = _mm256_fnmadd_ps(n, splat(-2.12194440e-4f), r);
-    __m256 p = splat(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, splat(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, splat(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, splat(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, splat(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, splat(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, splat(1.0f)));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-static inline SEQKIT_AVX2 __m256 v_logistic(__m256 x) {
-    __m256 one = splat(1.0f);
-    return _mm256_div_ps(one, _mm256_add_ps(one, v_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
-}
-
-static inline SEQKIT_AVX2 __m256 v_tanh(__m256 x) {
-    __m256 sign = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
-    __m256 a = _mm256_xor_ps(x, sign);
-    __m256 e = v_exp(_mm256_mul_ps(a, splat(-2.0f)));
-    __m256 one = splat(1.0f);
-    __m256 big = _mm256_or_ps(_mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e)), sign);
-    __m256 x2 = _mm256_mul_ps(x, x);
-    __m256 q = _mm256_fmadd_ps(x2, splat(62.0f / 2835), splat(-17.0f / 315));
-    q = _mm256_fmadd_ps(x2, q, splat(2.0f / 15));
-    q = _mm256_fmadd_ps(x2, q, splat(-1.0f / 3));
-    q = _mm256_fmadd_ps(x2, q, one);
-    __m256 small = _mm256_mul_ps(x, q);
-    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, splat(0.125f), _CMP_LT_OQ));
-}
-
+#if SEQKIT_HAS_AVX2_PATH
 #define LD(p) _mm256_loadu_ps(p)
 #define ST(p, v) _mm256_storeu_ps(p, v)
 
@@ -165,12 +98,12 @@ static SEQKIT_AVX2 long lstm_forward_avx2(
     long hs, float *gate, const float *rec, const float *c_prev, float *c_next, float *tanh_c, float *h) {
     long j = 0;
     for (; j + 8 <= hs; j += 8) {
-        __m256 i = v_logistic(_mm256_add_ps(LD(gate + j), LD(rec + j)));
-        __m256 f = v_logistic(_mm256_add_ps(LD(gate + hs + j), LD(rec + hs + j)));
-        __m256 g = v_tanh(_mm256_add_ps(LD(gate + 2 * hs + j), LD(rec + 2 * hs + j)));
-        __m256 o = v_logistic(_mm256_add_ps(LD(gate + 3 * hs + j), LD(rec + 3 * hs + j)));
+        __m256 i = seqkit_v_logistic(_mm256_add_ps(LD(gate + j), LD(rec + j)));
+        __m256 f = seqkit_v_logistic(_mm256_add_ps(LD(gate + hs + j), LD(rec + hs + j)));
+        __m256 g = seqkit_v_tanh(_mm256_add_ps(LD(gate + 2 * hs + j), LD(rec + 2 * hs + j)));
+        __m256 o = seqkit_v_logistic(_mm256_add_ps(LD(gate + 3 * hs + j), LD(rec + 3 * hs + j)));
         __m256 c = _mm256_fmadd_ps(f, LD(c_prev + j), _mm256_mul_ps(i, g));
-        __m256 tc = v_tanh(c);
+        __m256 tc = seqkit_v_tanh(c);
         ST(gate + j, i);
         ST(gate + hs + j, f);
         ST(gate + 2 * hs + j, g);
@@ -185,7 +118,7 @@ static SEQKIT_AVX2 long lstm_forward_avx2(
 static SEQKIT_AVX2 long lstm_backward_avx2(
     long hs, const float *gate, const float *c_prev, const float *tanh_c, const float *dy, const float *dh, float *dc,
     float *d) {
-    __m256 one = splat(1.0f);
+    __m256 one = seqkit_splat(1.0f);
     long j = 0;
     for (; j + 8 <= hs; j += 8) {
         __m256 i = LD(gate + j), f = LD(gate + hs + j), g = LD(gate + 2 * hs + j), o = LD(gate + 3 * hs + j);
@@ -205,14 +138,14 @@ static SEQKIT_AVX2 long lstm_backward_avx2(
 
 static SEQKIT_AVX2 long gru_forward_avx2(
     long hs, float *gate, const float *rec, const float *bhn, const float *h_prev, float *hn, float *h) {
-    __m256 one = splat(1.0f);
+    __m256 one = seqkit_splat(1.0f);
     long j = 0;
     for (; j + 8 <= hs; j += 8) {
-        __m256 r = v_logistic(_mm256_add_ps(LD(gate + j), LD(rec + j)));
-        __m256 z = v_logistic(_mm256_add_ps(LD(gate + hs + j), LD(rec + hs + j)));
+        __m256 r = seqkit_v_logistic(_mm256_add_ps(LD(gate + j), LD(rec + j)));
+        __m256 z = seqkit_v_logistic(_mm256_add_ps(LD(gate + hs + j), LD(rec + hs + j)));
         __m256 hidden_n = LD(rec + 2 * hs + j);
         if (bhn) hidden_n = _mm256_add_ps(hidden_n, LD(bhn + j));
-        __m256 n = v_tanh(_mm256_fmadd_ps(r, hidden_n, LD(gate + 2 * hs + j)));
+        __m256 n = seqkit_v_tanh(_mm256_fmadd_ps(r, hidden_n, LD(gate + 2 * hs + j)));
         ST(gate + j, r);
         ST(gate + hs + j, z);
         ST(gate + 2 * hs + j, n);
@@ -225,7 +158,7 @@ static SEQKIT_AVX2 long gru_forward_avx2(
 static SEQKIT_AVX2 long gru_backward_avx2(
     long hs, const float *gate, const float *hn, const float *h_prev, const float *dy, float *dh, float *di,
     float *dg) {
-    __m256 one = splat(1.0f);
+    __m256 one = seqkit_splat(1.0f);
     long j = 0;
     for (; j + 8 <= hs; j += 8) {
         __m256 r = LD(gate + j), z = LD(gate + hs + j), n = LD(gate + 2 * hs + j);
@@ -247,10 +180,10 @@ static SEQKIT_AVX2 long gru_backward_avx2(
 
 static SEQKIT_AVX2 long adam_avx2(
     long n, float *p, const float *g, float *m, float *v, const struct seqkit_adam_settings *s) {
-    __m256 coupled = splat(s->coupled_decay), keep = splat(1.0f - s->decoupled_decay);
-    __m256 b1 = splat(s->beta1), b2 = splat(s->beta2), a1 = splat(1.0f - s->beta1), a2 = splat(1.0f - s->beta2);
-    __m256 lr = splat(s->learning_rate), c1 = splat(s->correction1), c2 = splat(s->correction2);
-    __m256 eps = splat(s->epsilon);
+    __m256 coupled = seqkit_splat(s->coupled_decay), keep = seqkit_splat(1.0f - s->decoupled_decay);
+    __m256 b1 = seqkit_splat(s->beta1), b2 = seqkit_splat(s->beta2), a1 = seqkit_splat(1.0f - s->beta1), a2 = seqkit_splat(1.0f - s->beta2);
+    __m256 lr = seqkit_splat(s->learning_rate), c1 = seqkit_splat(s->correction1), c2 = seqkit_splat(s->correction2);
+    __m256 eps = seqkit_splat(s->epsilon);
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 pi = LD(p + i);
@@ -265,43 +198,40 @@ static SEQKIT_AVX2 long adam_avx2(
     }
     return i;
 }
-#define VECTOR(call) (has_avx2_fma() ? (call) : 0)
-#else
-#define VECTOR(call) 0
 #endif
 
 // MARK: Entry points
 
 void seqkit_lstm_forward_row(
     long hs, float *gate, const float *rec, const float *c_prev, float *c_next, float *tanh_c, float *h) {
-    long done = VECTOR(lstm_forward_avx2(hs, gate, rec, c_prev, c_next, tanh_c, h));
+    long done = SEQKIT_VECTOR(lstm_forward_avx2(hs, gate, rec, c_prev, c_next, tanh_c, h));
     lstm_forward_scalar(done, hs, gate, rec, c_prev, c_next, tanh_c, h);
 }
 
 void seqkit_lstm_backward_row(
     long hs, const float *gate, const float *c_prev, const float *tanh_c, const float *dy, const float *dh, float *dc,
     float *d) {
-    long done = VECTOR(lstm_backward_avx2(hs, gate, c_prev, tanh_c, dy, dh, dc, d));
+    long done = SEQKIT_VECTOR(lstm_backward_avx2(hs, gate, c_prev, tanh_c, dy, dh, dc, d));
     lstm_backward_scalar(done, hs, gate, c_prev, tanh_c, dy, dh, dc, d);
 }
 
 void seqkit_gru_forward_row(
     long hs, float *gate, const float *rec, const float *bhn, const float *h_prev, float *hn, float *h) {
-    long done = VECTOR(gru_forward_avx2(hs, gate, rec, bhn, h_prev, hn, h));
+    long done = SEQKIT_VECTOR(gru_forward_avx2(hs, gate, rec, bhn, h_prev, hn, h));
     gru_forward_scalar(done, hs, gate, rec, bhn, h_prev, hn, h);
 }
 
 void seqkit_gru_backward_row(
     long hs, const float *gate, const float *hn, const float *h_prev, const float *dy, float *dh, float *di,
     float *dg) {
-    long done = VECTOR(gru_backward_avx2(hs, gate, hn, h_prev, dy, dh, di, dg));
+    long done = SEQKIT_VECTOR(gru_backward_avx2(hs, gate, hn, h_prev, dy, dh, di, dg));
     gru_backward_scalar(done, hs, gate, hn, h_prev, dy, dh, di, dg);
 }
 
 void seqkit_adam_update(
     long n, float *p, const float *g, float *m, float *v, const struct seqkit_adam_settings *settings) {
-    long done = VECTOR(adam_avx2(n, p, g, m, v, settings));
+    long done = SEQKIT_VECTOR(adam_avx2(n, p, g, m, v, settings));
     adam_scalar(done, n, p, g, m, v, settings);
 }
 
-int seqkit_vector_kernels(void) { return VECTOR(1); }
+int seqkit_vector_kernels(void) { return (int)SEQKIT_VECTOR(1); }

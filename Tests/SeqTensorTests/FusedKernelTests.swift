@@ -199,3 +199,36 @@ func adamUpdateMatchesTheFormula(n: Int, decoupled: Bool) {
         #expect(abs(Double(p[i]) - param) <= 1e-6, "p[\(i)]: \(p[i]) vs \(param)")
     }
 }
+
+/// GELU forward and backward, tanh and σ over a grid (its length not a multiple of 8, so the scalar tail
+/// runs too) against double precision.
+@Test func vectorActivationsMatchDoublePrecision() {
+    let xs: [Float] = stride(from: -9, through: 9, by: 0.003_1).map { Float($0) } + [0, 1e-8, -3e-4, 30, -30]
+    let n = xs.count
+    #expect(n % 8 != 0)
+    var y = [Float](repeating: .nan, count: n)
+    let k = (2 / Double.pi).squareRoot()
+    func geluParts(_ x: Double) -> (value: Double, slope: Double) {
+        let t = Foundation.tanh(k * (x + 0.044715 * x * x * x))
+        let dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+        return (0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * dt)
+    }
+    // A float tanh is good to a few 1e-7 absolute, so ½x(1 + t) to a few 1e-7·|x| (and far below that in
+    // relative terms where 1 + t cancels, for x ≪ 0, exactly as in PyTorch's float formula).
+    Kernels.gelu(&y, xs, n)
+    for (x, (a, e)) in zip(xs, zip(y, xs.map { geluParts(Double($0)).value })) {
+        #expect(abs(Double(a) - e) <= 5e-7 * Double(abs(x)) + 1e-12, "gelu(\(x)) = \(a), expected \(e)")
+    }
+    let dy = xs.indices.map { Float(($0 % 7) - 3) / 3 }
+    var dx = [Float](repeating: 0.25, count: n)
+    Kernels.geluBackward(&dx, dy, xs, n)
+    for i in 0..<n {
+        let x = Double(xs[i])
+        let e = 0.25 + Double(dy[i]) * geluParts(x).slope
+        #expect(abs(Double(dx[i]) - e) <= 1e-6 * (1 + x * x), "gelu'(\(x)): \(dx[i]), expected \(e)")
+    }
+    Kernels.tanh(&y, xs, n)
+    #expect(worst(y, xs.map { Foundation.tanh(Double($0)) }, floor: 1e-30) < 1e-6)
+    Kernels.sigmoid(&y, xs, n)
+    #expect(worst(y, xs.map { sigmoid(Double($0)) }, floor: 1e-30) < 1e-6)
+}

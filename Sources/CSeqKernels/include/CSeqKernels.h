@@ -56,6 +56,18 @@ struct seqkit_adam_settings {
 void seqkit_adam_update(
     long n, float *p, const float *g, float *m, float *v, const struct seqkit_adam_settings *settings);
 
+/// `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (GELU, tanh approximation) for `n` elements.
+void seqkit_gelu(long n, float *y, const float *x);
+
+/// `dx += dy · gelu'(x)` for `n` elements, from the forward input `x`.
+void seqkit_gelu_backward(long n, float *dx, const float *dy, const float *x);
+
+/// `y = tanh(x)` for `n` elements (within about 3e-7 relative).
+void seqkit_tanh(long n, float *y, const float *x);
+
+/// `y = 1 / (1 + e^−x)` for `n` elements.
+void seqkit_sigmoid(long n, float *y, const float *x);
+
 /// 1 when the kernels above run their AVX2+FMA versions on this CPU, 0 for the portable ones.
 int seqkit_vector_kernels(void);
 
