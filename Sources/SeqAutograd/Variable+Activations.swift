@@ -76,10 +76,14 @@ extension Variable {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
         if p == 0 { return self }
         let y = Tensor(uninitialized: shape)  // same shape
-        let mask = Tensor(uninitialized: shape)  // 0 or 1/(1 − p)
-        Kernels.dropout(y.pointer, mask: mask.pointer, value.pointer, count, p: p, using: &rng)
+        var keep = [UInt8](repeating: 0, count: count)  // same shape: 1 kept, 0 dropped
+        keep.withUnsafeMutableBufferPointer { keep in
+            guard let base = keep.baseAddress else { return }  // an empty tensor draws nothing
+            Kernels.dropout(y.pointer, keep: base, value.pointer, count, p: p, using: &rng)
+        }
+        let scale = 1 / (1 - p)
         return Variable(y, parents: [self]) { [self] g in
-            Kernels.dropoutBackward(self.gradientStorage(), g.pointer, mask: mask.pointer, g.count)
+            Kernels.dropoutBackward(self.gradientStorage(), g.pointer, keep: keep, g.count, scale: scale)
         }
     }
 }

@@ -14,25 +14,25 @@ public func attention(
     let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let s = AttentionShape(batch: b, time: t, width: c, heads: heads, causal: causal)
     let y = Tensor(uninitialized: [b, t, c])  // (B, T, C)
-    let probabilities = Tensor(uninitialized: [b, heads, t, t])  // (B, H, T, T)
-    var mask: Tensor?
-    var dropped: Tensor?
+    // (B, H, T, T): P for the backward pass, dropped weights saved negative (so no mask is kept).
+    let probabilities = Tensor(uninitialized: [b, heads, t, t])
+    let keepScale = p > 0 ? 1 / (1 - p) : 1
     if p > 0 {
-        let m = Tensor(uninitialized: [b, heads, t, t])  // 0 or 1/(1 − p)
-        let keep = 1 / (1 - p)
-        for i in 0..<m.count { m.pointer[i] = rng.nextUniform() < p ? 0 : keep }
-        mask = m
-        dropped = Tensor(uninitialized: [b, heads, t, t])  // P ⊙ mask
+        var keep = [UInt8](repeating: 0, count: probabilities.count)  // (B, H, T, T), for this call only
+        for i in keep.indices { keep[i] = rng.nextUniform() < p ? 0 : 1 }
+        Kernels.attention(
+            y.pointer, probabilities: probabilities.pointer, keep: keep, keepScale: keepScale,
+            qkv: qkv.value.pointer, shape: s)
+    } else {
+        Kernels.attention(
+            y.pointer, probabilities: probabilities.pointer, keep: nil, keepScale: 1, qkv: qkv.value.pointer,
+            shape: s)
     }
-    Kernels.attention(
-        y.pointer, probabilities: probabilities.pointer, dropoutMask: mask.map { UnsafePointer($0.pointer) },
-        dropped: dropped?.pointer, qkv: qkv.value.pointer, shape: s)
     return Variable(y, parents: [qkv]) { g in
         let scratch = Tensor(uninitialized: [b, heads, t, t])  // dP, then dS
         Kernels.attentionBackward(
             qkv.gradientStorage(), dy: g.pointer, qkv: qkv.value.pointer, probabilities: probabilities.pointer,
-            dropoutMask: mask.map { UnsafePointer($0.pointer) }, dropped: dropped.map { UnsafePointer($0.pointer) },
-            scratch: scratch.pointer, shape: s)
+            keepScale: keepScale, scratch: scratch.pointer, shape: s)
     }
 }
 

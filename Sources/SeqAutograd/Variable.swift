@@ -20,8 +20,8 @@ public final class Variable {
     public private(set) var grad: Tensor?
     /// Whether gradients flow to this variable.
     public let requiresGrad: Bool
-    let parents: [Variable]
-    let pullback: ((Tensor) -> Void)?
+    private(set) var parents: [Variable]
+    private(set) var pullback: ((Tensor) -> Void)?
 
     /// A leaf variable (an input, or a constant when `requiresGrad` is false).
     public init(_ value: Tensor, requiresGrad: Bool = false) {
@@ -67,14 +67,24 @@ public final class Variable {
 
     /// Back-propagates from this scalar: fills the gradient of every variable it depends on that needs one.
     ///
+    /// Each operation's node is spent once its pullback has run: its gradient, its pullback (with the
+    /// activations it saved) and its links to its inputs are dropped right away, so memory falls through
+    /// the backward pass instead of peaking at its end. Leaves keep their gradients; an operation's output
+    /// has `grad == nil` afterwards and the graph cannot be back-propagated again.
+    ///
     /// `loss.backward()` — call once per graph; gradients of leaves add to what they already hold.
     public func backward() {
         precondition(value.count == 1, "backward() needs a scalar loss, got shape \(value.shape)")
         guard requiresGrad else { return }
         let seed = gradientStorage()
         seed[0] += 1
-        for node in topologicalOrder().reversed() {
-            if let pullback = node.pullback, let g = node.grad { pullback(g) }
+        var order = topologicalOrder()  // children last: popping runs them first
+        while let node = order.popLast() {
+            guard let pullback = node.pullback else { continue }
+            if let g = node.grad { pullback(g) }
+            node.grad = nil
+            node.pullback = nil
+            node.parents = []
         }
     }
 

@@ -33,12 +33,15 @@ extension Kernels {
     /// Multi-head scaled dot-product attention over fused q/k/v (B, T, 3C) → y (B, T, C):
     /// for each batch entry and head, `P = softmax(mask(Q Kᵀ / √d))`, `Y = P V`. Heads are
     /// addressed in place through leading dimensions (no copies) and run in parallel over B·H.
-    /// `probabilities` (B, H, T, T) receives P for the backward pass. With `dropoutMask`
-    /// (same shape, entries 0 or 1/(1 − p)), `Y = (P ⊙ mask) V` and `dropped` receives `P ⊙ mask`.
+    /// `probabilities` (B, H, T, T) receives P for the backward pass.
+    ///
+    /// With dropout, `keep` (B, H, T, T) holds 1 for a kept weight and 0 for a dropped one, and
+    /// `Y = (P ⊙ M) V` with `M = keep / (1 − p)` given as `keepScale = 1/(1 − p)`. The mask is not stored:
+    /// a dropped weight is saved as −P in `probabilities` (P ≥ 0, and where P = 0 the mask never matters),
+    /// so one (B, H, T, T) buffer carries both for ``attentionBackward(_:dy:qkv:probabilities:keepScale:scratch:shape:)``.
     public static func attention(
-        _ y: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>,
-        dropoutMask: UnsafePointer<Float>?, dropped: UnsafeMutablePointer<Float>?,
-        qkv: UnsafePointer<Float>, shape s: AttentionShape
+        _ y: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
+        keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
@@ -53,23 +56,30 @@ extension Kernels {
                 softmax(row, row, rows: 1, n: valid)
                 if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
             }
-            var weights = UnsafePointer(p)
-            if let dropoutMask, let dropped {
-                let pd = dropped + bh &* t &* t
-                let mask = dropoutMask + bh &* t &* t
-                for i in 0..<(t &* t) { pd[i] = p[i] * mask[i] }
-                weights = UnsafePointer(pd)
+            let out = y + (b &* t &* c &+ h &* d)
+            guard let keep else {
+                gemm(out, p, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
+                return
             }
-            gemm(y + (b &* t &* c &+ h &* d), weights, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
+            let weights = TensorStorage(capacity: t &* t, zeroed: false)  // P ⊙ M, this head only
+            let w = weights.base
+            let k = keep + bh &* t &* t
+            for i in 0..<(t &* t) {
+                let kept = k[i] != 0
+                w[i] = kept ? p[i] * keepScale : 0
+                if !kept { p[i] = -p[i] }
+            }
+            gemm(out, w, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
         }
     }
 
-    /// Backward of ``attention(_:probabilities:dropoutMask:dropped:qkv:shape:)``: accumulates into
-    /// `dqkv` (B, T, 3C) from `dy` (B, T, C). `scratch` holds B·H·T·T floats.
+    /// Backward of ``attention(_:probabilities:keep:keepScale:qkv:shape:)``: accumulates into `dqkv`
+    /// (B, T, 3C) from `dy` (B, T, C). `probabilities` is what the forward saved (dropped weights
+    /// negative); `keepScale` the same 1/(1 − p), exactly 1 without dropout. `scratch` holds B·H·T·T floats.
     public static func attentionBackward(
         _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
-        probabilities: UnsafePointer<Float>, dropoutMask: UnsafePointer<Float>?, dropped: UnsafePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>, shape s: AttentionShape
+        probabilities: UnsafePointer<Float>, keepScale: Float, scratch: UnsafeMutablePointer<Float>,
+        shape s: AttentionShape
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
@@ -80,22 +90,27 @@ extension Kernels {
             let dyh = dy + (b &* t &* c &+ h &* d)
             let p = probabilities + bh &* t &* t
             let dp = scratch + bh &* t &* t
-            let weights = dropped.map { $0 + bh &* t &* t } ?? p
-            // dP = dY Vᵀ ; dV += Pᵀ dY (with P the weights actually used).
+            // The weights the forward used, P ⊙ M: P where kept (saved ≥ 0) scaled, 0 where dropped.
+            let dropout = keepScale != 1
+            let weights = dropout ? TensorStorage(capacity: t &* t, zeroed: false) : nil
+            if let w = weights?.base {
+                for i in 0..<(t &* t) { w[i] = p[i] > 0 ? p[i] * keepScale : 0 }
+            }
+            // dP = dY Vᵀ ; dV += (P ⊙ M)ᵀ dY.
             gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
             gemm(
-                dq + 2 &* c, weights, dyh, m: t, n: d, k: t, transposeA: true, beta: 1, lda: t, ldb: c,
-                ldc: 3 &* c)
-            if let dropoutMask {
-                let mask = dropoutMask + bh &* t &* t
-                for i in 0..<(t &* t) { dp[i] *= mask[i] }
+                dq + 2 &* c, weights.map { UnsafePointer($0.base) } ?? p, dyh, m: t, n: d, k: t, transposeA: true,
+                beta: 1, lda: t, ldb: c, ldc: 3 &* c)
+            if dropout {
+                for i in 0..<(t &* t) { dp[i] = p[i] > 0 ? dp[i] * keepScale : 0 }
             }
-            // dS = P ⊙ (dP − Σ dP·P) · scale, row by row (masked entries have P = 0).
+            // dS = P ⊙ (dP − Σ dP·P) · scale, row by row (masked entries have P = 0). A dropped weight has
+            // dP = 0, so its sign in the saved P does not reach the row sum; its own dS needs |P|.
             for i in 0..<t {
                 let o = i &* t
                 let valid = s.causal ? i &+ 1 : t
                 let r = dot(dp + o, p + o, valid)
-                for j in 0..<valid { dp[o &+ j] = p[o &+ j] * (dp[o &+ j] - r) * scale }
+                for j in 0..<valid { dp[o &+ j] = abs(p[o &+ j]) * (dp[o &+ j] - r) * scale }
                 for j in valid..<t { dp[o &+ j] = 0 }
             }
             // dQ += dS K ; dK += dSᵀ Q.

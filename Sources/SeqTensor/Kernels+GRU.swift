@@ -1,3 +1,5 @@
+import CSeqKernels
+
 extension Kernels {
     /// GRU over a sequence in PyTorch's formulation, gates r, z, n stacked in the weights:
     ///
@@ -21,12 +23,6 @@ extension Kernels {
         let rows = 0..<saved.sizes.batch
         for t in 0..<ts {
             hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            if let bhn {
-                for b in rows {
-                    let rec = saved.projection + b &* gw + 2 &* hs
-                    for j in 0..<hs { rec[j] += bhn[j] }
-                }
-            }
             for b in rows {
                 let row = b &* ts &+ t
                 let gate = saved.gates + row &* gw  // input projection in, activations out
@@ -34,17 +30,7 @@ extension Kernels {
                 let hn = saved.auxiliary + row &* hs
                 let hPrev = saved.hiddenBefore + row &* hs
                 let h = output + row &* hs
-                for j in 0..<hs {
-                    let r = logistic(gate[j] + rec[j])
-                    let z = logistic(gate[hs &+ j] + rec[hs &+ j])
-                    let hiddenN = rec[2 &* hs &+ j]
-                    let n = recurrentTanh(gate[2 &* hs &+ j] + r * hiddenN)
-                    gate[j] = r
-                    gate[hs &+ j] = z
-                    gate[2 &* hs &+ j] = n
-                    hn[j] = hiddenN
-                    h[j] = (1 - z) * n + z * hPrev[j]
-                }
+                seqkit_gru_forward_row(hs, gate, rec, bhn, hPrev, hn, h)
                 if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
             }
         }
@@ -78,22 +64,7 @@ extension Kernels {
                 let dh = scratch.dh + b &* hs
                 let di = scratch.dInput + row &* gw
                 let dg = scratch.dHidden + row &* gw
-                for j in 0..<hs {
-                    let r = gate[j]
-                    let z = gate[hs &+ j]
-                    let n = gate[2 &* hs &+ j]
-                    let dht = dh[j] + dy[j]
-                    let dpn = dht * (1 - z) * (1 - n * n)
-                    let dpr = dpn * hn[j] * r * (1 - r)
-                    let dpz = dht * (hPrev[j] - n) * z * (1 - z)
-                    di[j] = dpr
-                    di[hs &+ j] = dpz
-                    di[2 &* hs &+ j] = dpn
-                    dg[j] = dpr
-                    dg[hs &+ j] = dpz
-                    dg[2 &* hs &+ j] = dpn * r
-                    dh[j] = dht * z  // the direct path; the gemm below adds the gates' path
-                }
+                seqkit_gru_backward_row(hs, gate, hn, hPrev, dy, dh, di, dg)  // dh becomes dh·z, the direct path
             }
             recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: true)
         }

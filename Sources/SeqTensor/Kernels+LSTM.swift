@@ -1,3 +1,5 @@
+import CSeqKernels
+
 extension Kernels {
     /// LSTM over a sequence in PyTorch's formulation, gates i, f, g, o stacked in the weights:
     ///
@@ -5,7 +7,7 @@ extension Kernels {
     ///     c_t = f⊙c_{t−1} + i⊙g,   h_t = o⊙tanh(c_t)
     ///
     /// One gemm projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ gemm and one fused
-    /// pointwise pass. The time loop runs on the calling thread: splitting the batch over threads measured
+    /// pass per row, `seqkit_lstm_forward_row` (AVX2 e^x, σ, tanh where the CPU has them). The time loop runs on the calling thread: splitting the batch over threads measured
     /// slower on this machine kind (2 shared cores, OpenBLAS's idle threads spinning after a parallel product). `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
     /// (which may alias `h0`, `c0`) and, in `saved`, what ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
     public static func lstmSequence(
@@ -30,21 +32,7 @@ extension Kernels {
                 let cNext = cPrev + hs
                 let tc = saved.auxiliary + row &* hs
                 let h = output + row &* hs
-                for j in 0..<hs {
-                    let i = logistic(gate[j] + rec[j])
-                    let f = logistic(gate[hs &+ j] + rec[hs &+ j])
-                    let g = recurrentTanh(gate[2 &* hs &+ j] + rec[2 &* hs &+ j])
-                    let o = logistic(gate[3 &* hs &+ j] + rec[3 &* hs &+ j])
-                    let c = f * cPrev[j] + i * g
-                    let tanhC = recurrentTanh(c)
-                    gate[j] = i
-                    gate[hs &+ j] = f
-                    gate[2 &* hs &+ j] = g
-                    gate[3 &* hs &+ j] = o
-                    cNext[j] = c
-                    tc[j] = tanhC
-                    h[j] = o * tanhC
-                }
+                seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
                 if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
             }
         }
@@ -55,8 +43,9 @@ extension Kernels {
     ///
     ///     dc = dc_next + dh·o·(1 − tanh²c);  di = dc·g;  df = dc·c_{t−1};  dg = dc·i;  do = dh·tanh c
     ///
-    /// then per step one gemm `dh_{t−1} = dgates_t W_hh`, and after the loop one gemm each for the weights
-    /// and the input. Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`, `dcT` (B, H, nil for none).
+    /// in one fused pass per row (`seqkit_lstm_backward_row`), then per step one gemm
+    /// `dh_{t−1} = dgates_t W_hh`, and after the loop one gemm each for the weights and the input.
+    /// Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`, `dcT` (B, H, nil for none).
     public static func lstmSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
@@ -77,20 +66,7 @@ extension Kernels {
                 let dh = scratch.dh + b &* hs
                 let dc = scratch.dc + b &* hs
                 let d = scratch.dInput + row &* gw
-                for j in 0..<hs {
-                    let i = gate[j]
-                    let f = gate[hs &+ j]
-                    let g = gate[2 &* hs &+ j]
-                    let o = gate[3 &* hs &+ j]
-                    let tanhC = tc[j]
-                    let dht = dh[j] + dy[j]
-                    let dct = dc[j] + dht * o * (1 - tanhC * tanhC)
-                    d[j] = dct * g * i * (1 - i)
-                    d[hs &+ j] = dct * cPrev[j] * f * (1 - f)
-                    d[2 &* hs &+ j] = dct * i * (1 - g * g)
-                    d[3 &* hs &+ j] = dht * tanhC * o * (1 - o)
-                    dc[j] = dct * f
-                }
+                seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
             }
             recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
         }

@@ -17,9 +17,25 @@ import Synchronization
 public enum Threads {
     private static let configured = Atomic<Int>(0)
     private static let blasThreads = Atomic<Int>(0)
-    /// Products with at least this many multiply-adds (M·N·K) use every thread inside OpenBLAS.
-    /// Measured by `seqbench matmul` on 2 cores: see README "Threads".
+    /// Products with at least this many multiply-adds (M·N·K) use every thread inside OpenBLAS, by default.
+    /// Measured by `seqbench matmul` on 2 cores: see README "Threads" and Benchmarks/NOTES.md.
     public static let parallelGemmThreshold = 512 * 512 * 512
+
+    /// The threshold in force: `SEQKIT_GEMM_THRESHOLD` (multiply-adds, a non-negative integer; 0 sends every
+    /// product to all threads) when set, else ``parallelGemmThreshold``. Read once.
+    public static let gemmThreshold: Int = {
+        guard let text = ProcessInfo.processInfo.environment["SEQKIT_GEMM_THRESHOLD"] else {
+            return parallelGemmThreshold
+        }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            FileHandle.standardError.write(
+                Data(
+                    "seqkit: ignoring SEQKIT_GEMM_THRESHOLD=\(text): not a non-negative integer; unset it or give a count of multiply-adds\n"
+                        .utf8))
+            return parallelGemmThreshold
+        }
+        return value
+    }()
 
     /// The number of threads in use (resolving the automatic setting on first use).
     public static var count: Int {
@@ -50,7 +66,7 @@ public enum Threads {
 
     /// The BLAS thread count chosen for a product of `m·n·k` multiply-adds.
     static func blasThreads(forMultiplyAdds work: Int) -> Int {
-        work >= parallelGemmThreshold ? count : 1
+        work >= gemmThreshold ? count : 1
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, spread over ``count`` threads in contiguous

@@ -71,15 +71,12 @@ public final class Optimizer {
             switch config.kind {
             case .adamw, .adam:
                 let decoupled = config.kind == .adamw
-                let c1 = 1 / (1 - Float(Double(b1).power(steps)))
-                let c2 = 1 / (1 - Float(Double(b2).power(steps)))
-                for i in start..<end {
-                    var grad = g[i]
-                    if decoupled { p[i] -= lr * lambda * p[i] } else { grad += lambda * p[i] }
-                    m[i] = b1 * m[i] + (1 - b1) * grad
-                    v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                    p[i] -= lr * (m[i] * c1) / ((v[i] * c2).squareRoot() + eps)
-                }
+                // One fused pass per run (AVX2 where the CPU has it).
+                Kernels.adamUpdate(
+                    p + start, g + start, m + start, v + start, run.count, learningRate: lr, beta1: b1, beta2: b2,
+                    epsilon: eps, correction1: 1 / (1 - Float(Double(b1).power(steps))),
+                    correction2: 1 / (1 - Float(Double(b2).power(steps))), coupledDecay: decoupled ? 0 : lambda,
+                    decoupledDecay: decoupled ? lr * lambda : 0)
             case .sgd:
                 let mu = Float(config.momentum)
                 for i in start..<end {
