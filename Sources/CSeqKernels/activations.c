@@ -36,10 +36,10 @@ static SEQKIT_AVX2 long gelu_avx2(long n, float *y, const float *x) {
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(x + i);
-        __m256 inner = _mm256_mul_ps(
-            seqkit_splat(GELU_SCALE), _mm256_fmadd_ps(_mm256_mul_ps(seqkit_splat(GELU_CUBIC), v), _mm256_mul_ps(v, v), v));
-        __m256 t = seqkit_v_tanh(inner);
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(seqkit_splat(0.5f), v), _mm256_add_ps(seqkit_splat(1.0f), t)));
+        __m256 cubic = _mm256_mul_ps(_mm256_mul_ps(seqkit_splat(GELU_CUBIC), v), _mm256_mul_ps(v, v));
+        __m256 t = seqkit_v_tanh(_mm256_mul_ps(seqkit_splat(GELU_SCALE), _mm256_add_ps(v, cubic)));
+        __m256 half_x = _mm256_mul_ps(seqkit_splat(0.5f), v);
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(half_x, _mm256_add_ps(seqkit_splat(1.0f), t)));
     }
     return i;
 }
