@@ -232,3 +232,29 @@ func adamUpdateMatchesTheFormula(n: Int, decoupled: Bool) {
     Kernels.sigmoid(&y, xs, n)
     #expect(worst(y, xs.map { sigmoid(Double($0)) }, floor: 1e-30) < 1e-6)
 }
+
+/// A diverged run must stay visibly diverged: NaN in, NaN out, in the vector lanes and the scalar tail.
+@Test(arguments: [8, 13])
+func fusedKernelsPropagateNaN(hs: Int) {
+    var gate = [Float](repeating: 0.5, count: 4 * hs)
+    for k in 0..<4 { gate[k * hs] = .nan }  // unit 0: every gate's input
+    gate[2 * hs + hs - 1] = .nan  // the last unit's g (in the scalar tail when hs = 13)
+    let zeros = [Float](repeating: 0, count: 4 * hs)
+    var c = [Float](repeating: 0, count: hs)
+    var tanhC = c
+    var h = c
+    seqkit_lstm_forward_row(hs, &gate, zeros, zeros, &c, &tanhC, &h)
+    #expect(h[0].isNaN && c[0].isNaN)
+    #expect(h[hs - 1].isNaN)
+    #expect(!h[1].isNaN)
+    var x = [Float](repeating: 1, count: hs)
+    x[0] = .nan
+    x[hs - 1] = .nan
+    var y = x
+    Kernels.gelu(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN && !y[1].isNaN)
+    Kernels.sigmoid(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN)
+    Kernels.tanh(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN)
+}
