@@ -181,7 +181,8 @@ static SEQKIT_AVX2 long gru_backward_avx2(
 static SEQKIT_AVX2 long adam_avx2(
     long n, float *p, const float *g, float *m, float *v, const struct seqkit_adam_settings *s) {
     __m256 coupled = seqkit_splat(s->coupled_decay), keep = seqkit_splat(1.0f - s->decoupled_decay);
-    __m256 b1 = seqkit_splat(s->beta1), b2 = seqkit_splat(s->beta2), a1 = seqkit_splat(1.0f - s->beta1), a2 = seqkit_splat(1.0f - s->beta2);
+    __m256 b1 = seqkit_splat(s->beta1), b2 = seqkit_splat(s->beta2);
+    __m256 a1 = seqkit_splat(1.0f - s->beta1), a2 = seqkit_splat(1.0f - s->beta2);
     __m256 lr = seqkit_splat(s->learning_rate), c1 = seqkit_splat(s->correction1), c2 = seqkit_splat(s->correction2);
     __m256 eps = seqkit_splat(s->epsilon);
     long i = 0;

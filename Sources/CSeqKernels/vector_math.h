@@ -41,9 +41,10 @@ static inline int seqkit_has_avx2_fma(void) {
 static inline SEQKIT_AVX2 __m256 seqkit_splat(float x) { return _mm256_set1_ps(x); }
 
 /// e^x for x in [−87.3, 88.3] (clamped outside): x = n·ln 2 + r with |r| ≤ ln 2 / 2, a degree-6 polynomial
-/// for e^r, 2^n put straight into the exponent bits. About 2 ulp.
+/// for e^r, 2^n put straight into the exponent bits. About 2 ulp; NaN in, NaN out.
 static inline SEQKIT_AVX2 __m256 seqkit_v_exp(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, seqkit_splat(-87.3f)), seqkit_splat(88.3f));
+    // The bound goes first: max/min return their second operand when either is NaN, so a NaN stays NaN.
+    x = _mm256_min_ps(seqkit_splat(88.3f), _mm256_max_ps(seqkit_splat(-87.3f), x));
     __m256 n = _mm256_round_ps(
         _mm256_mul_ps(x, seqkit_splat(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, seqkit_splat(0.693359375f), x);  // ln 2 in two parts: exact high, small low

@@ -1,4 +1,5 @@
 import CBLAS
+import CSeqKernels
 import RealModule
 
 /// The cell a recurrent layer runs at every time step, with PyTorch's formulation and gate order.
@@ -226,7 +227,8 @@ extension Kernels {
                         pre[j] = v > 0 ? v : 0
                     }
                 } else {
-                    for j in 0..<hs { pre[j] = recurrentTanh(pre[j] + rec[j]) }
+                    for j in 0..<hs { pre[j] += rec[j] }
+                    seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
                 }
                 (output + row &* hs).update(from: pre, count: hs)
                 if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }

@@ -1,3 +1,4 @@
+import CSeqKernels
 import RealModule
 
 extension Kernels {
@@ -8,12 +9,7 @@ extension Kernels {
             let yr = y + r &* n
             var m = -Float.infinity
             for i in 0..<n { m = max(m, xr[i]) }
-            var s: Float = 0
-            for i in 0..<n {
-                let e = Float.exp(xr[i] - m)
-                yr[i] = e
-                s = Relaxed.sum(s, e)
-            }
+            let s = seqkit_exp_sum(n, yr, xr, m)  // AVX2 where the CPU has it
             let inv = 1 / s
             for i in 0..<n { yr[i] *= inv }
         }
@@ -56,9 +52,7 @@ extension Kernels {
         var m = -Float.infinity
         for i in 0..<n { m = max(m, x[i]) }
         if m == -.infinity { return m }
-        var s: Float = 0
-        for i in 0..<n { s = Relaxed.sum(s, Float.exp(x[i] - m)) }
-        return m + Float.log(s)
+        return m + Float.log(seqkit_exp_sum(n, nil, x, m))
     }
 
     /// Fused softmax + cross-entropy over (rows, n) logits: the mean of `lse(x_r) − x_r[t_r]` over rows
@@ -99,7 +93,7 @@ extension Kernels {
             if t == ignoreIndex { continue }
             let o = r &* n
             let l = lse[r]
-            for i in 0..<n { dx[o &+ i] += s * Float.exp(logits[o &+ i] - l) }
+            seqkit_add_scaled_exp(n, dx + o, logits + o, l, s)
             dx[o &+ t] -= s
         }
     }

@@ -232,3 +232,55 @@ func adamUpdateMatchesTheFormula(n: Int, decoupled: Bool) {
     Kernels.sigmoid(&y, xs, n)
     #expect(worst(y, xs.map { sigmoid(Double($0)) }, floor: 1e-30) < 1e-6)
 }
+
+/// A diverged run must stay visibly diverged: NaN in, NaN out, in the vector lanes and the scalar tail.
+@Test(arguments: [8, 13])
+func fusedKernelsPropagateNaN(hs: Int) {
+    var gate = [Float](repeating: 0.5, count: 4 * hs)
+    for k in 0..<4 { gate[k * hs] = .nan }  // unit 0: every gate's input
+    gate[2 * hs + hs - 1] = .nan  // the last unit's g (in the scalar tail when hs = 13)
+    let zeros = [Float](repeating: 0, count: 4 * hs)
+    var c = [Float](repeating: 0, count: hs)
+    var tanhC = c
+    var h = c
+    seqkit_lstm_forward_row(hs, &gate, zeros, zeros, &c, &tanhC, &h)
+    #expect(h[0].isNaN && c[0].isNaN)
+    #expect(h[hs - 1].isNaN)
+    #expect(!h[1].isNaN)
+    var x = [Float](repeating: 1, count: hs)
+    x[0] = .nan
+    x[hs - 1] = .nan
+    var y = x
+    Kernels.gelu(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN && !y[1].isNaN)
+    Kernels.sigmoid(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN)
+    Kernels.tanh(&y, x, hs)
+    #expect(y[0].isNaN && y[hs - 1].isNaN)
+}
+
+/// Softmax, log-sum-exp and the cross-entropy gradient through the vector exponentials: rows of 37 (vector
+/// part and tail) with −∞ entries, which must get exactly zero weight.
+@Test func shiftedExponentialsMatchDoublePrecision() {
+    var rng = SeededGenerator(seed: 500)
+    let n = 37
+    var x = uniform(n, -20...20, &rng)
+    x[3] = -.infinity
+    x[35] = -.infinity
+    let m = Double(x.max()!)
+    let sum = x.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) }
+    var y = [Float](repeating: .nan, count: n)
+    Kernels.softmax(&y, x, rows: 1, n: n)
+    #expect(worst(y, x.map { Foundation.exp(Double($0) - m) / sum }, floor: 1e-30) < 2e-6)
+    #expect(y[3] == 0 && y[35] == 0)
+    #expect(abs(Double(Kernels.logSumExp(x, n)) - (m + Foundation.log(sum))) < 2e-6)
+    var lse = [Float](repeating: 0, count: 1)
+    let targets = [7]
+    let (loss, count) = Kernels.crossEntropy(lse: &lse, logits: x, targets: targets, rows: 1, n: n, ignoreIndex: -1)
+    #expect(count == 1 && abs(Double(loss) - (m + Foundation.log(sum) - Double(x[7]))) < 2e-5)
+    var dx = [Float](repeating: 0.5, count: n)
+    Kernels.crossEntropyBackward(
+        &dx, g: 2, lse: lse, logits: x, targets: targets, rows: 1, n: n, ignoreIndex: -1, count: 1)
+    let expected = x.indices.map { 0.5 + 2 * Foundation.exp(Double(x[$0]) - m) / sum - ($0 == 7 ? 2 : 0) }
+    #expect(worst(dx, expected) < 2e-6)
+}

@@ -68,6 +68,13 @@ void seqkit_tanh(long n, float *y, const float *x);
 /// `y = 1 / (1 + e^−x)` for `n` elements.
 void seqkit_sigmoid(long n, float *y, const float *x);
 
+/// Writes `y[i] = e^(x[i] − shift)` (unless `y` is NULL) and returns their sum; a term below float range
+/// (an −∞ logit) is exactly 0.
+float seqkit_exp_sum(long n, float *y, const float *x, float shift);
+
+/// `dx[i] += scale · e^(x[i] − shift)` (the softmax part of a cross-entropy gradient).
+void seqkit_add_scaled_exp(long n, float *dx, const float *x, float shift, float scale);
+
 /// 1 when the kernels above run their AVX2+FMA versions on this CPU, 0 for the portable ones.
 int seqkit_vector_kernels(void);
 
