@@ -39,7 +39,7 @@ extension Block {
         }
         let shape = AttentionShape(batch: b, time: t, width: c, heads: attn.heads, causal: attn.causal)
         Kernels.attention(
-            s.attended.pointer, probabilities: s.probabilities.pointer, dropoutMask: nil, dropped: nil,
+            s.attended.pointer, probabilities: s.probabilities.pointer, keep: nil, keepScale: 1,
             qkv: s.qkv.pointer, shape: shape)  // (B·T, C)
         attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
         for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
