@@ -18,8 +18,10 @@ public enum Threads {
     private static let configured = Atomic<Int>(0)
     private static let blasThreads = Atomic<Int>(0)
     /// Products with at least this many multiply-adds (M·N·K) use every thread inside OpenBLAS, by default.
-    /// Measured by `seqbench matmul` on 2 cores: see README "Threads" and Benchmarks/NOTES.md.
-    public static let parallelGemmThreshold = 512 * 512 * 512
+    /// 2²² (about 161³): every linear layer of tiny-gpt and the LSTM/GRU input projections go to both cores,
+    /// while the per-step recurrent products (50·128·512 ≈ 3.3M for char-lstm) stay on one. Measured with
+    /// `seqbench train` on 2 cores: see README "Threads" and Benchmarks/NOTES.md.
+    public static let parallelGemmThreshold = 1 << 22
 
     /// The threshold in force: `SEQKIT_GEMM_THRESHOLD` (multiply-adds, a non-negative integer; 0 sends every
     /// product to all threads) when set, else ``parallelGemmThreshold``. Read once.
