@@ -41,12 +41,8 @@ extension Block {
         Kernels.attention(
             s.attended.pointer, probabilities: s.probabilities.pointer, keep: nil, keepScale: 1,
             qkv: s.qkv.pointer, shape: shape)  // (B·T, C)
-        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
-        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
-        ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
-        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: n)
-        FastMath.gelu(s.wide.pointer, n &* hiddenWidth)
-        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: n)
-        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
+        residuals(
+            x, rows: n, width: c, attended: s.attended.pointer, h: s.h.pointer, wide: s.wide.pointer,
+            projected: s.projected.pointer, stats: s.stats.pointer)
     }
 }

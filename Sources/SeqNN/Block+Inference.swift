@@ -77,13 +77,27 @@ extension Block {
         let (b, c) = (cache.batch, cache.width)
         ln_1.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
         attn.step(s.attended.pointer, s.h.pointer, cache: cache, position: position, scratch: s)
-        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: b)
-        for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
-        ln_2.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
-        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: b)
-        FastMath.gelu(s.wide.pointer, b &* hiddenWidth)
-        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: b)
-        for i in 0..<(b &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
+        residuals(
+            x, rows: b, width: c, attended: s.attended.pointer, h: s.h.pointer, wide: s.wide.pointer,
+            projected: s.projected.pointer, stats: s.stats.pointer)
+    }
+
+    /// The rest of a block after attention, over `rows` rows of width `c`, in place on `x`:
+    /// `x += c_proj(attended)`, then `x += mlp(ln_2(x))`. `h` and `projected` hold (rows, C), `wide`
+    /// (rows, ratio·C), `stats` 2·rows floats; all are scratch. GELU is the training kernel's, so every
+    /// graph-free path gives the graph's numbers.
+    func residuals(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width c: Int, attended: UnsafeMutablePointer<Float>,
+        h: UnsafeMutablePointer<Float>, wide: UnsafeMutablePointer<Float>, projected: UnsafeMutablePointer<Float>,
+        stats: UnsafeMutablePointer<Float>
+    ) {
+        attn.c_proj.infer(projected, attended, rows: rows)
+        for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + attn(ln_1(x))
+        ln_2.infer(h, x, rows: rows, scratch: stats)
+        mlp.c_fc.infer(wide, h, rows: rows)  // (rows, ratio·C)
+        Kernels.gelu(wide, wide, rows &* hiddenWidth)
+        mlp.c_proj.infer(projected, wide, rows: rows)
+        for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + mlp(ln_2(x))
     }
 }
 
@@ -211,12 +225,8 @@ extension Block {
         let (n, c) = (cache.batch &* t, cache.width)
         ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
         attn.prefill(s.attended.pointer, s.h.pointer, time: t, cache: cache, start: start, scratch: s)
-        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
-        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + attn(ln_1(x))
-        ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
-        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: n)
-        FastMath.gelu(s.wide.pointer, n &* hiddenWidth)
-        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: n)
-        for i in 0..<(n &* c) { x[i] += s.projected.pointer[i] }  // x = x + mlp(ln_2(x))
+        residuals(
+            x, rows: n, width: c, attended: s.attended.pointer, h: s.h.pointer, wide: s.wide.pointer,
+            projected: s.projected.pointer, stats: s.stats.pointer)
     }
 }

@@ -100,24 +100,6 @@ package enum FastMath {
         }
     }
 
-    /// GELU, tanh form, in place: `y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
-    package static func gelu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        let scale: Float = 0.797_884_560_802_865_4
-        let cubic: Float = 0.044715
-        var i = 0
-        while i &+ 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            let t = tanh8(scale * (v + cubic * v * v * v))
-            UnsafeMutableRawPointer(x + i).storeBytes(of: 0.5 * v * (1 + t), as: SIMD8<Float>.self)
-            i &+= 8
-        }
-        while i < n {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + Float.tanh(scale * (v + cubic * v * v * v)))
-            i &+= 1
-        }
-    }
-
     /// Softmax in place over `n` values: `e^(x − max) / Σ e^(x − max)`.
     package static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         var m = -Float.infinity
