@@ -63,22 +63,16 @@ struct BenchModel {
         var step = 0
         var loss = 0.0
 
-        // The body of the trainer's `trainStep` (Sources/SeqTraining/TrainingSession.swift), on random windows.
+        // The trainer's own step, on random windows.
         func trainStep() throws {
-            model.arena.zeroGradients()
-            var total = 0.0
-            for _ in 0..<accumulation {
-                let window = BenchModel.randomWindows(rows: batch, time: time, vocab: vocab, rng: &rng)
-                let (logits, next) = model.forward(window.inputs, batch: batch, state: carried, context: context)
-                let value = crossEntropy(logits, targets: window.targets)  // (B·T, V) → scalar
-                total += Double(value.value.item)
-                (accumulation == 1 ? value : value * (1 / Float(accumulation))).backward()
-                carried = next?.detached()
-            }
-            if training.clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(training.clipNorm)) }
-            optimizer.step(learningRate: config.learningRate(at: step))
+            loss = optimizerStep(
+                model: model, optimizer: optimizer, context: context, batch: batch, accumulation: accumulation,
+                clipNorm: training.clipNorm, learningRate: config.learningRate(at: step), carried: &carried,
+                nextWindow: {
+                    let window = BenchModel.randomWindows(rows: batch, time: time, vocab: vocab, rng: &rng)
+                    return (window.inputs, window.targets, false)
+                })
             step += 1
-            loss = total / Double(accumulation)
             guard loss.isFinite else { throw OptionError("the loss became \(loss) at step \(step)") }
         }
 

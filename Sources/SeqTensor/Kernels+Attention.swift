@@ -45,31 +45,36 @@ extension Kernels {
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
-        Threads.parallelFor(s.batch &* s.heads) { bh in
-            let (b, h) = (bh / s.heads, bh % s.heads)
-            let q = qkv + (b &* t &* 3 &* c &+ h &* d)
-            let p = probabilities + bh &* t &* t
-            gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
-            for i in 0..<t {
-                let row = p + i &* t
-                let valid = s.causal ? i &+ 1 : t
-                softmax(row, row, rows: 1, n: valid)
-                if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
+        let count = s.batch &* s.heads
+        // One (T, T) buffer of P ⊙ M per worker, made once per call, when there is dropout.
+        let workers = keep == nil ? count : min(Threads.count, count)
+        let dropped = keep == nil ? nil : TensorStorage(capacity: workers &* t &* t, zeroed: false)
+        Threads.parallelFor(workers) { worker in
+            for bh in (count &* worker / workers)..<(count &* (worker &+ 1) / workers) {
+                let (b, h) = (bh / s.heads, bh % s.heads)
+                let q = qkv + (b &* t &* 3 &* c &+ h &* d)
+                let p = probabilities + bh &* t &* t
+                gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
+                for i in 0..<t {
+                    let row = p + i &* t
+                    let valid = s.causal ? i &+ 1 : t
+                    softmax(row, row, rows: 1, n: valid)
+                    if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
+                }
+                let out = y + (b &* t &* c &+ h &* d)
+                guard let keep, let dropped else {
+                    gemm(out, p, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
+                    continue
+                }
+                let w = dropped.base + worker &* t &* t  // P ⊙ M of this head
+                let k = keep + bh &* t &* t
+                for i in 0..<(t &* t) {
+                    let kept = k[i] != 0
+                    w[i] = kept ? p[i] * keepScale : 0
+                    if !kept { p[i] = -p[i] }
+                }
+                gemm(out, w, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
             }
-            let out = y + (b &* t &* c &+ h &* d)
-            guard let keep else {
-                gemm(out, p, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
-                return
-            }
-            let weights = TensorStorage(capacity: t &* t, zeroed: false)  // P ⊙ M, this head only
-            let w = weights.base
-            let k = keep + bh &* t &* t
-            for i in 0..<(t &* t) {
-                let kept = k[i] != 0
-                w[i] = kept ? p[i] * keepScale : 0
-                if !kept { p[i] = -p[i] }
-            }
-            gemm(out, w, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
         }
     }
 
@@ -90,17 +95,17 @@ extension Kernels {
             let dyh = dy + (b &* t &* c &+ h &* d)
             let p = probabilities + bh &* t &* t
             let dp = scratch + bh &* t &* t
-            // The weights the forward used, P ⊙ M: P where kept (saved ≥ 0) scaled, 0 where dropped.
+            // dV += (P ⊙ M)ᵀ dY, with the weights the forward used (P where kept — saved ≥ 0 — scaled, 0
+            // where dropped) rebuilt in dP's scratch before dP needs it.
             let dropout = keepScale != 1
-            let weights = dropout ? TensorStorage(capacity: t &* t, zeroed: false) : nil
-            if let w = weights?.base {
-                for i in 0..<(t &* t) { w[i] = p[i] > 0 ? p[i] * keepScale : 0 }
+            if dropout {
+                for i in 0..<(t &* t) { dp[i] = p[i] > 0 ? p[i] * keepScale : 0 }
             }
-            // dP = dY Vᵀ ; dV += (P ⊙ M)ᵀ dY.
-            gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
             gemm(
-                dq + 2 &* c, weights.map { UnsafePointer($0.base) } ?? p, dyh, m: t, n: d, k: t, transposeA: true,
-                beta: 1, lda: t, ldb: c, ldc: 3 &* c)
+                dq + 2 &* c, dropout ? UnsafePointer(dp) : p, dyh, m: t, n: d, k: t, transposeA: true, beta: 1,
+                lda: t, ldb: c, ldc: 3 &* c)
+            // dP = dY Vᵀ.
+            gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
             if dropout {
                 for i in 0..<(t &* t) { dp[i] = p[i] > 0 ? dp[i] * keepScale : 0 }
             }

@@ -223,23 +223,11 @@ final class Session {
 
     /// One optimizer step (with gradient accumulation); returns the mean training loss.
     func trainStep(learningRate lr: Float) -> Double {
-        let accumulation = config.training.gradientAccumulation
-        let batch = config.training.batchSize
-        model.arena.zeroGradients()
         context.training = true
-        var total = 0.0
-        for _ in 0..<accumulation {
-            let window = sampler.next()
-            if window.restart { carried = nil }
-            let (logits, next) = model.forward(window.inputs, batch: batch, state: carried, context: context)
-            let loss = crossEntropy(logits, targets: window.targets)
-            total += Double(loss.value.item)
-            (accumulation == 1 ? loss : loss * (1 / Float(accumulation))).backward()
-            carried = next?.detached()
-        }
-        if config.training.clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(config.training.clipNorm)) }
-        optimizer.step(learningRate: lr)
-        return total / Double(accumulation)
+        return optimizerStep(
+            model: model, optimizer: optimizer, context: context, batch: config.training.batchSize,
+            accumulation: config.training.gradientAccumulation, clipNorm: config.training.clipNorm,
+            learningRate: lr, carried: &carried, nextWindow: { sampler.next() })
     }
 
     func progressBreak(_ progress: ProgressLine) {
@@ -255,4 +243,29 @@ final class Session {
             "step \(step): validation loss \(String(format: "%.4f", validation)), perplexity "
                 + "\(String(format: "%.2f", exp(validation))), \(String(format: "%.3f", perUnit)) \(unit)")
     }
+}
+
+/// The trainer's optimizer step, shared by `seqtrain` and the `seqbench train` benchmark: zero the gradients;
+/// for each of `accumulation` windows from `nextWindow` (restarting the carried recurrent state when a window
+/// says so) forward, cross-entropy, backward scaled by 1/accumulation, carry the detached state on; clip to
+/// `clipNorm` (0 = off); one optimizer update at `lr`. Returns the mean loss of the windows.
+package func optimizerStep(
+    model: any LanguageModel, optimizer: Optimizer, context: ForwardContext, batch: Int, accumulation: Int,
+    clipNorm: Double, learningRate lr: Float, carried: inout CarriedState?,
+    nextWindow: () -> (inputs: [Int], targets: [Int], restart: Bool)
+) -> Double {
+    model.arena.zeroGradients()
+    var total = 0.0
+    for _ in 0..<accumulation {
+        let window = nextWindow()
+        if window.restart { carried = nil }
+        let (logits, next) = model.forward(window.inputs, batch: batch, state: carried, context: context)
+        let loss = crossEntropy(logits, targets: window.targets)  // (B·T, V) → scalar
+        total += Double(loss.value.item)
+        (accumulation == 1 ? loss : loss * (1 / Float(accumulation))).backward()
+        carried = next?.detached()
+    }
+    if clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(clipNorm)) }
+    optimizer.step(learningRate: lr)
+    return total / Double(accumulation)
 }

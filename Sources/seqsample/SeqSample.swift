@@ -154,7 +154,7 @@ struct SeqSample: ParsableCommand {
         }
         if let failure { throw failure }
         for sample in 0..<numSamples where !matchers[sample].stopped {
-            let tail = matchers[sample].feed(try decoders[sample].finish())
+            let tail = matchers[sample].feed(decoders[sample].finish())
             let rest = tail.text + (tail.stopped ? "" : matchers[sample].finish())
             texts[sample] += rest
             if streaming { write(rest) }
