@@ -58,14 +58,20 @@ public final class TransformerLM: LanguageModel {
         encode(tokens, batch: batch, layer: nil, context: context)
     }
 
-    public func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+    /// T of `batch` rows of `tokens`, checked to fill the rows, fit the context, and name an existing layer.
+    private func windowLength(_ tokens: [Int], batch: Int, layer: Int?) -> Int {
         precondition(
             layer.map { (1...config.layers).contains($0) } ?? true,
             "layer \(layer ?? 0) outside 1...\(config.layers)")
-        let t = tokens.count / batch
+        let t = tokens.count / max(batch, 1)
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
         precondition(
             t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        return t
+    }
+
+    public func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+        let t = windowLength(tokens, batch: batch, layer: layer)
         var x = wte(tokens, shape: [batch, t])  // (B, T, C)
         if let wpe { x = x + wpe(Array(0..<t), shape: [t]) }  // (T, C) broadcast over B
         if let sinusoid {
@@ -80,13 +86,7 @@ public final class TransformerLM: LanguageModel {
     /// The values of ``encode(_:batch:layer:context:)`` in evaluation, computed without the graph (in-place
     /// blocks over buffers made once per call), for inference: `(B, T, C)`.
     package func encodeWithoutGraph(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
-        precondition(
-            layer.map { (1...config.layers).contains($0) } ?? true,
-            "layer \(layer ?? 0) outside 1...\(config.layers)")
-        let t = tokens.count / batch
-        precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
-        precondition(
-            t <= config.contextLength, "window of \(t) tokens exceeds the context length \(config.contextLength)")
+        let t = windowLength(tokens, batch: batch, layer: layer)
         let (c, v) = (config.embeddingSize, config.vocabSize)
         let x = Tensor(uninitialized: [batch, t, c])  // (B, T, C) residual stream
         let table = wte.weight.value.pointer
