@@ -1,4 +1,6 @@
 import CBLAS
+import CSeqKernels
+import Foundation
 
 extension Kernels {
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` through `cblas_sgemm`, where `op(A)` is
@@ -85,13 +87,22 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// `y = A · x (+ y when beta = 1)` for a row-major (M, N) matrix `A` stored with row length `lda`.
+    /// `y = A · x (+ β·y)` for a row-major (M, N) matrix `A` stored with row length `lda`; `y` is not read
+    /// when β = 0. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
+    /// `A`, so from ``gemvParallelThreshold`` elements up the rows are split over the worker team
+    /// (``Threads/team(_:_:)``) and each core streams its share.
     public static func gemv(
         _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
         beta: Float = 0, lda: Int? = nil
     ) {
         if m == 0 { return }
-        Threads.setBLASThreads(1)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda ?? n), x, 1, beta, y, 1)
+        let parts = m &* n >= gemvParallelThreshold ? Threads.count : 1
+        seqkit_gemv_parallel(y, a, x, m, n, lda ?? n, beta, parts)
     }
+
+    /// Matrices of at least this many elements (M·N) are read by every thread in ``gemv(_:_:_:m:n:beta:lda:)``.
+    public static let gemvParallelThreshold: Int = {
+        if let text = ProcessInfo.processInfo.environment["SEQKIT_GEMV_THRESHOLD"], let v = Int(text) { return v }
+        return 1 << 14
+    }()
 }

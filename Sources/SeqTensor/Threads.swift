@@ -99,6 +99,35 @@ public enum Threads {
     }
 }
 
+extension Threads {
+    /// Runs `body(part)` for every `part` in `0..<parts` at once: part 0 on the calling thread, the others on
+    /// SeqKit's persistent worker team, which hands work over in well under a microsecond (workers spin
+    /// briefly between tasks, then sleep). For short parallel sections called many times in a row, where
+    /// ``parallelFor(_:_:)``'s Dispatch hand-off would cost more than the work. OpenBLAS is held to one
+    /// thread meanwhile. A call from inside a part, or while another thread's call runs, runs the parts
+    /// one after another on the caller.
+    ///
+    /// ```swift
+    /// Threads.team(Threads.count) { part in work(rowsOf: part) }
+    /// ```
+    public static func team(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 {
+            if parts == 1 { body(0) }
+            return
+        }
+        setBLASThreads(1)
+        withoutActuallyEscaping(body) { body in
+            var task = body
+            withUnsafeMutablePointer(to: &task) { pointer in
+                seqkit_team_run(
+                    { context, part, _ in
+                        context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                    }, pointer, parts)
+            }
+        }
+    }
+}
+
 /// Lets a non-Sendable closure cross into `concurrentPerform`; the caller guarantees the
 /// iterations touch disjoint memory.
 private struct UnsafeSendableBox<T>: @unchecked Sendable {

@@ -84,3 +84,64 @@ func batchedGemmMatchesPerBatchProducts(sharedB: Bool) {
     Kernels.gemm(c.pointer, dummy.pointer, dummy.pointer, m: 2, n: 2, k: 0, beta: 0)
     #expect(c.toArray() == [0, 0, 0, 0])
 }
+
+/// The batch-1 product: vector rows of 16 and the scalar rest (n not a multiple of 16, rows not a multiple
+/// of 4), a row stride wider than the row, β = 0 (y not read, so NaN there stays out) and β = 1, and both
+/// the one-thread and the team-split paths (every matrix here is at least 16K elements or far below).
+@Test(arguments: [(1, 1), (5, 16), (7, 33), (130, 128), (385, 128), (512, 128), (128, 512), (65, 128)])
+func gemvMatchesNaiveLoopWithAndWithoutAccumulation(m: Int, n: Int) {
+    var rng = SeededGenerator(seed: UInt64(m * 7 + n))
+    let lda = n + 3
+    let a = Tensor(randomNormal: [m, lda], using: &rng)
+    let x = Tensor(randomNormal: [n], using: &rng)
+    let y0 = Tensor(randomNormal: [m], using: &rng)
+    var expected = [Float](repeating: 0, count: m)
+    let (av, xv) = (a.toArray(), x.toArray())
+    for r in 0..<m {
+        var s: Double = 0
+        for j in 0..<n { s += Double(av[r * lda + j]) * Double(xv[j]) }
+        expected[r] = Float(s)
+    }
+    let y = Tensor(zeros: [m])
+    y.pointer.update(repeating: .nan, count: m)
+    Kernels.gemv(y.pointer, a.pointer, x.pointer, m: m, n: n, lda: lda)
+    #expect(relativeError(y.toArray(), expected) < 1e-5, "m=\(m) n=\(n) β=0")
+    let accumulated = y0.copy()
+    Kernels.gemv(accumulated.pointer, a.pointer, x.pointer, m: m, n: n, beta: 1, lda: lda)
+    #expect(relativeError(accumulated.toArray(), zip(expected, y0.toArray()).map(+)) < 1e-5, "m=\(m) n=\(n) β=1")
+}
+
+/// Every part of a team run happens exactly once, also when parts outnumber the cores, when a part itself
+/// starts a team run (which then runs serially), and when several threads call at once.
+@Test func teamRunsEveryPartOnceIncludingNestedAndConcurrentCalls() async {
+    for parts in [1, 2, 3, 8] {
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: parts * parts)
+        counts.initialize(repeating: 0, count: parts * parts)
+        defer { counts.deallocate() }
+        for _ in 0..<50 {
+            Threads.team(parts) { outer in
+                Threads.team(parts) { inner in counts[outer * parts + inner] += 1 }
+            }
+        }
+        #expect((0..<(parts * parts)).allSatisfy { counts[$0] == 50 }, "parts=\(parts)")
+    }
+    let sums = await withTaskGroup(of: Int.self) { group in
+        for caller in 0..<4 {
+            group.addTask {
+                let cells = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+                defer { cells.deallocate() }
+                var total = 0
+                for _ in 0..<200 {
+                    cells.initialize(repeating: 0, count: 2)
+                    Threads.team(2) { part in cells[part] = caller + part + 1 }
+                    total += cells[0] + cells[1]
+                }
+                return total
+            }
+        }
+        var all: [Int] = []
+        for await sum in group { all.append(sum) }
+        return all.sorted()
+    }
+    #expect(sums == (0..<4).map { 200 * (2 * $0 + 3) })
+}

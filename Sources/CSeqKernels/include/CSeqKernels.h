@@ -78,4 +78,6 @@ void seqkit_add_scaled_exp(long n, float *dx, const float *x, float shift, float
 /// 1 when the kernels above run their AVX2+FMA versions on this CPU, 0 for the portable ones.
 int seqkit_vector_kernels(void);
 
+#include "team.h"
+
 #endif
