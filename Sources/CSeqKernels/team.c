@@ -6,6 +6,7 @@
 #include "vector_math.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 
@@ -23,6 +24,10 @@ static inline void team_pause(void) {
 #endif
 }
 
+/// The claim word: the call's generation in the high bits, the next unclaimed part in the low 16.
+#define PART_BITS 16
+#define PART_MASK ((1ul << PART_BITS) - 1)
+
 static struct {
     pthread_mutex_t caller;  // held by the one thread whose call the workers serve
     pthread_mutex_t sleep;   // guards the condition variable
@@ -31,45 +36,55 @@ static struct {
     seqkit_team_task task;
     void *context;
     long parts;
-    _Atomic unsigned long generation;  // bumped once per call; workers run when it changes
-    _Atomic long pending;              // parts still running on workers
-    _Atomic int sleepers;              // workers waiting on `wake`
+    _Atomic unsigned long claim;  // generation << PART_BITS | next part; a new generation starts each call
+    _Atomic long finished;        // parts of the current call that have returned
+    _Atomic int sleepers;         // workers waiting on `wake`
 } team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 /// Set on worker threads, and on a caller while its parts run: a nested call runs serially.
 static _Thread_local int inside_team;
 
-struct worker_start {
-    long index;
-    unsigned long seen;
-};
+/// Claims and runs parts of generation `generation` until none is left or a newer call has begun. Any
+/// thread may run any part, so a caller whose workers were descheduled (a busy machine) does the parts
+/// itself instead of waiting for them to wake.
+static void run_parts(unsigned long generation) {
+    unsigned long word = atomic_load_explicit(&team.claim, memory_order_acquire);
+    for (;;) {
+        if (word >> PART_BITS != generation) return;
+        long part = (long)(word & PART_MASK);
+        if (part >= team.parts) return;
+        if (!atomic_compare_exchange_weak_explicit(
+                &team.claim, &word, word + 1, memory_order_acq_rel, memory_order_acquire))
+            continue;
+        // The call cannot finish (and its task change) before this part is counted as finished.
+        team.task(team.context, part, team.parts);
+        atomic_fetch_add_explicit(&team.finished, 1, memory_order_release);
+        word = atomic_load_explicit(&team.claim, memory_order_acquire);
+    }
+}
 
 static void *team_worker(void *argument) {
-    struct worker_start start = *(struct worker_start *)argument;
+    unsigned long seen = *(unsigned long *)argument;
     free(argument);
     inside_team = 1;
     seqkit_flush_denormals_to_zero();
-    unsigned long seen = start.seen;
     for (;;) {
-        unsigned long now;
+        unsigned long generation;
         int spins = 0;
-        while ((now = atomic_load_explicit(&team.generation, memory_order_acquire)) == seen) {
+        while ((generation = atomic_load_explicit(&team.claim, memory_order_acquire) >> PART_BITS) == seen) {
             if (++spins < SEQKIT_TEAM_SPINS) {
                 team_pause();
                 continue;
             }
             pthread_mutex_lock(&team.sleep);
             atomic_fetch_add(&team.sleepers, 1);
-            while (atomic_load(&team.generation) == seen) pthread_cond_wait(&team.wake, &team.sleep);
+            while (atomic_load(&team.claim) >> PART_BITS == seen) pthread_cond_wait(&team.wake, &team.sleep);
             atomic_fetch_sub(&team.sleepers, 1);
             pthread_mutex_unlock(&team.sleep);
             spins = 0;
         }
-        seen = now;
-        if (start.index < team.parts) {
-            team.task(team.context, start.index, team.parts);
-            atomic_fetch_sub_explicit(&team.pending, 1, memory_order_release);
-        }
+        seen = generation;
+        run_parts(generation);
     }
     return NULL;
 }
@@ -84,40 +99,43 @@ void seqkit_team_run(seqkit_team_task task, void *context, long parts) {
         run_serially(task, context, parts < 1 ? 1 : parts);
         return;
     }
-    unsigned long generation = atomic_load(&team.generation);
+    unsigned long generation = atomic_load(&team.claim) >> PART_BITS;
     while (team.started < parts - 1) {
-        struct worker_start *start = malloc(sizeof *start);
+        unsigned long *seen = malloc(sizeof *seen);
         pthread_t thread;
-        if (start == NULL) break;
-        start->index = team.started + 1;
-        start->seen = generation;
-        if (pthread_create(&thread, NULL, team_worker, start) != 0) {
-            free(start);
+        if (seen == NULL) break;
+        *seen = generation;
+        if (pthread_create(&thread, NULL, team_worker, seen) != 0) {
+            free(seen);
             break;
         }
         pthread_detach(thread);
         team.started += 1;
     }
-    if (team.started < parts - 1) parts = team.started + 1;  // could not create them all: fewer, bigger parts
-    if (parts <= 1) {
+    if (team.started == 0) {  // no worker thread could be made: the caller does it all
         pthread_mutex_unlock(&team.caller);
-        run_serially(task, context, 1);
+        run_serially(task, context, parts);
         return;
     }
     team.task = task;
     team.context = context;
     team.parts = parts;
-    atomic_store(&team.pending, parts - 1);
-    atomic_fetch_add(&team.generation, 1);  // publishes task, context and parts
+    atomic_store(&team.finished, 0);
+    generation += 1;
+    atomic_store(&team.claim, generation << PART_BITS);  // publishes task, context and parts
     if (atomic_load(&team.sleepers) > 0) {
         pthread_mutex_lock(&team.sleep);
         pthread_cond_broadcast(&team.wake);
         pthread_mutex_unlock(&team.sleep);
     }
     inside_team = 1;
-    task(context, 0, parts);
+    run_parts(generation);
     inside_team = 0;
-    while (atomic_load_explicit(&team.pending, memory_order_acquire) > 0) team_pause();
+    // Parts a worker claimed and is still running; on a busy machine that worker may be descheduled.
+    for (long spins = 0; atomic_load_explicit(&team.finished, memory_order_acquire) < parts; spins++) {
+        if (spins < SEQKIT_TEAM_SPINS) team_pause();
+        else sched_yield();
+    }
     pthread_mutex_unlock(&team.caller);
 }
 

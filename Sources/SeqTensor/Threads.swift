@@ -100,12 +100,12 @@ public enum Threads {
 }
 
 extension Threads {
-    /// Runs `body(part)` for every `part` in `0..<parts` at once: part 0 on the calling thread, the others on
-    /// SeqKit's persistent worker team, which hands work over in well under a microsecond (workers spin
-    /// briefly between tasks, then sleep). For short parallel sections called many times in a row, where
-    /// ``parallelFor(_:_:)``'s Dispatch hand-off would cost more than the work. OpenBLAS is held to one
-    /// thread meanwhile. A call from inside a part, or while another thread's call runs, runs the parts
-    /// one after another on the caller.
+    /// Runs `body(part)` for every `part` in `0..<parts`, shared between the calling thread and SeqKit's
+    /// persistent worker team, which hands work over in well under a microsecond (workers spin briefly
+    /// between calls, then sleep). For short parallel sections called many times in a row, where
+    /// ``parallelFor(_:_:)``'s Dispatch hand-off would cost more than the work. Parts may run at once or one
+    /// after another, in any order, so a part must never wait for another. OpenBLAS is held to one thread
+    /// meanwhile. A call from inside a part, or while another thread's call runs, runs the parts on the caller.
     ///
     /// ```swift
     /// Threads.team(Threads.count) { part in work(rowsOf: part) }

@@ -1,15 +1,16 @@
 #ifndef CSEQKERNELS_TEAM_H
 #define CSEQKERNELS_TEAM_H
 
-/// One part of a team task: `part` in 0..<parts, all parts running at once on different threads.
+/// One part of a team task: `part` in 0..<parts. Parts may run at the same time on different threads, or one
+/// after another on the same thread, in any order: a part must not wait for another.
 typedef void (*seqkit_team_task)(void *context, long part, long parts);
 
-/// Runs `task(context, p, parts)` for every p in 0..<parts and returns when all are done. Part 0 runs on the
-/// calling thread, the others on SeqKit's persistent worker threads (created on first use, at most 63), which
-/// spin for a short while after each task so that a run of small tasks (one per layer of a decoding step, one
-/// per time step of a recurrent loop) pays a hand-off of well under a microsecond instead of a thread wake-up;
-/// then they sleep. A call made from inside a task, or while another thread's call is running, runs every
-/// part on the calling thread, one after another, so callers never wait on each other.
+/// Runs `task(context, p, parts)` for every p in 0..<parts and returns when all are done. The calling thread and
+/// SeqKit's persistent worker threads (created on first use, at most 63) claim parts from a shared counter.
+/// Workers spin for a short while after each call, so a run of small calls (one per layer of a decoding step,
+/// one per time step of a recurrent loop) pays a hand-off of well under a microsecond instead of a thread
+/// wake-up; then they sleep. When a worker is slow to wake (a busy machine), the caller takes its parts. A call
+/// made from inside a part, or while another thread's call is running, runs every part on the calling thread.
 void seqkit_team_run(seqkit_team_task task, void *context, long parts);
 
 /// y (m) = A (m, n; row stride lda) · x (n) + β·y for rows [row_begin, row_end) (y is not read when β = 0):
