@@ -155,7 +155,7 @@ public final class TransformerDecoder: IncrementalDecoder {
         let c = config.embeddingSize
         caches = model.blocks.map { _ in KeyValueCache(batch: batch, capacity: config.contextLength, width: c) }
         scratch = BlockScratch(
-            batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength)
+            batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength, heads: config.heads)
         x = Tensor(zeros: [batch, c])
         h = Tensor(zeros: [batch, c])
         stats = Tensor(zeros: [2 * batch])
@@ -190,7 +190,8 @@ public final class TransformerDecoder: IncrementalDecoder {
         let c = config.embeddingSize
         if prefill == nil {
             prefill = PrefillScratch(
-                batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength)
+                batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength,
+                heads: config.heads)
             prefillInput = Tensor(zeros: [batch * config.contextLength, c])
         }
         guard let scratch = prefill, let input = prefillInput else { return }

@@ -52,17 +52,18 @@ public final class BlockScratch {
     let attended: Tensor  // (B, C)
     let projected: Tensor  // (B, C)
     let wide: Tensor  // (B, ratio·C)
-    let scores: Tensor  // (capacity)
+    let scores: Tensor  // (heads · capacity)
     let stats: Tensor  // (2B) layer-norm mean and rstd
 
-    /// Buffers for `batch` rows of width `width`, MLP width `hidden`, up to `capacity` positions.
-    public init(batch: Int, width: Int, hidden: Int, capacity: Int) {
+    /// Buffers for `batch` rows of width `width`, MLP width `hidden`, up to `capacity` positions of `heads`
+    /// attention heads.
+    public init(batch: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
         h = Tensor(zeros: [batch, width])
         qkv = Tensor(zeros: [batch, 3 * width])
         attended = Tensor(zeros: [batch, width])
         projected = Tensor(zeros: [batch, width])
         wide = Tensor(zeros: [batch, hidden])
-        scores = Tensor(zeros: [capacity])
+        scores = Tensor(zeros: [heads, capacity])
         stats = Tensor(zeros: [2 * batch])
     }
 }
@@ -94,8 +95,7 @@ extension Block {
         attn.c_proj.infer(projected, attended, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + attn(ln_1(x))
         ln_2.infer(h, x, rows: rows, scratch: stats)
-        mlp.c_fc.infer(wide, h, rows: rows)  // (rows, ratio·C)
-        Kernels.gelu(wide, wide, rows &* hiddenWidth)
+        mlp.c_fc.infer(wide, h, rows: rows, gelu: true)  // (rows, ratio·C)
         mlp.c_proj.infer(projected, wide, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + mlp(ln_2(x))
     }
@@ -163,32 +163,9 @@ extension CausalSelfAttention {
         values: UnsafePointer<Float>, through last: Int, scores: UnsafeMutablePointer<Float>
     ) {
         let c = c_attn.inFeatures
-        let d = c / heads
-        let scale = 1 / Float(d).squareRoot()
-        let vectorised = d % 8 == 0
-        for head in 0..<heads {
-            let o = head &* d
-            let qh = q + o
-            Kernels.gemv(scores, keys + o, qh, m: last &+ 1, n: d, lda: c)  // K_h (T, d) · q_h
-            for j in 0...last { scores[j] *= scale }
-            FastMath.softmax(scores, last &+ 1)
-            let yh = y + o
-            yh.update(repeating: 0, count: d)
-            for j in 0...last {
-                let p = scores[j]
-                let v = values + (j &* c &+ o)
-                if vectorised {
-                    let pv = SIMD8<Float>(repeating: p)
-                    for i in stride(from: 0, to: d, by: 8) {
-                        let acc = UnsafeRawPointer(yh + i).loadUnaligned(as: SIMD8<Float>.self)
-                        let vv = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(yh + i).storeBytes(of: acc + pv * vv, as: SIMD8<Float>.self)
-                    }
-                } else {
-                    for i in 0..<d { yh[i] = Relaxed.multiplyAdd(p, v[i], yh[i]) }
-                }
-            }
-        }
+        Kernels.attendQuery(
+            y, q, keys: keys, values: values, positions: last &+ 1, heads: heads, headSize: c / heads, rowStride: c,
+            scores: scores)
     }
 }
 
@@ -199,18 +176,19 @@ public final class PrefillScratch {
     let attended: Tensor  // (B·T, C)
     let projected: Tensor  // (B·T, C)
     let wide: Tensor  // (B·T, ratio·C)
-    let scores: Tensor  // (capacity)
+    let scores: Tensor  // (heads · capacity)
     let stats: Tensor  // (2·B·T)
 
-    /// Buffers for `batch` sequences of up to `capacity` tokens of width `width`, MLP width `hidden`.
-    public init(batch: Int, width: Int, hidden: Int, capacity: Int) {
+    /// Buffers for `batch` sequences of up to `capacity` tokens of width `width`, MLP width `hidden`, `heads`
+    /// attention heads.
+    public init(batch: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
         let n = batch * capacity
         h = Tensor(zeros: [n, width])
         qkv = Tensor(zeros: [n, 3 * width])
         attended = Tensor(zeros: [n, width])
         projected = Tensor(zeros: [n, width])
         wide = Tensor(zeros: [n, hidden])
-        scores = Tensor(zeros: [capacity])
+        scores = Tensor(zeros: [heads, capacity])
         stats = Tensor(zeros: [2 * n])
     }
 }

@@ -5,12 +5,14 @@ import SeqTensor
 // Graph-free forward passes over caller-owned buffers, for generation: no Variables, no allocation.
 
 extension Linear {
-    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`; one row uses a matrix-vector product.
-    public func infer(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int) {
+    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`, then GELU (the training kernel's) when `gelu`;
+    /// one row uses a matrix-vector product, which applies the GELU as it writes when there is no bias.
+    public func infer(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: Bool = false) {
         let w = weight.value
         let (o, i) = (outFeatures, inFeatures)
         if rows == 1 {
-            Kernels.gemv(y, w.pointer, x, m: o, n: i)
+            Kernels.gemv(y, w.pointer, x, m: o, n: i, gelu: gelu && bias == nil)
+            if bias == nil { return }
         } else {
             Kernels.gemm(y, x, w.pointer, m: rows, n: o, k: i, transposeB: true)
         }
@@ -21,6 +23,7 @@ extension Linear {
                 for j in 0..<o { row[j] += b[j] }
             }
         }
+        if gelu { Kernels.gelu(y, y, rows &* o) }
     }
 }
 

@@ -88,16 +88,36 @@ extension Kernels {
 
 extension Kernels {
     /// `y = A · x (+ β·y)` for a row-major (M, N) matrix `A` stored with row length `lda`; `y` is not read
-    /// when β = 0. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
+    /// when β = 0. With `gelu`, `y = gelu(A · x)` (β must be 0), the activation applied as each part of `y`
+    /// is written. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
     /// `A`, so from ``gemvParallelThreshold`` elements up the rows are split over the worker team
     /// (``Threads/team(_:_:)``) and each core streams its share.
     public static func gemv(
         _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
-        beta: Float = 0, lda: Int? = nil
+        beta: Float = 0, lda: Int? = nil, gelu: Bool = false
     ) {
+        precondition(!gelu || beta == 0, "gemv: GELU applies to A·x alone (beta 0)")
         if m == 0 { return }
         let parts = m &* n >= gemvParallelThreshold ? Threads.count : 1
-        seqkit_gemv_parallel(y, a, x, m, n, lda ?? n, beta, parts)
+        seqkit_gemv_parallel(y, a, x, m, n, lda ?? n, beta, gelu ? 1 : 0, parts)
+    }
+
+    /// One query's causal attention over `positions` cached keys and values, every head:
+    /// `y_h = Σ_j softmax_j(scale · q_h · k_jh) · v_jh`. `q` and `y` hold (heads·d); `keys` and `values`
+    /// (positions, rowStride) rows, head `h` at columns `h·d..<(h+1)·d`; `scores` is scratch of
+    /// heads·positions floats. The heads are split over the worker team once the cache is large enough.
+    public static func attendQuery(
+        _ y: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+        values: UnsafePointer<Float>, positions: Int, heads: Int, headSize d: Int, rowStride: Int,
+        scores: UnsafeMutablePointer<Float>
+    ) {
+        if positions == 0 {
+            y.update(repeating: 0, count: heads &* d)
+            return
+        }
+        let parts = 2 &* positions &* heads &* d >= gemvParallelThreshold ? Threads.count : 1
+        seqkit_attend_query(
+            y, q, keys, values, positions, heads, d, rowStride, 1 / Float(d).squareRoot(), scores, parts)
     }
 
     /// Matrices of at least this many elements (M·N) are read by every thread in ``gemv(_:_:_:m:n:beta:lda:)``.

@@ -79,5 +79,6 @@ void seqkit_add_scaled_exp(long n, float *dx, const float *x, float shift, float
 int seqkit_vector_kernels(void);
 
 #include "team.h"
+#include "decode.h"
 
 #endif

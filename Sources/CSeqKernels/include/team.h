@@ -13,14 +13,4 @@ typedef void (*seqkit_team_task)(void *context, long part, long parts);
 /// made from inside a part, or while another thread's call is running, runs every part on the calling thread.
 void seqkit_team_run(seqkit_team_task task, void *context, long parts);
 
-/// y (m) = A (m, n; row stride lda) · x (n) + β·y for rows [row_begin, row_end) (y is not read when β = 0):
-/// AVX2+FMA when the CPU has it, portable scalar code otherwise. Memory-bound; the rows of A are read once.
-void seqkit_gemv_rows(
-    float *y, const float *a, const float *x, long row_begin, long row_end, long n, long lda, float beta);
-
-/// y (m) = A (m, n; row stride lda) · x (n) + β·y with the rows split over `parts` team threads
-/// (seqkit_team_run), in blocks of four rows.
-void seqkit_gemv_parallel(
-    float *y, const float *a, const float *x, long m, long n, long lda, float beta, long parts);
-
 #endif
