@@ -5,9 +5,24 @@ import SeqTensor
 // Graph-free forward passes over caller-owned buffers, for generation: no Variables, no allocation.
 
 extension Linear {
-    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`, then GELU (the training kernel's) when `gelu`;
-    /// one row uses a matrix-vector product, which applies the GELU as it writes when there is no bias.
+    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`, then GELU (the training kernel's) when `gelu`.
+    /// One row is a matrix-vector product (which applies the GELU as it writes when there is no bias). A few
+    /// rows (a decoder's slide) are too small for OpenBLAS's own threads, so they are split over the worker
+    /// team, each part a one-thread product.
     public func infer(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: Bool = false) {
+        let (o, i) = (outFeatures, inFeatures)
+        let parts = rows >= 8 && rows &* o &* i < Threads.gemmThreshold ? min(Threads.count, rows / 4) : 1
+        if parts <= 1 {
+            inferRows(y, x, rows: rows, gelu: gelu)
+            return
+        }
+        Threads.team(parts) { part in
+            let (first, end) = (rows &* part / parts, rows &* (part &+ 1) / parts)
+            inferRows(y + first &* o, x + first &* i, rows: end &- first, gelu: gelu)
+        }
+    }
+
+    private func inferRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: Bool) {
         let w = weight.value
         let (o, i) = (outFeatures, inFeatures)
         if rows == 1 {
