@@ -175,3 +175,30 @@ func savedAndLoadedModelGivesBitIdenticalLogits(config: ModelConfig) throws {
 extension ModelConfig: CustomTestStringConvertible {
     public var testDescription: String { "\(kind) \(positional) tie=\(tieWeights) bias=\(bias) \(nonlinearity)" }
 }
+
+/// Wide enough that the decoder's batch-1 products and attention go over the worker team and a slide's
+/// 16 kept rows are split between team threads: every step's logits still equal the full-window forward,
+/// before and after the slide.
+@Test func teamSplitDecodingMatchesTheFullWindow() throws {
+    var config = tinyConfig(.transformer, positional: .rotary, tie: true, bias: false)
+    config.vocabSize = 65
+    config.contextLength = 32
+    config.embeddingSize = 128
+    config.heads = 4
+    let model = try makeModel(config, seed: 9)
+    let decoder = model.makeDecoder(batch: 1)
+    let sequence = (0..<41).map { ($0 * 7 + 3) % 65 }
+    let (window, _) = withoutGradients {
+        model.forward(Array(sequence[..<32]), batch: 1, state: nil, context: .evaluation())
+    }
+    for t in 0..<32 {
+        let step = Array(decoder.step([sequence[t]]))
+        #expect(relativeError(step, (0..<65).map { window.value[0, t, $0] }) < 1e-4, "t = \(t)")
+    }
+    var last: [Float] = []
+    for t in 32..<41 { last = Array(decoder.step([sequence[t]])) }
+    // The slide at the 33rd token kept tokens 16..<32; 9 tokens followed.
+    let suffix = Array(sequence[16..<41])
+    let (logits, _) = withoutGradients { model.forward(suffix, batch: 1, state: nil, context: .evaluation()) }
+    #expect(relativeError(last, (0..<65).map { logits.value[0, 24, $0] }) < 1e-4)
+}
