@@ -180,16 +180,16 @@ public final class PrefillScratch {
     let stats: Tensor  // (2·B·T)
 
     /// Buffers for `batch` sequences of up to `capacity` tokens of width `width`, MLP width `hidden`, `heads`
-    /// attention heads.
+    /// attention heads; left uninitialized, since every pass writes what it reads.
     public init(batch: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
         let n = batch * capacity
-        h = Tensor(zeros: [n, width])
-        qkv = Tensor(zeros: [n, 3 * width])
-        attended = Tensor(zeros: [n, width])
-        projected = Tensor(zeros: [n, width])
-        wide = Tensor(zeros: [n, hidden])
-        scores = Tensor(zeros: [heads, capacity])
-        stats = Tensor(zeros: [2 * n])
+        h = Tensor(uninitialized: [n, width])
+        qkv = Tensor(uninitialized: [n, 3 * width])
+        attended = Tensor(uninitialized: [n, width])
+        projected = Tensor(uninitialized: [n, width])
+        wide = Tensor(uninitialized: [n, hidden])
+        scores = Tensor(uninitialized: [heads, capacity])
+        stats = Tensor(uninitialized: [2 * n])
     }
 }
 
