@@ -145,7 +145,7 @@ public final class TransformerDecoder: IncrementalDecoder {
     let h: Tensor  // (B, C) final norm
     let stats: Tensor  // (2B)
     let logits: Tensor  // (B, V)
-    var prefill: PrefillScratch?  // made at the first slide
+    var prefill: BlockScratch?  // made at the first slide
     var prefillInput: Tensor?  // (B·contextLength, C) residual stream of a slide
 
     init(_ model: TransformerLM, batch: Int) {
@@ -155,7 +155,7 @@ public final class TransformerDecoder: IncrementalDecoder {
         let c = config.embeddingSize
         caches = model.blocks.map { _ in KeyValueCache(batch: batch, capacity: config.contextLength, width: c) }
         scratch = BlockScratch(
-            batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength, heads: config.heads)
+            rows: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength, heads: config.heads)
         x = Tensor(zeros: [batch, c])
         h = Tensor(zeros: [batch, c])
         stats = Tensor(zeros: [2 * batch])
@@ -189,8 +189,9 @@ public final class TransformerDecoder: IncrementalDecoder {
         let keep = max(1, config.contextLength / 2)
         let c = config.embeddingSize
         if prefill == nil {
-            prefill = PrefillScratch(
-                batch: batch, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength,
+            prefill = BlockScratch(
+                rows: batch * config.contextLength, width: c, hidden: config.mlpRatio * c,
+                capacity: config.contextLength,
                 heads: config.heads)
             prefillInput = Tensor(zeros: [batch * config.contextLength, c])
         }

@@ -1,14 +1,14 @@
 import SeqTensor
 
-/// Buffers for ``Block/encode(_:batch:time:scratch:)`` over `batch` sequences of `time` tokens: the row
-/// buffers of a slide (``PrefillScratch``) and the attention probabilities of whole windows.
+/// Buffers for ``Block/encode(_:batch:time:scratch:)`` over `batch` sequences of `time` tokens: the
+/// row buffers (``BlockScratch``) and the attention probabilities of whole windows.
 package final class EncodeScratch {
-    let rows: PrefillScratch  // (B·T, ·) row buffers
+    let rows: BlockScratch  // B·T rows
     let probabilities: Tensor  // (B, heads, T, T)
 
     /// Buffers for `batch` sequences of `time` tokens of width `width`, MLP width `hidden`, `heads` heads.
     package init(batch: Int, time: Int, width: Int, hidden: Int, heads: Int) {
-        rows = PrefillScratch(batch: batch, width: width, hidden: hidden, capacity: time, heads: heads)
+        rows = BlockScratch(rows: batch * time, width: width, hidden: hidden, capacity: time, heads: heads)
         probabilities = Tensor(uninitialized: [batch, heads, time, time])
     }
 }

@@ -45,26 +45,28 @@ package func gatherRows(_ base: UnsafeMutablePointer<Float>, _ parents: [Int], r
     for (b, parent) in parents.enumerated() { (base + b * rowStride).update(from: copy + parent * count, count: count) }
 }
 
-/// Scratch buffers for ``Block/step(_:cache:position:scratch:)``, sized once for a batch.
+/// Scratch buffers for a transformer block's graph-free passes, sized once: ``Block/step(_:cache:position:scratch:)``
+/// (one row per sequence), ``Block/prefill(_:time:cache:start:scratch:)`` (B·T rows) and the encoders' whole
+/// windows. Left uninitialized: every pass writes what it reads.
 public final class BlockScratch {
-    let h: Tensor  // (B, C) normalized input
-    let qkv: Tensor  // (B, 3C)
-    let attended: Tensor  // (B, C)
-    let projected: Tensor  // (B, C)
-    let wide: Tensor  // (B, ratio·C)
-    let scores: Tensor  // (heads · capacity)
-    let stats: Tensor  // (2B) layer-norm mean and rstd
+    let h: Tensor  // (rows, C) normalized input
+    let qkv: Tensor  // (rows, 3C)
+    let attended: Tensor  // (rows, C)
+    let projected: Tensor  // (rows, C)
+    let wide: Tensor  // (rows, ratio·C)
+    let scores: Tensor  // (heads, capacity) one query's attention scores
+    let stats: Tensor  // (2·rows) layer-norm mean and rstd
 
-    /// Buffers for `batch` rows of width `width`, MLP width `hidden`, up to `capacity` positions of `heads`
-    /// attention heads.
-    public init(batch: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
-        h = Tensor(zeros: [batch, width])
-        qkv = Tensor(zeros: [batch, 3 * width])
-        attended = Tensor(zeros: [batch, width])
-        projected = Tensor(zeros: [batch, width])
-        wide = Tensor(zeros: [batch, hidden])
-        scores = Tensor(zeros: [heads, capacity])
-        stats = Tensor(zeros: [2 * batch])
+    /// Buffers for `rows` rows of width `width`, MLP width `hidden`, attention over up to `capacity` positions
+    /// of `heads` heads.
+    public init(rows: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
+        h = Tensor(uninitialized: [rows, width])
+        qkv = Tensor(uninitialized: [rows, 3 * width])
+        attended = Tensor(uninitialized: [rows, width])
+        projected = Tensor(uninitialized: [rows, width])
+        wide = Tensor(uninitialized: [rows, hidden])
+        scores = Tensor(uninitialized: [heads, capacity])
+        stats = Tensor(uninitialized: [2 * rows])
     }
 }
 
@@ -129,7 +131,7 @@ extension CausalSelfAttention {
     /// normalized inputs are `h` (B·T, C), rows sequence-major; writes their keys and values into `cache`.
     func prefill(
         _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, time t: Int, cache: KeyValueCache, start: Int,
-        scratch s: PrefillScratch
+        scratch s: BlockScratch
     ) {
         let (b, c) = (cache.batch, cache.width)
         let qkv = s.qkv.pointer
@@ -169,36 +171,12 @@ extension CausalSelfAttention {
     }
 }
 
-/// Scratch buffers for ``Block/prefill(_:time:cache:start:scratch:)``: up to `capacity` tokens per sequence.
-public final class PrefillScratch {
-    let h: Tensor  // (B·T, C)
-    let qkv: Tensor  // (B·T, 3C)
-    let attended: Tensor  // (B·T, C)
-    let projected: Tensor  // (B·T, C)
-    let wide: Tensor  // (B·T, ratio·C)
-    let scores: Tensor  // (heads · capacity)
-    let stats: Tensor  // (2·B·T)
-
-    /// Buffers for `batch` sequences of up to `capacity` tokens of width `width`, MLP width `hidden`, `heads`
-    /// attention heads; left uninitialized, since every pass writes what it reads.
-    public init(batch: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
-        let n = batch * capacity
-        h = Tensor(uninitialized: [n, width])
-        qkv = Tensor(uninitialized: [n, 3 * width])
-        attended = Tensor(uninitialized: [n, width])
-        projected = Tensor(uninitialized: [n, width])
-        wide = Tensor(uninitialized: [n, hidden])
-        scores = Tensor(uninitialized: [heads, capacity])
-        stats = Tensor(uninitialized: [2 * n])
-    }
-}
-
 extension Block {
     /// Advances the residual stream `x` (B·T, C, sequence-major) of T new tokens per sequence at positions
     /// `start..<start+T` in one pass (matrix-matrix products), extending `cache`: the same numbers as T
     /// calls of ``step(_:cache:position:scratch:)``.
     public func prefill(
-        _ x: UnsafeMutablePointer<Float>, time t: Int, cache: KeyValueCache, start: Int, scratch s: PrefillScratch
+        _ x: UnsafeMutablePointer<Float>, time t: Int, cache: KeyValueCache, start: Int, scratch s: BlockScratch
     ) {
         let (n, c) = (cache.batch &* t, cache.width)
         ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
