@@ -39,9 +39,11 @@ static struct {
     pthread_mutex_t sleep;   // guards the condition variable
     pthread_cond_t wake;
     long started;  // workers created so far (only the caller holding `caller` changes it)
-    seqkit_team_task task;
-    void *context;
-    long parts;
+    // The call's task: written before its generation is published, read after a part of it is claimed (atomics,
+    // so that a worker looking at a call that has just ended races with nothing).
+    _Atomic(seqkit_team_task) task;
+    _Atomic(void *) context;
+    _Atomic long parts;
     _Atomic unsigned long claim;  // generation << PART_BITS | next part; a new generation starts each call
     _Atomic long finished;        // parts of the current call that have returned
     _Atomic int sleepers;         // workers waiting on `wake`
@@ -60,13 +62,14 @@ static long run_parts(unsigned long generation) {
     unsigned long word = atomic_load_explicit(&team.claim, memory_order_acquire);
     for (;;) {
         if (word >> PART_BITS != generation) return ran;
-        long part = (long)(word & PART_MASK);
-        if (part >= team.parts) return ran;
+        long part = (long)(word & PART_MASK), parts = atomic_load_explicit(&team.parts, memory_order_relaxed);
+        if (part >= parts) return ran;
         if (!atomic_compare_exchange_weak_explicit(
                 &team.claim, &word, word + 1, memory_order_acq_rel, memory_order_acquire))
             continue;
         // The call cannot finish (and its task change) before this part is counted as finished.
-        team.task(team.context, part, team.parts);
+        seqkit_team_task task = atomic_load_explicit(&team.task, memory_order_relaxed);
+        task(atomic_load_explicit(&team.context, memory_order_relaxed), part, parts);
         atomic_fetch_add_explicit(&team.finished, 1, memory_order_release);
         ran += 1;
         word = atomic_load_explicit(&team.claim, memory_order_acquire);
@@ -133,9 +136,9 @@ void seqkit_team_run(seqkit_team_task task, void *context, long parts) {
         run_serially(task, context, parts);
         return;
     }
-    team.task = task;
-    team.context = context;
-    team.parts = parts;
+    atomic_store_explicit(&team.task, task, memory_order_relaxed);
+    atomic_store_explicit(&team.context, context, memory_order_relaxed);
+    atomic_store_explicit(&team.parts, parts, memory_order_relaxed);
     atomic_store(&team.finished, 0);
     generation += 1;
     atomic_store(&team.claim, generation << PART_BITS);  // publishes task, context and parts
