@@ -8,9 +8,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <stdatomic.h>
 
-#define SEQKIT_TEAM_MAX 64
+#define SEQKIT_TEAM_MAX 64  // threads, the caller included
 /// Pause instructions a worker spins through before it sleeps: about 0.1–0.3 ms, long enough to bridge
 /// the gaps inside a decoding step or a recurrent time loop, short enough not to steal a core from
 /// OpenBLAS for long.
@@ -44,6 +45,7 @@ static struct {
     _Atomic(seqkit_team_task) task;
     _Atomic(void *) context;
     _Atomic long parts;
+    _Atomic long threads;  // threads that take parts this call: the caller and workers 1 ..< threads
     _Atomic unsigned long claim;  // generation << PART_BITS | next part; a new generation starts each call
     _Atomic long finished;        // parts of the current call that have returned
     _Atomic int sleepers;         // workers waiting on `wake`
@@ -76,9 +78,15 @@ static long run_parts(unsigned long generation) {
     }
 }
 
+struct worker_start {
+    long index;  // 1, 2, ...: the caller is thread 0
+    unsigned long seen;
+};
+
 static void *team_worker(void *argument) {
-    unsigned long seen = *(unsigned long *)argument;
+    struct worker_start start = *(struct worker_start *)argument;
     free(argument);
+    unsigned long seen = start.seen;
     inside_team = 1;
     seqkit_flush_denormals_to_zero();
     for (;;) {
@@ -97,7 +105,7 @@ static void *team_worker(void *argument) {
             spins = 0;
         }
         seen = generation;
-        run_parts(generation);
+        if (start.index < atomic_load_explicit(&team.threads, memory_order_relaxed)) run_parts(generation);
     }
     return NULL;
 }
@@ -107,19 +115,29 @@ static void run_serially(seqkit_team_task task, void *context, long parts) {
 }
 
 void seqkit_team_run(seqkit_team_task task, void *context, long parts) {
-    if (parts > SEQKIT_TEAM_MAX) parts = SEQKIT_TEAM_MAX;
-    if (parts <= 1 || inside_team || pthread_mutex_trylock(&team.caller) != 0) {
-        run_serially(task, context, parts < 1 ? 1 : parts);
+    static long cores = 0;
+    if (cores == 0) cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    seqkit_team_run_on(task, context, parts, cores);
+}
+
+void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long threads) {
+    if (parts < 1) parts = 1;
+    if (threads > parts) threads = parts;
+    if (parts > (long)PART_MASK) threads = 1;  // more parts than the claim word counts: all on the caller
+    if (threads > SEQKIT_TEAM_MAX) threads = SEQKIT_TEAM_MAX;
+    if (threads <= 1 || inside_team || pthread_mutex_trylock(&team.caller) != 0) {
+        run_serially(task, context, parts);
         return;
     }
     unsigned long generation = atomic_load(&team.claim) >> PART_BITS;
-    while (team.started < parts - 1) {
-        unsigned long *seen = malloc(sizeof *seen);
+    while (team.started < threads - 1) {
+        struct worker_start *start = malloc(sizeof *start);
         pthread_t thread;
-        if (seen == NULL) break;
-        *seen = generation;
-        if (pthread_create(&thread, NULL, team_worker, seen) != 0) {
-            free(seen);
+        if (start == NULL) break;
+        start->index = team.started + 1;
+        start->seen = generation;
+        if (pthread_create(&thread, NULL, team_worker, start) != 0) {
+            free(start);
             break;
         }
         pthread_detach(thread);
@@ -139,6 +157,7 @@ void seqkit_team_run(seqkit_team_task task, void *context, long parts) {
     atomic_store_explicit(&team.task, task, memory_order_relaxed);
     atomic_store_explicit(&team.context, context, memory_order_relaxed);
     atomic_store_explicit(&team.parts, parts, memory_order_relaxed);
+    atomic_store_explicit(&team.threads, threads, memory_order_relaxed);
     atomic_store(&team.finished, 0);
     generation += 1;
     atomic_store(&team.claim, generation << PART_BITS);  // publishes task, context and parts

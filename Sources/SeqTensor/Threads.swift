@@ -101,7 +101,7 @@ public enum Threads {
 
 extension Threads {
     /// Runs `body(part)` for every `part` in `0..<parts`, shared between the calling thread and SeqKit's
-    /// persistent worker team, which hands work over in well under a microsecond (workers spin briefly
+    /// persistent worker team (at most ``count`` threads in all; parts may outnumber them), which hands work over in well under a microsecond (workers spin briefly
     /// between calls, then sleep). For short parallel sections called many times in a row, where
     /// ``parallelFor(_:_:)``'s Dispatch hand-off would cost more than the work. Parts may run at once or one
     /// after another, in any order, so a part must never wait for another. OpenBLAS is held to one thread
@@ -119,10 +119,10 @@ extension Threads {
         withoutActuallyEscaping(body) { body in
             var task = body
             withUnsafeMutablePointer(to: &task) { pointer in
-                seqkit_team_run(
+                seqkit_team_run_on(
                     { context, part, _ in
                         context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
-                    }, pointer, parts)
+                    }, pointer, parts, min(parts, count))
             }
         }
     }

@@ -5,12 +5,16 @@
 /// after another on the same thread, in any order: a part must not wait for another.
 typedef void (*seqkit_team_task)(void *context, long part, long parts);
 
-/// Runs `task(context, p, parts)` for every p in 0..<parts and returns when all are done. The calling thread and
-/// SeqKit's persistent worker threads (created on first use, at most 63) claim parts from a shared counter.
-/// Workers spin for a short while after each call, so a run of small calls (one per layer of a decoding step,
-/// one per time step of a recurrent loop) pays a hand-off of well under a microsecond instead of a thread
-/// wake-up; then they sleep. When a worker is slow to wake (a busy machine), the caller takes its parts. A call
-/// made from inside a part, or while another thread's call is running, runs every part on the calling thread.
+/// Runs `task(context, p, parts)` for every p in 0..<parts and returns when all are done, on at most `threads`
+/// threads: the calling thread and SeqKit's persistent workers (created on first use, at most 63) claim parts
+/// from a shared counter, so parts may outnumber threads. Workers spin for a short while after each call, so a
+/// run of small calls (one per layer of a decoding step, one per time step of a recurrent loop) pays a hand-off
+/// of well under a microsecond instead of a thread wake-up; then they sleep. When a worker is slow to wake (a
+/// busy machine), the caller takes its parts, and for a while runs calls alone. A call made from inside a part,
+/// or while another thread's call is running, runs every part on the calling thread.
+void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long threads);
+
+/// seqkit_team_run_on with as many threads as the machine has cores (and no more than `parts`).
 void seqkit_team_run(seqkit_team_task task, void *context, long parts);
 
 #endif
