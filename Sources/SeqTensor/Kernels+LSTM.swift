@@ -21,19 +21,20 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
         beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
-        let rows = 0..<saved.sizes.batch
-        for t in 0..<ts {
-            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw  // input projection in, activations out
-                let rec = saved.projection + b &* gw
-                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                let cNext = cPrev + hs
-                let tc = saved.auxiliary + row &* hs
-                let h = output + row &* hs
-                seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
-                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+        splitBatch(saved) { rows in
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw  // input projection in, activations out
+                    let rec = saved.projection + b &* gw
+                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                    let cNext = cPrev + hs
+                    let tc = saved.auxiliary + row &* hs
+                    let h = output + row &* hs
+                    seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
+                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+                }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: cT)
@@ -54,21 +55,22 @@ extension Kernels {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
-        let scratch = BackwardScratch(saved, dhT: dhT, dcT: dcT, separateHidden: false)
-        let rows = 0..<saved.sizes.batch
-        for t in stride(from: ts &- 1, through: 0, by: -1) {
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw
-                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                let tc = saved.auxiliary + row &* hs
-                let dy = dOutput + row &* hs
-                let dh = scratch.dh + b &* hs
-                let dc = scratch.dc + b &* hs
-                let d = scratch.dInput + row &* gw
-                seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
+        let scratch = BackwardScratch(saved, weightHH: weights.weightHH, dhT: dhT, dcT: dcT, separateHidden: false)
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw
+                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                    let tc = saved.auxiliary + row &* hs
+                    let dy = dOutput + row &* hs
+                    let dh = scratch.dh + b &* hs
+                    let dc = scratch.dc + b &* hs
+                    let d = scratch.dInput + row &* gw
+                    seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
+                }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
-            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

@@ -144,6 +144,9 @@ public final class RecurrentActivations: @unchecked Sendable {
     public let auxiliary: UnsafeMutablePointer<Float>
     /// (B, G·H): scratch for one step's hidden projection `h_{t−1} W_hhᵀ`.
     let projection: UnsafeMutablePointer<Float>
+    /// `W_hhᵀ` (H, G·H) packed once per pass for the per-step products (`seqkit_pack_panels`); nil for a
+    /// single step (a generation step), where packing would cost as much as the product.
+    let hiddenWeightPanels: UnsafeMutablePointer<Float>?
     private let storage: TensorStorage
 
     /// Allocates every buffer the cell needs for a pass of these sizes, in one block.
@@ -154,8 +157,10 @@ public final class RecurrentActivations: @unchecked Sendable {
         let hiddenCount = b &* t &* h
         let cellCount = kind == .lstm ? b &* (t &+ 1) &* h : 0
         let auxiliaryCount = kind == .lstm || kind == .gru ? hiddenCount : 0
+        let weightCount = t > 1 ? seqkit_panel_size(h, gw) : 0
         storage = TensorStorage(
-            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw, zeroed: false)
+            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw &+ weightCount,
+            zeroed: false)
         self.kind = kind
         self.sizes = sizes
         gates = storage.base
@@ -163,6 +168,7 @@ public final class RecurrentActivations: @unchecked Sendable {
         cells = hiddenBefore + hiddenCount
         auxiliary = cells + cellCount
         projection = auxiliary + auxiliaryCount
+        hiddenWeightPanels = t > 1 ? projection + b &* gw : nil
     }
 }
 
@@ -214,24 +220,25 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
         let relu = saved.kind == .rnnRelu
-        let rows = 0..<saved.sizes.batch
-        for t in 0..<ts {
-            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            for b in rows {
-                let row = b &* ts &+ t
-                let pre = saved.gates + row &* hs  // pre-activation in, h_t out
-                let rec = saved.projection + b &* hs
-                if relu {
-                    for j in 0..<hs {
-                        let v = pre[j] + rec[j]
-                        pre[j] = v > 0 ? v : 0
+        splitBatch(saved) { rows in
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let pre = saved.gates + row &* hs  // pre-activation in, h_t out
+                    let rec = saved.projection + b &* hs
+                    if relu {
+                        for j in 0..<hs {
+                            let v = pre[j] + rec[j]
+                            pre[j] = v > 0 ? v : 0
+                        }
+                    } else {
+                        for j in 0..<hs { pre[j] += rec[j] }
+                        seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
                     }
-                } else {
-                    for j in 0..<hs { pre[j] += rec[j] }
-                    seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
+                    (output + row &* hs).update(from: pre, count: hs)
+                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
                 }
-                (output + row &* hs).update(from: pre, count: hs)
-                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: nil)
@@ -245,23 +252,24 @@ extension Kernels {
     ) {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
-        let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: false)
+        let scratch = BackwardScratch(saved, weightHH: weights.weightHH, dhT: dhT, dcT: nil, separateHidden: false)
         let relu = saved.kind == .rnnRelu
-        let rows = 0..<saved.sizes.batch
-        for t in stride(from: ts &- 1, through: 0, by: -1) {
-            for b in rows {
-                let row = b &* ts &+ t
-                let y = saved.gates + row &* hs
-                let dy = dOutput + row &* hs
-                let dh = scratch.dh + b &* hs
-                let d = scratch.dInput + row &* hs
-                if relu {
-                    for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
-                } else {
-                    for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let y = saved.gates + row &* hs
+                    let dy = dOutput + row &* hs
+                    let dh = scratch.dh + b &* hs
+                    let d = scratch.dInput + row &* hs
+                    if relu {
+                        for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
+                    } else {
+                        for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+                    }
                 }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
-            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
@@ -296,6 +304,7 @@ extension Kernels {
             (saved.hiddenBefore + b &* ts &* hs).update(from: h0 + b &* hs, count: hs)
             if let c0 { (saved.cells + b &* (ts &+ 1) &* hs).update(from: c0 + b &* hs, count: hs) }
         }
+        if let panels = saved.hiddenWeightPanels { seqkit_pack_panels(panels, weights.weightHH, hs, hs, gw, 1) }
         let g = saved.gates
         var beta: Float = 0
         if weights.biasIH != nil || weights.biasHH != nil {
@@ -318,10 +327,24 @@ extension Kernels {
     ) {
         let s = saved.sizes
         let gw = saved.kind.gateCount &* s.hidden
-        sgemm(
-            saved.projection + rows.lowerBound &* gw, ldc: gw,
-            saved.hiddenBefore + (rows.lowerBound &* s.steps &+ t) &* s.hidden, lda: s.steps &* s.hidden, weightHH,
-            ldb: s.hidden, m: rows.count, n: gw, k: s.hidden, transposeA: false, transposeB: true, beta: 0)
+        let projection = saved.projection + rows.lowerBound &* gw  // (rows, G·H)
+        let hPrev = saved.hiddenBefore + (rows.lowerBound &* s.steps &+ t) &* s.hidden  // (rows, H), stride T·H
+        guard let panels = saved.hiddenWeightPanels else {
+            sgemm(
+                projection, ldc: gw, hPrev, lda: s.steps &* s.hidden, weightHH, ldb: s.hidden, m: rows.count, n: gw,
+                k: s.hidden, transposeA: false, transposeB: true, beta: 0)
+            return
+        }
+        seqkit_panel_gemm(projection, gw, hPrev, s.steps &* s.hidden, panels, rows.count, gw, s.hidden, 0)
+    }
+
+    /// Runs `body(rows)` for the batch split into ``Threads/count`` contiguous slices at once, on the worker
+    /// team (``Threads/team(_:_:)``). Sequences never read each other's rows, so a whole time loop runs inside
+    /// one call: one hand-off per pass instead of one per step.
+    static func splitBatch(_ saved: RecurrentActivations, _ body: (Range<Int>) -> Void) {
+        let b = saved.sizes.batch
+        let parts = min(Threads.count, b)
+        Threads.team(parts) { part in body(b &* part / parts..<b &* (part &+ 1) / parts) }
     }
 
     /// Copies the last step's h (and c) into the final-state outputs.
@@ -348,19 +371,27 @@ extension Kernels {
         let dh: UnsafeMutablePointer<Float>
         /// (B, H): the same for the LSTM cell state.
         let dc: UnsafeMutablePointer<Float>
+        /// `W_hh` (G·H, H) packed for the per-step products `dgates_t W_hh` (`seqkit_pack_panels`).
+        let hiddenWeightPanels: UnsafeMutablePointer<Float>
         private let storage: TensorStorage
 
         init(
-            _ saved: RecurrentActivations, dhT: UnsafePointer<Float>?, dcT: UnsafePointer<Float>?, separateHidden: Bool
+            _ saved: RecurrentActivations, weightHH: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
+            dcT: UnsafePointer<Float>?, separateHidden: Bool
         ) {
             let s = saved.sizes
-            let gates = s.batch &* s.steps &* saved.kind.gateCount &* s.hidden
+            let gw = saved.kind.gateCount &* s.hidden
+            let gates = s.batch &* s.steps &* gw
             let state = s.batch &* s.hidden
-            storage = TensorStorage(capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state, zeroed: false)
+            let panels = seqkit_panel_size(gw, s.hidden)
+            storage = TensorStorage(
+                capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state &+ panels, zeroed: false)
             dInput = storage.base
             dHidden = separateHidden ? dInput + gates : dInput
             dh = dInput + gates &* (separateHidden ? 2 : 1)
             dc = dh + state
+            hiddenWeightPanels = dc + state
+            seqkit_pack_panels(hiddenWeightPanels, weightHH, s.hidden, gw, s.hidden, 0)
             if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
             if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
         }
@@ -370,15 +401,15 @@ extension Kernels {
     /// (row stride T·G·H).
     @inline(__always)
     static func recurrentGradient(
-        _ saved: RecurrentActivations, _ scratch: BackwardScratch, step t: Int, rows: Range<Int>,
-        weightHH: UnsafePointer<Float>, accumulate: Bool
+        _ saved: RecurrentActivations, _ scratch: BackwardScratch, step t: Int, rows: Range<Int>, accumulate: Bool
     ) {
         let s = saved.sizes
         let gw = saved.kind.gateCount &* s.hidden
-        sgemm(
-            scratch.dh + rows.lowerBound &* s.hidden, ldc: s.hidden,
-            scratch.dHidden + (rows.lowerBound &* s.steps &+ t) &* gw, lda: s.steps &* gw, weightHH, ldb: s.hidden,
-            m: rows.count, n: s.hidden, k: gw, transposeA: false, transposeB: false, beta: accumulate ? 1 : 0)
+        let dh = scratch.dh + rows.lowerBound &* s.hidden  // (rows, H)
+        let dGates = scratch.dHidden + (rows.lowerBound &* s.steps &+ t) &* gw  // (rows, G·H), stride T·G·H
+        seqkit_panel_gemm(
+            dh, s.hidden, dGates, s.steps &* gw, scratch.hiddenWeightPanels, rows.count, s.hidden, gw,
+            accumulate ? 1 : 0)
     }
 
     /// After the time loop: one gemm each for `dW_ih += dgatesᵀ X`, `dX += dgates W_ih`,

@@ -80,4 +80,5 @@ int seqkit_vector_kernels(void);
 
 #include "team.h"
 
+#include "recurrent_kernels.h"
 #endif
