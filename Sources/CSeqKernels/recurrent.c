@@ -5,6 +5,8 @@
 #include "CSeqKernels.h"
 #include "vector_math.h"
 
+#include <stdlib.h>
+
 /// Columns per panel: two 8-lane vectors.
 #define PANEL 16
 /// Rows of C per tile: 6 × 2 accumulators + 2 panel vectors + 1 broadcast fit the 16 AVX2 registers.
@@ -97,7 +99,7 @@ static inline __attribute__((always_inline)) SEQKIT_AVX2 void band_avx2(
 
 /// The rows go in bands of at most six, as even as possible (25 rows: five bands of 5, not four of 6 and a
 /// lone row that would read every panel for one row's work).
-static SEQKIT_AVX2 long panel_gemm_avx2(
+static SEQKIT_AVX2 void panel_gemm_avx2(
     float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k, int accumulate) {
     long bands = (m + TILE_ROWS - 1) / TILE_ROWS;
     for (long i = 0; i < bands; i++) {
@@ -113,15 +115,136 @@ static SEQKIT_AVX2 long panel_gemm_avx2(
         default: band_avx2(6, cb, ldc, ab, lda, packed, n, k, accumulate); break;
         }
     }
-    return 1;
+}
+#endif
+
+// MARK: AVX-512
+
+#if SEQKIT_HAS_AVX2_PATH
+#define SEQKIT_AVX512 __attribute__((target("avx512f,avx2,fma")))
+/// Rows of C per AVX-512 tile: 8 × 2 accumulators of 16 lanes out of 32 registers.
+#define TILE_ROWS_512 8
+
+/// 1 when this CPU has AVX-512F (asked once; a benign race, every thread finds the same).
+static int has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && seqkit_has_avx2_fma();
+    }
+    return cached;
+}
+
+/// One (mr, 16·np) tile, np = 1 or 2 panels side by side, one 16-lane register per panel row: per k, np loads
+/// and mr broadcasts feed mr·np fused multiply-adds, half the loads per multiply-add of the AVX2 tile.
+static inline __attribute__((always_inline)) SEQKIT_AVX512 void tile_avx512(
+    long mr, long np, float *c, long ldc, const float *a, long lda, const float *panels, long k, long width,
+    int accumulate) {
+    __m512 acc0[TILE_ROWS_512], acc1[TILE_ROWS_512];
+    const float *p0 = panels, *p1 = panels + PANEL * k;
+    for (long r = 0; r < mr; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
+    for (long p = 0; p < k; p++) {
+        __m512 b0 = _mm512_loadu_ps(p0 + p * PANEL);
+        __m512 b1 = np == 2 ? _mm512_loadu_ps(p1 + p * PANEL) : b0;
+        for (long r = 0; r < mr; r++) {
+            __m512 x = _mm512_set1_ps(a[r * lda + p]);
+            acc0[r] = _mm512_fmadd_ps(x, b0, acc0[r]);
+            if (np == 2) acc1[r] = _mm512_fmadd_ps(x, b1, acc1[r]);
+        }
+    }
+    if (width == np * PANEL) {
+        for (long r = 0; r < mr; r++) {
+            float *cr = c + r * ldc;
+            if (accumulate) {
+                acc0[r] = _mm512_add_ps(acc0[r], _mm512_loadu_ps(cr));
+                if (np == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_loadu_ps(cr + PANEL));
+            }
+            _mm512_storeu_ps(cr, acc0[r]);
+            if (np == 2) _mm512_storeu_ps(cr + PANEL, acc1[r]);
+        }
+        return;
+    }
+    float tile[TILE_ROWS_512 * 2 * PANEL];
+    for (long r = 0; r < mr; r++) {
+        _mm512_storeu_ps(tile + r * 2 * PANEL, acc0[r]);
+        _mm512_storeu_ps(tile + r * 2 * PANEL + PANEL, acc1[r]);
+    }
+    for (long r = 0; r < mr; r++)
+        for (long j = 0; j < width; j++)
+            c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * 2 * PANEL + j] : tile[r * 2 * PANEL + j];
+}
+
+/// Every pair of panels (and a last single one) for one band of `mr` ≤ 8 rows.
+static inline __attribute__((always_inline)) SEQKIT_AVX512 void band_avx512(
+    long mr, float *c, long ldc, const float *a, long lda, const float *packed, long n, long k, int accumulate) {
+    long j0 = 0;
+    for (; j0 + PANEL < n; j0 += 2 * PANEL) {
+        long width = n - j0 < 2 * PANEL ? n - j0 : 2 * PANEL;
+        tile_avx512(mr, 2, c + j0, ldc, a, lda, packed + j0 * k, k, width, accumulate);
+    }
+    if (j0 < n) tile_avx512(mr, 1, c + j0, ldc, a, lda, packed + j0 * k, k, n - j0, accumulate);
+}
+
+static SEQKIT_AVX512 void panel_gemm_avx512(
+    float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k, int accumulate) {
+    long bands = (m + TILE_ROWS_512 - 1) / TILE_ROWS_512;
+    for (long i = 0; i < bands; i++) {
+        long from = m * i / bands, to = m * (i + 1) / bands;
+        float *cb = c + from * ldc;
+        const float *ab = a + from * lda;
+        switch (to - from) {
+        case 1: band_avx512(1, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 2: band_avx512(2, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 3: band_avx512(3, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 4: band_avx512(4, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 5: band_avx512(5, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 6: band_avx512(6, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        case 7: band_avx512(7, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        default: band_avx512(8, cb, ldc, ab, lda, packed, n, k, accumulate); break;
+        }
+    }
 }
 #endif
 
 // MARK: Entry point
 
+/// 2 for AVX-512, 1 for AVX2+FMA, 0 for the portable code; `SEQKIT_PANEL_KERNEL` (0, 1 or 2) caps it, for
+/// measuring one against another. Chosen once.
+static int panel_kernel_choice(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        int best = 0;
+#if SEQKIT_HAS_AVX2_PATH
+        best = has_avx512() ? 2 : seqkit_has_avx2_fma() ? 1 : 0;
+#endif
+        const char *cap = getenv("SEQKIT_PANEL_KERNEL");
+        if (cap && cap[0] >= '0' && cap[0] <= '2' && cap[0] - '0' < best) best = cap[0] - '0';
+        cached = best;
+    }
+    return cached;
+}
+
+int seqkit_panel_kernel(void) { return panel_kernel_choice(); }
+
+void seqkit_panel_gemm_with(
+    int kernel, float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k,
+    int accumulate) {
+    if (m <= 0 || n <= 0) return;
+    if (kernel > panel_kernel_choice()) kernel = panel_kernel_choice();
+#if SEQKIT_HAS_AVX2_PATH
+    if (kernel == 2) {
+        panel_gemm_avx512(c, ldc, a, lda, packed, m, n, k, accumulate);
+        return;
+    }
+    if (kernel == 1) {
+        panel_gemm_avx2(c, ldc, a, lda, packed, m, n, k, accumulate);
+        return;
+    }
+#endif
+    panel_gemm_scalar(c, ldc, a, lda, packed, m, n, k, accumulate);
+}
+
 void seqkit_panel_gemm(
     float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k, int accumulate) {
-    if (m <= 0 || n <= 0) return;
-    if (SEQKIT_VECTOR(panel_gemm_avx2(c, ldc, a, lda, packed, m, n, k, accumulate))) return;
-    panel_gemm_scalar(c, ldc, a, lda, packed, m, n, k, accumulate);
+    seqkit_panel_gemm_with(panel_kernel_choice(), c, ldc, a, lda, packed, m, n, k, accumulate);
 }

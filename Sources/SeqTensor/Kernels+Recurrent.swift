@@ -1,6 +1,7 @@
 import CBLAS
 import CSeqKernels
 import RealModule
+import Synchronization
 
 /// The cell a recurrent layer runs at every time step, with PyTorch's formulation and gate order.
 ///
@@ -147,6 +148,9 @@ public final class RecurrentActivations: @unchecked Sendable {
     /// `W_hhᵀ` (H, G·H) packed once per pass for the per-step products (`seqkit_pack_panels`); nil for a
     /// single step (a generation step), where packing would cost as much as the product.
     let hiddenWeightPanels: UnsafeMutablePointer<Float>?
+    /// `W_ihᵀ` (I, G·H) packed for the input projection of all B·T rows at once; nil for fewer than
+    /// ``Kernels/panelProductRows`` rows, which go to BLAS.
+    let inputWeightPanels: UnsafeMutablePointer<Float>?
     private let storage: TensorStorage
 
     /// Allocates every buffer the cell needs for a pass of these sizes, in one block.
@@ -158,8 +162,11 @@ public final class RecurrentActivations: @unchecked Sendable {
         let cellCount = kind == .lstm ? b &* (t &+ 1) &* h : 0
         let auxiliaryCount = kind == .lstm || kind == .gru ? hiddenCount : 0
         let weightCount = t > 1 ? seqkit_panel_size(h, gw) : 0
+        let panelInput = b &* t >= Kernels.panelProductRows
+        let inputWeightCount = panelInput ? seqkit_panel_size(sizes.input, gw) : 0
         storage = TensorStorage(
-            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw &+ weightCount,
+            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw &+ weightCount
+                &+ inputWeightCount,
             zeroed: false)
         self.kind = kind
         self.sizes = sizes
@@ -169,6 +176,7 @@ public final class RecurrentActivations: @unchecked Sendable {
         auxiliary = cells + cellCount
         projection = auxiliary + auxiliaryCount
         hiddenWeightPanels = t > 1 ? projection + b &* gw : nil
+        inputWeightPanels = panelInput ? projection + (b &* gw &+ weightCount) : nil
     }
 }
 
@@ -314,9 +322,43 @@ extension Kernels {
             for r in 1..<rows { (g + r &* gw).update(from: g, count: gw) }
             beta = 1
         }
+        if let panels = saved.inputWeightPanels {
+            seqkit_pack_panels(panels, weights.weightIH, s.input, s.input, gw, 1)
+            panelProduct(g, ldc: gw, x, lda: s.input, panels: panels, m: rows, n: gw, k: s.input, accumulate: beta != 0)
+            return
+        }
         sgemm(
             g, ldc: gw, x, lda: s.input, weights.weightIH, ldb: s.input, m: rows, n: gw, k: s.input,
             transposeA: false, transposeB: true, beta: beta)
+    }
+
+    /// Products with at least this many rows (B·T) take the input projections, forward and backward, through
+    /// ``panelProduct(_:ldc:_:lda:panels:m:n:k:accumulate:)`` rather than BLAS: at 2500 × 512 × 128 (char-lstm) the
+    /// panel kernel on the worker team ran ~100 GFLOP/s per core where OpenBLAS on 2 threads ran 75–85 in all
+    /// (OpenBLAS 0.3.21, Zen 4, the machine shared), and it needs no OpenBLAS threads spinning afterwards.
+    static let panelProductRows = 256
+
+    /// Rows per chunk of ``panelProduct(_:ldc:_:lda:panels:m:n:k:accumulate:)``: six bands of the AVX-512 kernel.
+    static let panelChunkRows = 48
+
+    /// `C (m, n; ldc) = A (m, k; lda) · B`, or `+=` when `accumulate`, with B packed by `seqkit_pack_panels`,
+    /// the rows cut into chunks that ``Threads/count`` team threads take one after another.
+    static func panelProduct(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, panels: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, accumulate: Bool
+    ) {
+        let chunks = (m &+ panelChunkRows &- 1) / panelChunkRows
+        let next = Atomic<Int>(0)
+        Threads.team(min(Threads.count, chunks)) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= chunks { return }
+                let from = m &* i / chunks
+                let to = m &* (i &+ 1) / chunks
+                seqkit_panel_gemm(
+                    c + from &* ldc, ldc, a + from &* lda, lda, panels, to &- from, n, k, accumulate ? 1 : 0)
+            }
+        }
     }
 
     /// `projection[rows] = h_{t−1}[rows] W_hhᵀ` for a slice of the batch, reading `h_{t−1}` in place from
@@ -338,13 +380,26 @@ extension Kernels {
         seqkit_panel_gemm(projection, gw, hPrev, s.steps &* s.hidden, panels, rows.count, gw, s.hidden, 0)
     }
 
-    /// Runs `body(rows)` for the batch split into ``Threads/count`` contiguous slices at once, on the worker
-    /// team (``Threads/team(_:_:)``). Sequences never read each other's rows, so a whole time loop runs inside
-    /// one call: one hand-off per pass instead of one per step.
+    /// Rows of the batch that one thread takes at a time in ``splitBatch(_:_:)``: one band of the AVX-512
+    /// panel kernel.
+    static let recurrentChunkRows = 8
+
+    /// Runs `body(rows)` over the batch cut into chunks of about ``recurrentChunkRows`` sequences, on
+    /// ``Threads/count`` threads of the worker team (``Threads/team(_:_:)``), each taking the next chunk until
+    /// none is left. Sequences never read each other's rows, so a chunk's whole time loop runs inside one call:
+    /// one hand-off per pass instead of one per step, and a thread that the machine's other work holds up
+    /// takes fewer chunks instead of keeping the other waiting.
     static func splitBatch(_ saved: RecurrentActivations, _ body: (Range<Int>) -> Void) {
         let b = saved.sizes.batch
-        let parts = min(Threads.count, b)
-        Threads.team(parts) { part in body(b &* part / parts..<b &* (part &+ 1) / parts) }
+        let chunks = (b &+ recurrentChunkRows &- 1) / recurrentChunkRows
+        let next = Atomic<Int>(0)
+        Threads.team(min(Threads.count, chunks)) { _ in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                body(b &* c / chunks..<b &* (c &+ 1) / chunks)
+            }
+        }
     }
 
     /// Copies the last step's h (and c) into the final-state outputs.
@@ -373,6 +428,8 @@ extension Kernels {
         let dc: UnsafeMutablePointer<Float>
         /// `W_hh` (G·H, H) packed for the per-step products `dgates_t W_hh` (`seqkit_pack_panels`).
         let hiddenWeightPanels: UnsafeMutablePointer<Float>
+        /// Room for `W_ih` (G·H, I) packed for `dX += dgates W_ih` when B·T ≥ ``panelProductRows``, else nil.
+        let inputWeightPanels: UnsafeMutablePointer<Float>?
         private let storage: TensorStorage
 
         init(
@@ -384,13 +441,16 @@ extension Kernels {
             let gates = s.batch &* s.steps &* gw
             let state = s.batch &* s.hidden
             let panels = seqkit_panel_size(gw, s.hidden)
+            let panelInput = s.batch &* s.steps >= panelProductRows
+            let inputPanels = panelInput ? seqkit_panel_size(gw, s.input) : 0
             storage = TensorStorage(
-                capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state &+ panels, zeroed: false)
+                capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state &+ panels &+ inputPanels, zeroed: false)
             dInput = storage.base
             dHidden = separateHidden ? dInput + gates : dInput
             dh = dInput + gates &* (separateHidden ? 2 : 1)
             dc = dh + state
             hiddenWeightPanels = dc + state
+            inputWeightPanels = panelInput ? hiddenWeightPanels + panels : nil
             seqkit_pack_panels(hiddenWeightPanels, weightHH, s.hidden, gw, s.hidden, 0)
             if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
             if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
@@ -430,7 +490,10 @@ extension Kernels {
                 dW, ldc: i, scratch.dInput, lda: gw, x, ldb: i, m: gw, n: i, k: rows, transposeA: true,
                 transposeB: false, beta: 1)
         }
-        if let dx = grads.input {
+        if let dx = grads.input, let panels = scratch.inputWeightPanels {
+            seqkit_pack_panels(panels, weights.weightIH, i, gw, i, 0)
+            panelProduct(dx, ldc: i, scratch.dInput, lda: gw, panels: panels, m: rows, n: i, k: gw, accumulate: true)
+        } else if let dx = grads.input {
             sgemm(
                 dx, ldc: i, scratch.dInput, lda: gw, weights.weightIH, ldb: i, m: rows, n: i, k: gw,
                 transposeA: false, transposeB: false, beta: 1)

@@ -17,4 +17,14 @@ void seqkit_pack_panels(float *packed, const float *b, long ldb, long k, long n,
 void seqkit_panel_gemm(
     float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k, int accumulate);
 
+/// seqkit_panel_gemm with the code chosen by the caller (2 AVX-512, 1 AVX2+FMA, 0 portable; lowered to what
+/// this CPU has), so tests can check each against the same reference.
+void seqkit_panel_gemm_with(
+    int kernel, float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k,
+    int accumulate);
+
+/// Which code seqkit_panel_gemm runs on this CPU: 2 AVX-512, 1 AVX2+FMA, 0 portable. The environment variable
+/// `SEQKIT_PANEL_KERNEL` (0, 1 or 2, read once) caps the choice, so tests and benchmarks can run each one.
+int seqkit_panel_kernel(void);
+
 #endif
