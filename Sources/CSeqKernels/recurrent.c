@@ -29,7 +29,8 @@ void seqkit_pack_panels(float *packed, const float *b, long ldb, long k, long n,
 /// Writes (or adds) the first `width` columns of an (rows, PANEL) tile to C.
 static inline void store_tile(float *c, long ldc, const float *tile, long rows, long width, int accumulate) {
     for (long r = 0; r < rows; r++)
-        for (long j = 0; j < width; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * PANEL + j] : tile[r * PANEL + j];
+        for (long j = 0; j < width; j++)
+            c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * PANEL + j] : tile[r * PANEL + j];
 }
 
 // MARK: Portable version (other CPUs; also the reference the vector code must agree with)

@@ -503,6 +503,18 @@ extension Kernels {
                 dW, ldc: hs, scratch.dHidden, lda: gw, saved.hiddenBefore, ldb: hs, m: gw, n: hs, k: rows,
                 transposeA: true, transposeB: false, beta: 1)
         }
+        if let dbih = grads.biasIH, let dbhh = grads.biasHH, scratch.dHidden == scratch.dInput {
+            // One gradient feeds both biases (LSTM, RNN): sum its columns once.
+            let sums = TensorStorage(capacity: gw, zeroed: true)
+            withExtendedLifetime(sums) {
+                addColumnSums(sums.base, scratch.dInput, rows: rows, n: gw)
+                for j in 0..<gw {
+                    dbih[j] += sums.base[j]
+                    dbhh[j] += sums.base[j]
+                }
+            }
+            return
+        }
         if let db = grads.biasIH { addColumnSums(db, scratch.dInput, rows: rows, n: gw) }
         if let db = grads.biasHH { addColumnSums(db, scratch.dHidden, rows: rows, n: gw) }
     }
