@@ -21,6 +21,7 @@ extension Kernels {
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: 2 &* hs)
         let bhn = weights.biasHH.map { $0 + 2 &* hs }
         splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: 2 &* hs, sequences: rows)
             for t in 0..<ts {
                 hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
                 for b in rows {
@@ -53,7 +54,7 @@ extension Kernels {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 3 &* hs
-        let scratch = BackwardScratch(saved, weightHH: weights.weightHH, dhT: dhT, dcT: nil, separateHidden: true)
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: true)
         splitBatch(saved) { rows in
             for t in stride(from: ts &- 1, through: 0, by: -1) {
                 for b in rows {
@@ -69,6 +70,7 @@ extension Kernels {
                 }
                 recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: true)
             }
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

@@ -24,6 +24,7 @@ extension Kernels {
         let gw = 4 &* hs
         beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
         splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: gw, sequences: rows)
             for t in 0..<ts {
                 hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
                 for b in rows {
@@ -58,7 +59,7 @@ extension Kernels {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
-        let scratch = BackwardScratch(saved, weightHH: weights.weightHH, dhT: dhT, dcT: dcT, separateHidden: false)
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: dcT, separateHidden: false)
         splitBatch(saved) { rows in
             for t in stride(from: ts &- 1, through: 0, by: -1) {
                 for b in rows {
@@ -74,6 +75,7 @@ extension Kernels {
                 }
                 recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

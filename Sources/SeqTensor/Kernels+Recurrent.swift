@@ -229,6 +229,7 @@ extension Kernels {
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
         let relu = saved.kind == .rnnRelu
         splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: hs, sequences: rows)
             for t in 0..<ts {
                 hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
                 for b in rows {
@@ -260,7 +261,7 @@ extension Kernels {
     ) {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
-        let scratch = BackwardScratch(saved, weightHH: weights.weightHH, dhT: dhT, dcT: nil, separateHidden: false)
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: false)
         let relu = saved.kind == .rnnRelu
         splitBatch(saved) { rows in
             for t in stride(from: ts &- 1, through: 0, by: -1) {
@@ -278,6 +279,7 @@ extension Kernels {
                 }
                 recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
@@ -313,53 +315,79 @@ extension Kernels {
             if let c0 { (saved.cells + b &* (ts &+ 1) &* hs).update(from: c0 + b &* hs, count: hs) }
         }
         if let panels = saved.hiddenWeightPanels { seqkit_pack_panels(panels, weights.weightHH, hs, hs, gw, 1) }
-        let g = saved.gates
-        var beta: Float = 0
+        if let panels = saved.inputWeightPanels {
+            // Each chunk of ``splitBatch(_:_:)`` projects its own rows (``chunkInputProjection``).
+            seqkit_pack_panels(panels, weights.weightIH, s.input, s.input, gw, 1)
+            return
+        }
+        inputProjection(saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias, rows: 0..<rows)
+    }
+
+    /// `gates[r] = x[r] W_ihᵀ + b_ih + b_hh` (the hidden bias folded in for the first `foldedHiddenBias`
+    /// columns only) for the (B·T) rows `rows`: through the panel kernel on this thread when W_ih is packed,
+    /// else one BLAS product.
+    static func inputProjection(
+        _ saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights, foldedHiddenBias: Int,
+        rows: Range<Int>
+    ) {
+        if rows.isEmpty { return }
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        let g = saved.gates + rows.lowerBound &* gw  // (rows, G·H)
+        let xr = x + rows.lowerBound &* s.input  // (rows, I)
+        var accumulate = false
         if weights.biasIH != nil || weights.biasHH != nil {
             for j in 0..<gw { g[j] = 0 }
             if let bih = weights.biasIH { for j in 0..<gw { g[j] += bih[j] } }
             if let bhh = weights.biasHH { for j in 0..<foldedHiddenBias { g[j] += bhh[j] } }
-            for r in 1..<rows { (g + r &* gw).update(from: g, count: gw) }
-            beta = 1
+            for r in 1..<rows.count { (g + r &* gw).update(from: g, count: gw) }
+            accumulate = true
         }
         if let panels = saved.inputWeightPanels {
-            seqkit_pack_panels(panels, weights.weightIH, s.input, s.input, gw, 1)
-            panelProduct(g, ldc: gw, x, lda: s.input, panels: panels, m: rows, n: gw, k: s.input, accumulate: beta != 0)
+            seqkit_panel_gemm(g, gw, xr, s.input, panels, rows.count, gw, s.input, accumulate ? 1 : 0)
             return
         }
         sgemm(
-            g, ldc: gw, x, lda: s.input, weights.weightIH, ldb: s.input, m: rows, n: gw, k: s.input,
-            transposeA: false, transposeB: true, beta: beta)
+            g, ldc: gw, xr, lda: s.input, weights.weightIH, ldb: s.input, m: rows.count, n: gw, k: s.input,
+            transposeA: false, transposeB: true, beta: accumulate ? 1 : 0)
     }
 
-    /// Products with at least this many rows (B·T) take the input projections, forward and backward, through
-    /// ``panelProduct(_:ldc:_:lda:panels:m:n:k:accumulate:)`` rather than BLAS: at 2500 × 512 × 128 (char-lstm) the
-    /// panel kernel on the worker team ran ~100 GFLOP/s per core where OpenBLAS on 2 threads ran 75–85 in all
-    /// (OpenBLAS 0.3.21, Zen 4, the machine shared), and it needs no OpenBLAS threads spinning afterwards.
-    static let panelProductRows = 256
-
-    /// Rows per chunk of ``panelProduct(_:ldc:_:lda:panels:m:n:k:accumulate:)``: six bands of the AVX-512 kernel.
-    static let panelChunkRows = 48
-
-    /// `C (m, n; ldc) = A (m, k; lda) · B`, or `+=` when `accumulate`, with B packed by `seqkit_pack_panels`,
-    /// the rows cut into chunks that ``Threads/count`` team threads take one after another.
-    static func panelProduct(
-        _ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, panels: UnsafePointer<Float>,
-        m: Int, n: Int, k: Int, accumulate: Bool
+    /// Inside a chunk of ``splitBatch(_:_:)``: the input projection of sequences `sequences` (all their steps),
+    /// when ``beginSequence`` left it to the chunks; their gate rows are then still in cache for the time loop.
+    @inline(__always)
+    static func chunkInputProjection(
+        _ saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights, foldedHiddenBias: Int,
+        sequences: Range<Int>
     ) {
-        let chunks = (m &+ panelChunkRows &- 1) / panelChunkRows
-        let next = Atomic<Int>(0)
-        Threads.team(min(Threads.count, chunks)) { _ in
-            while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= chunks { return }
-                let from = m &* i / chunks
-                let to = m &* (i &+ 1) / chunks
-                seqkit_panel_gemm(
-                    c + from &* ldc, ldc, a + from &* lda, lda, panels, to &- from, n, k, accumulate ? 1 : 0)
-            }
-        }
+        guard saved.inputWeightPanels != nil else { return }
+        let ts = saved.sizes.steps
+        inputProjection(
+            saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias,
+            rows: sequences.lowerBound &* ts..<sequences.upperBound &* ts)
     }
+
+    /// Inside a chunk of ``splitBatch(_:_:)``, after its time loop: `dX[rows] += dgates[rows] W_ih` for the
+    /// sequences `sequences`, when W_ih is packed (else ``finishBackward`` does it for all rows with BLAS).
+    @inline(__always)
+    static func chunkInputGradient(
+        _ grads: RecurrentGradients, _ saved: RecurrentActivations, _ scratch: BackwardScratch, sequences: Range<Int>
+    ) {
+        guard let dx = grads.input, let panels = scratch.inputWeightPanels else { return }
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        let first = sequences.lowerBound &* s.steps
+        seqkit_panel_gemm(
+            dx + first &* s.input, s.input, scratch.dInput + first &* gw, gw, panels, sequences.count &* s.steps,
+            s.input,
+            gw, 1)
+    }
+
+    /// Passes with at least this many rows (B·T) do the input projections, forward and backward, inside the
+    /// batch chunks through the panel kernel rather than in one BLAS product: at 2500 × 512 × 128 (char-lstm) the
+    /// panel kernel ran ~100 GFLOP/s per core where OpenBLAS on 2 threads ran 75–85 in all (OpenBLAS 0.3.21,
+    /// Zen 4, the machine shared); it saves two team hand-offs per layer and pass, and leaves no OpenBLAS
+    /// threads spinning.
+    static let panelProductRows = 256
 
     /// `projection[rows] = h_{t−1}[rows] W_hhᵀ` for a slice of the batch, reading `h_{t−1}` in place from
     /// `hiddenBefore` (row stride T·H).
@@ -428,12 +456,12 @@ extension Kernels {
         let dc: UnsafeMutablePointer<Float>
         /// `W_hh` (G·H, H) packed for the per-step products `dgates_t W_hh` (`seqkit_pack_panels`).
         let hiddenWeightPanels: UnsafeMutablePointer<Float>
-        /// Room for `W_ih` (G·H, I) packed for `dX += dgates W_ih` when B·T ≥ ``panelProductRows``, else nil.
+        /// `W_ih` (G·H, I) packed for `dX += dgates W_ih` when B·T ≥ ``panelProductRows``, else nil.
         let inputWeightPanels: UnsafeMutablePointer<Float>?
         private let storage: TensorStorage
 
         init(
-            _ saved: RecurrentActivations, weightHH: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
+            _ saved: RecurrentActivations, weights: RecurrentWeights, dhT: UnsafePointer<Float>?,
             dcT: UnsafePointer<Float>?, separateHidden: Bool
         ) {
             let s = saved.sizes
@@ -451,7 +479,10 @@ extension Kernels {
             dc = dh + state
             hiddenWeightPanels = dc + state
             inputWeightPanels = panelInput ? hiddenWeightPanels + panels : nil
-            seqkit_pack_panels(hiddenWeightPanels, weightHH, s.hidden, gw, s.hidden, 0)
+            seqkit_pack_panels(hiddenWeightPanels, weights.weightHH, s.hidden, gw, s.hidden, 0)
+            if let inputWeightPanels {
+                seqkit_pack_panels(inputWeightPanels, weights.weightIH, s.input, gw, s.input, 0)
+            }
             if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
             if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
         }
@@ -490,10 +521,7 @@ extension Kernels {
                 dW, ldc: i, scratch.dInput, lda: gw, x, ldb: i, m: gw, n: i, k: rows, transposeA: true,
                 transposeB: false, beta: 1)
         }
-        if let dx = grads.input, let panels = scratch.inputWeightPanels {
-            seqkit_pack_panels(panels, weights.weightIH, i, gw, i, 0)
-            panelProduct(dx, ldc: i, scratch.dInput, lda: gw, panels: panels, m: rows, n: i, k: gw, accumulate: true)
-        } else if let dx = grads.input {
+        if let dx = grads.input, scratch.inputWeightPanels == nil {  // else done by the chunks
             sgemm(
                 dx, ldc: i, scratch.dInput, lda: gw, weights.weightIH, ldb: i, m: rows, n: i, k: gw,
                 transposeA: false, transposeB: false, beta: 1)
