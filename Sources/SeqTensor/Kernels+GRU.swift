@@ -20,18 +20,20 @@ extension Kernels {
         // b_hr and b_hz fold into the input projection; b_hn stays inside r⊙(…).
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: 2 &* hs)
         let bhn = weights.biasHH.map { $0 + 2 &* hs }
-        let rows = 0..<saved.sizes.batch
-        for t in 0..<ts {
-            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw  // input projection in, activations out
-                let rec = saved.projection + b &* gw
-                let hn = saved.auxiliary + row &* hs
-                let hPrev = saved.hiddenBefore + row &* hs
-                let h = output + row &* hs
-                seqkit_gru_forward_row(hs, gate, rec, bhn, hPrev, hn, h)
-                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+        splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: 2 &* hs, sequences: rows)
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw  // input projection in, activations out
+                    let rec = saved.projection + b &* gw
+                    let hn = saved.auxiliary + row &* hs
+                    let hPrev = saved.hiddenBefore + row &* hs
+                    let h = output + row &* hs
+                    seqkit_gru_forward_row(hs, gate, rec, bhn, hPrev, hn, h)
+                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+                }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: nil)
@@ -52,21 +54,23 @@ extension Kernels {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 3 &* hs
-        let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: true)
-        let rows = 0..<saved.sizes.batch
-        for t in stride(from: ts &- 1, through: 0, by: -1) {
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw
-                let hn = saved.auxiliary + row &* hs
-                let hPrev = saved.hiddenBefore + row &* hs
-                let dy = dOutput + row &* hs
-                let dh = scratch.dh + b &* hs
-                let di = scratch.dInput + row &* gw
-                let dg = scratch.dHidden + row &* gw
-                seqkit_gru_backward_row(hs, gate, hn, hPrev, dy, dh, di, dg)  // dh becomes dh·z, the direct path
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: true)
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw
+                    let hn = saved.auxiliary + row &* hs
+                    let hPrev = saved.hiddenBefore + row &* hs
+                    let dy = dOutput + row &* hs
+                    let dh = scratch.dh + b &* hs
+                    let di = scratch.dInput + row &* gw
+                    let dg = scratch.dHidden + row &* gw
+                    seqkit_gru_backward_row(hs, gate, hn, hPrev, dy, dh, di, dg)  // dh becomes dh·z, the direct path
+                }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: true)
             }
-            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: true)
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

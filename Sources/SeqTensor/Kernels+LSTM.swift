@@ -6,10 +6,12 @@ extension Kernels {
     ///     [i f g o] = x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh   (then σ, σ, tanh, σ)
     ///     c_t = f⊙c_{t−1} + i⊙g,   h_t = o⊙tanh(c_t)
     ///
-    /// One gemm projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ gemm and one fused
-    /// pass per row, `seqkit_lstm_forward_row` (AVX2 e^x, σ, tanh where the CPU has them). The time loop runs on the calling thread: splitting the batch over threads measured
-    /// slower on this machine kind (2 shared cores, OpenBLAS's idle threads spinning after a parallel product). `x` is (B, T, I), `h0`, `c0` (B, H); writes `output` (B, T, H), `hT`, `cT` (B, H)
-    /// (which may alias `h0`, `c0`) and, in `saved`, what ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
+    /// One product projects every (B·T) input row, then each step is one (B, H)·W_hhᵀ product against W_hh packed
+    /// once per pass (`seqkit_panel_gemm`) and one fused pass per row, `seqkit_lstm_forward_row` (AVX2 e^x, σ,
+    /// tanh where the CPU has them). The batch runs in chunks of sequences on the worker team
+    /// (``splitBatch(_:_:)``), each chunk's whole time loop in one hand-off. `x` is (B, T, I), `h0`, `c0` (B, H);
+    /// writes `output` (B, T, H), `hT`, `cT` (B, H) (which may alias `h0`, `c0`) and, in `saved`, what
+    /// ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
     public static func lstmSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>,
         saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>,
@@ -21,19 +23,21 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
         beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
-        let rows = 0..<saved.sizes.batch
-        for t in 0..<ts {
-            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw  // input projection in, activations out
-                let rec = saved.projection + b &* gw
-                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                let cNext = cPrev + hs
-                let tc = saved.auxiliary + row &* hs
-                let h = output + row &* hs
-                seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
-                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+        splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: gw, sequences: rows)
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw  // input projection in, activations out
+                    let rec = saved.projection + b &* gw
+                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                    let cNext = cPrev + hs
+                    let tc = saved.auxiliary + row &* hs
+                    let h = output + row &* hs
+                    seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
+                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
+                }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: cT)
@@ -43,8 +47,9 @@ extension Kernels {
     ///
     ///     dc = dc_next + dh·o·(1 − tanh²c);  di = dc·g;  df = dc·c_{t−1};  dg = dc·i;  do = dh·tanh c
     ///
-    /// in one fused pass per row (`seqkit_lstm_backward_row`), then per step one gemm
-    /// `dh_{t−1} = dgates_t W_hh`, and after the loop one gemm each for the weights and the input.
+    /// in one fused pass per row (`seqkit_lstm_backward_row`), then per step one product
+    /// `dh_{t−1} = dgates_t W_hh` (W_hh packed once), chunks of the batch on the worker team, and after the
+    /// loop one product each for the weights and the input.
     /// Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`, `dcT` (B, H, nil for none).
     public static func lstmSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
@@ -54,21 +59,23 @@ extension Kernels {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
         let gw = 4 &* hs
-        let scratch = BackwardScratch(saved, dhT: dhT, dcT: dcT, separateHidden: false)
-        let rows = 0..<saved.sizes.batch
-        for t in stride(from: ts &- 1, through: 0, by: -1) {
-            for b in rows {
-                let row = b &* ts &+ t
-                let gate = saved.gates + row &* gw
-                let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                let tc = saved.auxiliary + row &* hs
-                let dy = dOutput + row &* hs
-                let dh = scratch.dh + b &* hs
-                let dc = scratch.dc + b &* hs
-                let d = scratch.dInput + row &* gw
-                seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: dcT, separateHidden: false)
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let gate = saved.gates + row &* gw
+                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+                    let tc = saved.auxiliary + row &* hs
+                    let dy = dOutput + row &* hs
+                    let dh = scratch.dh + b &* hs
+                    let dc = scratch.dc + b &* hs
+                    let d = scratch.dInput + row &* gw
+                    seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
+                }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
-            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }

@@ -1,6 +1,7 @@
 import CBLAS
 import CSeqKernels
 import RealModule
+import Synchronization
 
 /// The cell a recurrent layer runs at every time step, with PyTorch's formulation and gate order.
 ///
@@ -144,6 +145,12 @@ public final class RecurrentActivations: @unchecked Sendable {
     public let auxiliary: UnsafeMutablePointer<Float>
     /// (B, G·H): scratch for one step's hidden projection `h_{t−1} W_hhᵀ`.
     let projection: UnsafeMutablePointer<Float>
+    /// `W_hhᵀ` (H, G·H) packed once per pass for the per-step products (`seqkit_pack_panels`); nil for a
+    /// single step (a generation step), where packing would cost as much as the product.
+    let hiddenWeightPanels: UnsafeMutablePointer<Float>?
+    /// `W_ihᵀ` (I, G·H) packed for the input projection of all B·T rows at once; nil for fewer than
+    /// ``Kernels/panelProductRows`` rows, which go to BLAS.
+    let inputWeightPanels: UnsafeMutablePointer<Float>?
     private let storage: TensorStorage
 
     /// Allocates every buffer the cell needs for a pass of these sizes, in one block.
@@ -154,8 +161,13 @@ public final class RecurrentActivations: @unchecked Sendable {
         let hiddenCount = b &* t &* h
         let cellCount = kind == .lstm ? b &* (t &+ 1) &* h : 0
         let auxiliaryCount = kind == .lstm || kind == .gru ? hiddenCount : 0
+        let weightCount = t > 1 ? seqkit_panel_size(h, gw) : 0
+        let panelInput = b &* t >= Kernels.panelProductRows
+        let inputWeightCount = panelInput ? seqkit_panel_size(sizes.input, gw) : 0
         storage = TensorStorage(
-            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw, zeroed: false)
+            capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw &+ weightCount
+                &+ inputWeightCount,
+            zeroed: false)
         self.kind = kind
         self.sizes = sizes
         gates = storage.base
@@ -163,6 +175,8 @@ public final class RecurrentActivations: @unchecked Sendable {
         cells = hiddenBefore + hiddenCount
         auxiliary = cells + cellCount
         projection = auxiliary + auxiliaryCount
+        hiddenWeightPanels = t > 1 ? projection + b &* gw : nil
+        inputWeightPanels = panelInput ? projection + (b &* gw &+ weightCount) : nil
     }
 }
 
@@ -214,24 +228,26 @@ extension Kernels {
         let (ts, hs) = (s.steps, s.hidden)
         beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
         let relu = saved.kind == .rnnRelu
-        let rows = 0..<saved.sizes.batch
-        for t in 0..<ts {
-            hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-            for b in rows {
-                let row = b &* ts &+ t
-                let pre = saved.gates + row &* hs  // pre-activation in, h_t out
-                let rec = saved.projection + b &* hs
-                if relu {
-                    for j in 0..<hs {
-                        let v = pre[j] + rec[j]
-                        pre[j] = v > 0 ? v : 0
+        splitBatch(saved) { rows in
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: hs, sequences: rows)
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let pre = saved.gates + row &* hs  // pre-activation in, h_t out
+                    let rec = saved.projection + b &* hs
+                    if relu {
+                        for j in 0..<hs {
+                            let v = pre[j] + rec[j]
+                            pre[j] = v > 0 ? v : 0
+                        }
+                    } else {
+                        for j in 0..<hs { pre[j] += rec[j] }
+                        seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
                     }
-                } else {
-                    for j in 0..<hs { pre[j] += rec[j] }
-                    seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
+                    (output + row &* hs).update(from: pre, count: hs)
+                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
                 }
-                (output + row &* hs).update(from: pre, count: hs)
-                if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
             }
         }
         endSequence(saved, output: output, hT: hT, cT: nil)
@@ -245,23 +261,25 @@ extension Kernels {
     ) {
         let s = saved.sizes
         let (ts, hs) = (s.steps, s.hidden)
-        let scratch = BackwardScratch(saved, dhT: dhT, dcT: nil, separateHidden: false)
+        let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: false)
         let relu = saved.kind == .rnnRelu
-        let rows = 0..<saved.sizes.batch
-        for t in stride(from: ts &- 1, through: 0, by: -1) {
-            for b in rows {
-                let row = b &* ts &+ t
-                let y = saved.gates + row &* hs
-                let dy = dOutput + row &* hs
-                let dh = scratch.dh + b &* hs
-                let d = scratch.dInput + row &* hs
-                if relu {
-                    for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
-                } else {
-                    for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows {
+                    let row = b &* ts &+ t
+                    let y = saved.gates + row &* hs
+                    let dy = dOutput + row &* hs
+                    let dh = scratch.dh + b &* hs
+                    let d = scratch.dInput + row &* hs
+                    if relu {
+                        for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
+                    } else {
+                        for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+                    }
                 }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
             }
-            recurrentGradient(saved, scratch, step: t, rows: rows, weightHH: weights.weightHH, accumulate: false)
+            chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
@@ -296,19 +314,80 @@ extension Kernels {
             (saved.hiddenBefore + b &* ts &* hs).update(from: h0 + b &* hs, count: hs)
             if let c0 { (saved.cells + b &* (ts &+ 1) &* hs).update(from: c0 + b &* hs, count: hs) }
         }
-        let g = saved.gates
-        var beta: Float = 0
+        if let panels = saved.hiddenWeightPanels { seqkit_pack_panels(panels, weights.weightHH, hs, hs, gw, 1) }
+        if let panels = saved.inputWeightPanels {
+            // Each chunk of ``splitBatch(_:_:)`` projects its own rows (``chunkInputProjection``).
+            seqkit_pack_panels(panels, weights.weightIH, s.input, s.input, gw, 1)
+            return
+        }
+        inputProjection(saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias, rows: 0..<rows)
+    }
+
+    /// `gates[r] = x[r] W_ihᵀ + b_ih + b_hh` (the hidden bias folded in for the first `foldedHiddenBias`
+    /// columns only) for the (B·T) rows `rows`: through the panel kernel on this thread when W_ih is packed,
+    /// else one BLAS product.
+    static func inputProjection(
+        _ saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights, foldedHiddenBias: Int,
+        rows: Range<Int>
+    ) {
+        if rows.isEmpty { return }
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        let g = saved.gates + rows.lowerBound &* gw  // (rows, G·H)
+        let xr = x + rows.lowerBound &* s.input  // (rows, I)
+        var accumulate = false
         if weights.biasIH != nil || weights.biasHH != nil {
             for j in 0..<gw { g[j] = 0 }
             if let bih = weights.biasIH { for j in 0..<gw { g[j] += bih[j] } }
             if let bhh = weights.biasHH { for j in 0..<foldedHiddenBias { g[j] += bhh[j] } }
-            for r in 1..<rows { (g + r &* gw).update(from: g, count: gw) }
-            beta = 1
+            for r in 1..<rows.count { (g + r &* gw).update(from: g, count: gw) }
+            accumulate = true
+        }
+        if let panels = saved.inputWeightPanels {
+            seqkit_panel_gemm(g, gw, xr, s.input, panels, rows.count, gw, s.input, accumulate ? 1 : 0)
+            return
         }
         sgemm(
-            g, ldc: gw, x, lda: s.input, weights.weightIH, ldb: s.input, m: rows, n: gw, k: s.input,
-            transposeA: false, transposeB: true, beta: beta)
+            g, ldc: gw, xr, lda: s.input, weights.weightIH, ldb: s.input, m: rows.count, n: gw, k: s.input,
+            transposeA: false, transposeB: true, beta: accumulate ? 1 : 0)
     }
+
+    /// Inside a chunk of ``splitBatch(_:_:)``: the input projection of sequences `sequences` (all their steps),
+    /// when ``beginSequence`` left it to the chunks; their gate rows are then still in cache for the time loop.
+    @inline(__always)
+    static func chunkInputProjection(
+        _ saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights, foldedHiddenBias: Int,
+        sequences: Range<Int>
+    ) {
+        guard saved.inputWeightPanels != nil else { return }
+        let ts = saved.sizes.steps
+        inputProjection(
+            saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias,
+            rows: sequences.lowerBound &* ts..<sequences.upperBound &* ts)
+    }
+
+    /// Inside a chunk of ``splitBatch(_:_:)``, after its time loop: `dX[rows] += dgates[rows] W_ih` for the
+    /// sequences `sequences`, when W_ih is packed (else ``finishBackward`` does it for all rows with BLAS).
+    @inline(__always)
+    static func chunkInputGradient(
+        _ grads: RecurrentGradients, _ saved: RecurrentActivations, _ scratch: BackwardScratch, sequences: Range<Int>
+    ) {
+        guard let dx = grads.input, let panels = scratch.inputWeightPanels else { return }
+        let s = saved.sizes
+        let gw = saved.kind.gateCount &* s.hidden
+        let first = sequences.lowerBound &* s.steps
+        seqkit_panel_gemm(
+            dx + first &* s.input, s.input, scratch.dInput + first &* gw, gw, panels, sequences.count &* s.steps,
+            s.input,
+            gw, 1)
+    }
+
+    /// Passes with at least this many rows (B·T) do the input projections, forward and backward, inside the
+    /// batch chunks through the panel kernel rather than in one BLAS product: at 2500 × 512 × 128 (char-lstm) the
+    /// panel kernel ran ~100 GFLOP/s per core where OpenBLAS on 2 threads ran 75–85 in all (OpenBLAS 0.3.21,
+    /// Zen 4, the machine shared); it saves two team hand-offs per layer and pass, and leaves no OpenBLAS
+    /// threads spinning.
+    static let panelProductRows = 256
 
     /// `projection[rows] = h_{t−1}[rows] W_hhᵀ` for a slice of the batch, reading `h_{t−1}` in place from
     /// `hiddenBefore` (row stride T·H).
@@ -318,10 +397,37 @@ extension Kernels {
     ) {
         let s = saved.sizes
         let gw = saved.kind.gateCount &* s.hidden
-        sgemm(
-            saved.projection + rows.lowerBound &* gw, ldc: gw,
-            saved.hiddenBefore + (rows.lowerBound &* s.steps &+ t) &* s.hidden, lda: s.steps &* s.hidden, weightHH,
-            ldb: s.hidden, m: rows.count, n: gw, k: s.hidden, transposeA: false, transposeB: true, beta: 0)
+        let projection = saved.projection + rows.lowerBound &* gw  // (rows, G·H)
+        let hPrev = saved.hiddenBefore + (rows.lowerBound &* s.steps &+ t) &* s.hidden  // (rows, H), stride T·H
+        guard let panels = saved.hiddenWeightPanels else {
+            sgemm(
+                projection, ldc: gw, hPrev, lda: s.steps &* s.hidden, weightHH, ldb: s.hidden, m: rows.count, n: gw,
+                k: s.hidden, transposeA: false, transposeB: true, beta: 0)
+            return
+        }
+        seqkit_panel_gemm(projection, gw, hPrev, s.steps &* s.hidden, panels, rows.count, gw, s.hidden, 0)
+    }
+
+    /// Rows of the batch that one thread takes at a time in ``splitBatch(_:_:)``: one band of the AVX-512
+    /// panel kernel.
+    static let recurrentChunkRows = 8
+
+    /// Runs `body(rows)` over the batch cut into chunks of about ``recurrentChunkRows`` sequences, on
+    /// ``Threads/count`` threads of the worker team (``Threads/team(_:_:)``), each taking the next chunk until
+    /// none is left. Sequences never read each other's rows, so a chunk's whole time loop runs inside one call:
+    /// one hand-off per pass instead of one per step, and a thread that the machine's other work holds up
+    /// takes fewer chunks instead of keeping the other waiting.
+    static func splitBatch(_ saved: RecurrentActivations, _ body: (Range<Int>) -> Void) {
+        let b = saved.sizes.batch
+        let chunks = (b &+ recurrentChunkRows &- 1) / recurrentChunkRows
+        let next = Atomic<Int>(0)
+        Threads.team(min(Threads.count, chunks)) { _ in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
+                body(b &* c / chunks..<b &* (c &+ 1) / chunks)
+            }
+        }
     }
 
     /// Copies the last step's h (and c) into the final-state outputs.
@@ -348,19 +454,35 @@ extension Kernels {
         let dh: UnsafeMutablePointer<Float>
         /// (B, H): the same for the LSTM cell state.
         let dc: UnsafeMutablePointer<Float>
+        /// `W_hh` (G·H, H) packed for the per-step products `dgates_t W_hh` (`seqkit_pack_panels`).
+        let hiddenWeightPanels: UnsafeMutablePointer<Float>
+        /// `W_ih` (G·H, I) packed for `dX += dgates W_ih` when B·T ≥ ``panelProductRows``, else nil.
+        let inputWeightPanels: UnsafeMutablePointer<Float>?
         private let storage: TensorStorage
 
         init(
-            _ saved: RecurrentActivations, dhT: UnsafePointer<Float>?, dcT: UnsafePointer<Float>?, separateHidden: Bool
+            _ saved: RecurrentActivations, weights: RecurrentWeights, dhT: UnsafePointer<Float>?,
+            dcT: UnsafePointer<Float>?, separateHidden: Bool
         ) {
             let s = saved.sizes
-            let gates = s.batch &* s.steps &* saved.kind.gateCount &* s.hidden
+            let gw = saved.kind.gateCount &* s.hidden
+            let gates = s.batch &* s.steps &* gw
             let state = s.batch &* s.hidden
-            storage = TensorStorage(capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state, zeroed: false)
+            let panels = seqkit_panel_size(gw, s.hidden)
+            let panelInput = s.batch &* s.steps >= panelProductRows
+            let inputPanels = panelInput ? seqkit_panel_size(gw, s.input) : 0
+            storage = TensorStorage(
+                capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state &+ panels &+ inputPanels, zeroed: false)
             dInput = storage.base
             dHidden = separateHidden ? dInput + gates : dInput
             dh = dInput + gates &* (separateHidden ? 2 : 1)
             dc = dh + state
+            hiddenWeightPanels = dc + state
+            inputWeightPanels = panelInput ? hiddenWeightPanels + panels : nil
+            seqkit_pack_panels(hiddenWeightPanels, weights.weightHH, s.hidden, gw, s.hidden, 0)
+            if let inputWeightPanels {
+                seqkit_pack_panels(inputWeightPanels, weights.weightIH, s.input, gw, s.input, 0)
+            }
             if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
             if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
         }
@@ -370,15 +492,15 @@ extension Kernels {
     /// (row stride T·G·H).
     @inline(__always)
     static func recurrentGradient(
-        _ saved: RecurrentActivations, _ scratch: BackwardScratch, step t: Int, rows: Range<Int>,
-        weightHH: UnsafePointer<Float>, accumulate: Bool
+        _ saved: RecurrentActivations, _ scratch: BackwardScratch, step t: Int, rows: Range<Int>, accumulate: Bool
     ) {
         let s = saved.sizes
         let gw = saved.kind.gateCount &* s.hidden
-        sgemm(
-            scratch.dh + rows.lowerBound &* s.hidden, ldc: s.hidden,
-            scratch.dHidden + (rows.lowerBound &* s.steps &+ t) &* gw, lda: s.steps &* gw, weightHH, ldb: s.hidden,
-            m: rows.count, n: s.hidden, k: gw, transposeA: false, transposeB: false, beta: accumulate ? 1 : 0)
+        let dh = scratch.dh + rows.lowerBound &* s.hidden  // (rows, H)
+        let dGates = scratch.dHidden + (rows.lowerBound &* s.steps &+ t) &* gw  // (rows, G·H), stride T·G·H
+        seqkit_panel_gemm(
+            dh, s.hidden, dGates, s.steps &* gw, scratch.hiddenWeightPanels, rows.count, s.hidden, gw,
+            accumulate ? 1 : 0)
     }
 
     /// After the time loop: one gemm each for `dW_ih += dgatesᵀ X`, `dX += dgates W_ih`,
@@ -399,7 +521,7 @@ extension Kernels {
                 dW, ldc: i, scratch.dInput, lda: gw, x, ldb: i, m: gw, n: i, k: rows, transposeA: true,
                 transposeB: false, beta: 1)
         }
-        if let dx = grads.input {
+        if let dx = grads.input, scratch.inputWeightPanels == nil {  // else done by the chunks
             sgemm(
                 dx, ldc: i, scratch.dInput, lda: gw, weights.weightIH, ldb: i, m: rows, n: i, k: gw,
                 transposeA: false, transposeB: false, beta: 1)
@@ -408,6 +530,18 @@ extension Kernels {
             sgemm(
                 dW, ldc: hs, scratch.dHidden, lda: gw, saved.hiddenBefore, ldb: hs, m: gw, n: hs, k: rows,
                 transposeA: true, transposeB: false, beta: 1)
+        }
+        if let dbih = grads.biasIH, let dbhh = grads.biasHH, scratch.dHidden == scratch.dInput {
+            // One gradient feeds both biases (LSTM, RNN): sum its columns once.
+            let sums = TensorStorage(capacity: gw, zeroed: true)
+            withExtendedLifetime(sums) {
+                addColumnSums(sums.base, scratch.dInput, rows: rows, n: gw)
+                for j in 0..<gw {
+                    dbih[j] += sums.base[j]
+                    dbhh[j] += sums.base[j]
+                }
+            }
+            return
         }
         if let db = grads.biasIH { addColumnSums(db, scratch.dInput, rows: rows, n: gw) }
         if let db = grads.biasHH { addColumnSums(db, scratch.dHidden, rows: rows, n: gw) }

@@ -81,4 +81,5 @@ int seqkit_vector_kernels(void);
 #include "team.h"
 #include "decode.h"
 
+#include "recurrent_kernels.h"
 #endif

@@ -1,0 +1,49 @@
+import CSeqKernels
+import SeqTensor
+import Testing
+
+// The recurrent step product (weight packed once into 16-column panels, rows read in place with a stride)
+// against a naive double-precision loop: odd sizes for the band split (1…7 rows, 25 = five bands of 5) and
+// the zero-padded last panel (n not a multiple of 16 or 8), both packing directions, with and without
+// accumulation into C, for each of the three versions (portable, AVX2, AVX-512) this CPU can run.
+
+private func uniform(_ n: Int, _ rng: inout SeededGenerator) -> [Float] {
+    (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+}
+
+@Test(arguments: [
+    (1, 1, 1), (2, 8, 3), (3, 13, 5), (5, 16, 16), (7, 17, 9), (6, 40, 33), (25, 512, 128), (25, 128, 512),
+    (13, 384, 128), (50, 128, 384), (4, 0, 3), (3, 24, 0),
+])
+func panelGemmMatchesNaiveProduct(m: Int, n: Int, k: Int) {
+    var rng = SeededGenerator(seed: UInt64(1000 + m * 31 + n * 7 + k))
+    let lda = k + 3  // rows read with a stride, as a step's rows in a (B, T, H) buffer
+    let a = uniform(m * lda, &rng)
+    let b = uniform(k * n, &rng)  // (k, n)
+    let bT = (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }  // (n, k): the layout of W_hh
+    let ldc = n + 2
+    let c0 = uniform(m * ldc, &rng)
+    for transposed in [false, true] {
+        var packed = [Float](repeating: .nan, count: seqkit_panel_size(k, n))
+        if transposed {
+            seqkit_pack_panels(&packed, bT, k, k, n, 1)
+        } else {
+            seqkit_pack_panels(&packed, b, n, k, n, 0)
+        }
+        for (kernel, accumulate) in [0, 1, 2].flatMap({ k in [false, true].map { (Int32(k), $0) } }) {
+            var c = c0
+            if !accumulate { for r in 0..<m { for j in 0..<n { c[r * ldc + j] = .nan } } }
+            seqkit_panel_gemm_with(kernel, &c, ldc, a, lda, packed, m, n, k, accumulate ? 1 : 0)
+            var worst = 0.0
+            for r in 0..<m {
+                for j in 0..<n {
+                    var s = accumulate ? Double(c0[r * ldc + j]) : 0
+                    for p in 0..<k { s += Double(a[r * lda + p]) * Double(b[p * n + j]) }
+                    worst = max(worst, abs(Double(c[r * ldc + j]) - s))
+                }
+                for j in n..<ldc { #expect(c[r * ldc + j] == c0[r * ldc + j], "padding column \(j) written") }
+            }
+            #expect(worst < 1e-5 * Double(max(k, 1)), "m \(m) n \(n) k \(k) transposed \(transposed) kernel \(kernel)")
+        }
+    }
+}
