@@ -19,7 +19,7 @@ static void gemv_rows_scalar(
     }
 }
 
-#ifdef SEQKIT_HAS_AVX2_PATH
+#if SEQKIT_HAS_AVX2_PATH
 static inline SEQKIT_AVX2 float horizontal_sum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -90,7 +90,7 @@ static SEQKIT_AVX2 long attend_values_avx2(
 void seqkit_gemv_rows(
     float *y, const float *a, const float *x, long row_begin, long row_end, long n, long lda, float beta) {
     long done = row_begin;
-#ifdef SEQKIT_HAS_AVX2_PATH
+#if SEQKIT_HAS_AVX2_PATH
     if (seqkit_has_avx2_fma()) done = gemv_rows_avx2(y, a, x, row_begin, row_end, n, lda, beta);
 #endif
     gemv_rows_scalar(y, a, x, done, row_end, n, lda, beta);
@@ -146,7 +146,7 @@ static void attend_head(const struct attend_job *job, long h) {
     }
     float inverse = 1.0f / seqkit_exp_sum(n, s, s, top);
     long i = 0;
-#ifdef SEQKIT_HAS_AVX2_PATH
+#if SEQKIT_HAS_AVX2_PATH
     if (seqkit_has_avx2_fma()) i = attend_values_avx2(y, s, job->values + h * d, n, d, c, inverse);
 #endif
     for (; i < d; i++) {
