@@ -28,10 +28,12 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
         let rows = batch * m
         let y = Tensor(uninitialized: lead + [m, n])  // (…, M, N)
         Kernels.gemm(y.pointer, a.value.pointer, b.value.pointer, m: rows, n: n, k: k, transposeB: transposeB)
+        let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
         return Variable(y, parents: [a, b]) { g in
             Kernels.gemmBackward(
-                gradA: a.requiresGrad ? a.gradientStorage() : nil, gradB: b.requiresGrad ? b.gradientStorage() : nil,
-                gradC: g.pointer, a: a.value.pointer, b: b.value.pointer, m: rows, n: n, k: k,
+                gradA: na.requiresGrad ? na.gradientStorage() : nil,
+                gradB: nb.requiresGrad ? nb.gradientStorage() : nil,
+                gradC: g.pointer, a: va.pointer, b: vb.pointer, m: rows, n: n, k: k,
                 transposeA: false, transposeB: transposeB)
         }
     }
@@ -44,10 +46,11 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
     Kernels.batchedGemm(
         y.pointer, a.value.pointer, b.value.pointer, batch: batch, m: m, n: n, k: k,
         strideA: sa, strideB: sb, strideC: sc, transposeA: transposeA, transposeB: transposeB)
+    let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
     return Variable(y, parents: [a, b]) { g in
         Kernels.batchedGemmBackward(
-            gradA: a.requiresGrad ? a.gradientStorage() : nil, gradB: b.requiresGrad ? b.gradientStorage() : nil,
-            gradC: g.pointer, a: a.value.pointer, b: b.value.pointer, batch: batch, m: m, n: n, k: k,
+            gradA: na.requiresGrad ? na.gradientStorage() : nil, gradB: nb.requiresGrad ? nb.gradientStorage() : nil,
+            gradC: g.pointer, a: va.pointer, b: vb.pointer, batch: batch, m: m, n: n, k: k,
             strideA: sa, strideB: sb, strideC: sc, transposeA: transposeA, transposeB: transposeB)
     }
 }
