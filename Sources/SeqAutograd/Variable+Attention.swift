@@ -14,25 +14,27 @@ public func attention(
     let (b, t, c) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let s = AttentionShape(batch: b, time: t, width: c, heads: heads, causal: causal)
     let y = Tensor(uninitialized: [b, t, c])  // (B, T, C)
-    // (B, H, T, T): P for the backward pass, dropped weights saved negative (so no mask is kept).
-    let probabilities = Tensor(uninitialized: [b, heads, t, t])
+    // (B, H, T): each score row's log-sum-exp, from which the backward rebuilds P one head at a time.
+    let lse = Tensor(uninitialized: [b, heads, t])
     let keepScale = p > 0 ? 1 / (1 - p) : 1
+    var keep: [UInt8] = []  // (B, H, T, T) bits, set where a weight is kept
     if p > 0 {
-        var keep = [UInt8](repeating: 0, count: probabilities.count)  // (B, H, T, T), for this call only
-        for i in keep.indices { keep[i] = rng.nextUniform() < p ? 0 : 1 }
-        Kernels.attention(
-            y.pointer, probabilities: probabilities.pointer, keep: keep, keepScale: keepScale,
-            qkv: qkv.value.pointer, shape: s)
-    } else {
-        Kernels.attention(
-            y.pointer, probabilities: probabilities.pointer, keep: nil, keepScale: 1, qkv: qkv.value.pointer,
-            shape: s)
+        let n = b * heads * t * t
+        keep = [UInt8](repeating: 0, count: (n + 7) / 8)
+        for e in 0..<n where rng.nextUniform() >= p { keep[e >> 3] |= 1 << UInt8(e & 7) }
     }
+    keep.withUnsafeBufferPointer { bits in
+        Kernels.attention(
+            y.pointer, logSumExp: lse.pointer, keep: p > 0 ? bits.baseAddress : nil, keepScale: keepScale,
+            qkv: qkv.value.pointer, shape: s)
+    }
+    let (node, value) = (qkv.node, qkv.value)
     return Variable(y, parents: [qkv]) { g in
-        let scratch = Tensor(uninitialized: [b, heads, t, t])  // dP, then dS
-        Kernels.attentionBackward(
-            qkv.gradientStorage(), dy: g.pointer, qkv: qkv.value.pointer, probabilities: probabilities.pointer,
-            keepScale: keepScale, scratch: scratch.pointer, shape: s)
+        keep.withUnsafeBufferPointer { bits in
+            Kernels.attentionBackward(
+                node.gradientStorage(), dy: g.pointer, qkv: value.pointer, logSumExp: lse.pointer,
+                keep: p > 0 ? bits.baseAddress : nil, keepScale: keepScale, shape: s)
+        }
     }
 }
 
@@ -54,9 +56,9 @@ public func rotary(_ qkv: Variable, heads: Int, positionOffset: Int = 0, base: F
     Kernels.rotary(
         y.pointer, qkv.value.pointer, batch: b, time: t, width: c, heads: heads, positionOffset: positionOffset,
         base: base, inverse: false, accumulate: false)
-    return Variable(y, parents: [qkv]) { g in
+    return Variable(y, parents: [qkv]) { [node = qkv.node] g in
         Kernels.rotary(
-            qkv.gradientStorage(), g.pointer, batch: b, time: t, width: c, heads: heads,
+            node.gradientStorage(), g.pointer, batch: b, time: t, width: c, heads: heads,
             positionOffset: positionOffset, base: base, inverse: true, accumulate: true)
     }
 }

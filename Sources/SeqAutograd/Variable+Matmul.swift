@@ -54,3 +54,109 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
             strideA: sa, strideB: sb, strideC: sc, transposeA: transposeA, transposeB: transposeB)
     }
 }
+
+/// Rows per pass of the fused primitives below: each forms its (rows, in) input in a scratch of this
+/// many rows rather than a copy of the whole input, so that scratch stays small and in cache.
+let fusedChunkRows = 512
+
+/// A linear map after a GELU, `gelu(h) · Wᵀ` with `W` stored (out, in), as one primitive that saves only
+/// `h`: the backward rebuilds `gelu(h)` for the weight's gradient instead of keeping a second (…, in)
+/// tensor alive from forward to backward (a transformer MLP's widest activation).
+///
+/// ```swift
+/// let y = geluMatmul(c_fc(x), c_proj.weight.variable())   // (B, T, 4C) · (C, 4C)ᵀ → (B, T, C)
+/// ```
+public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
+    let k = h.shape.last ?? 1
+    precondition(
+        weight.shape.count == 2 && weight.shape[1] == k, "geluMatmul: weight \(weight.shape) for input \(h.shape)")
+    let n = weight.shape[0]
+    let rows = h.count / max(k, 1)
+    let y = Tensor(uninitialized: Array(h.shape.dropLast()) + [n])  // (…, out)
+    let (vh, vw) = (h.value, weight.value)
+    let chunk = min(fusedChunkRows, rows)
+    do {
+        let g = Tensor(uninitialized: [chunk, k])  // gelu(h) of one chunk of rows
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
+            Kernels.gemm(y.pointer + r * n, g.pointer, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        }
+    }
+    let (nh, nw) = (h.node, weight.node)
+    return Variable(y, parents: [h, weight]) { dy in
+        let g = Tensor(uninitialized: [chunk, k])  // gelu(h), then its gradient, one chunk of rows
+        let dw = nw.requiresGrad ? nw.gradientStorage() : nil
+        let dh = nh.requiresGrad ? nh.gradientStorage() : nil
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            if let dw {
+                Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
+                // dW (out, in) += dYᵀ · gelu(h)
+                Kernels.gemm(dw, dy.pointer + r * n, g.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
+            }
+            if let dh {
+                Kernels.gemm(g.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
+                Kernels.geluBackward(dh + r * k, g.pointer, vh.pointer + r * k, m * k)
+            }
+        }
+    }
+}
+
+/// A linear map after a layer norm, `layerNorm(x) · Wᵀ` with `W` stored (out, in), as one primitive that
+/// saves `x` and each row's mean and 1/σ but not the normalized rows: the backward rebuilds them for the
+/// weight's gradient. (In a pre-norm transformer `x` is the residual stream, kept anyway.)
+///
+/// ```swift
+/// let qkv = layerNormMatmul(x, weight: ln_1.weight.variable(), bias: nil, c_attn.weight.variable())
+/// ```
+public func layerNormMatmul(
+    _ x: Variable, weight: Variable, bias: Variable?, epsilon: Float = 1e-5, _ w: Variable
+) -> Variable {
+    let k = x.shape.last ?? 1
+    precondition(weight.shape == [k], "layerNormMatmul: norm weight \(weight.shape) for last axis \(k) of \(x.shape)")
+    precondition(bias == nil || bias!.shape == [k], "layerNormMatmul: norm bias \(bias!.shape) for last axis \(k)")
+    precondition(w.shape.count == 2 && w.shape[1] == k, "layerNormMatmul: weight \(w.shape) for input \(x.shape)")
+    let n = w.shape[0]
+    let rows = x.count / max(k, 1)
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [n])  // (…, out)
+    let mean = Tensor(uninitialized: [rows])
+    let rstd = Tensor(uninitialized: [rows])
+    let (vx, vg, vb, vw) = (x.value, weight.value, bias?.value, w.value)
+    let chunk = min(fusedChunkRows, rows)
+    // layerNorm of rows r..<r+m into `out` (the same mean and 1/σ are written each time).
+    func normalize(_ out: UnsafeMutablePointer<Float>, rows r: Int, _ m: Int) {
+        Kernels.layerNorm(
+            out, mean: mean.pointer + r, rstd: rstd.pointer + r, vx.pointer + r * k, weight: vg.pointer,
+            bias: vb?.pointer, rows: m, n: k, epsilon: epsilon)
+    }
+    do {
+        let normalized = Tensor(uninitialized: [chunk, k])  // layerNorm(x) of one chunk of rows
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            normalize(normalized.pointer, rows: r, m)
+            Kernels.gemm(y.pointer + r * n, normalized.pointer, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        }
+    }
+    let (nx, ng, nb, nw) = (x.node, weight.node, bias?.node, w.node)
+    return Variable(y, parents: [x, weight, w] + (bias.map { [$0] } ?? [])) { dy in
+        let scratch = Tensor(uninitialized: [chunk, k])  // layerNorm(x), then its gradient, one chunk of rows
+        let dw = nw.requiresGrad ? nw.gradientStorage() : nil
+        let dx = nx.requiresGrad ? nx.gradientStorage() : nil
+        let dg = ng.requiresGrad ? ng.gradientStorage() : nil
+        let db = (nb?.requiresGrad ?? false) ? nb!.gradientStorage() : nil
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            if let dw {
+                normalize(scratch.pointer, rows: r, m)
+                // dW (out, in) += dYᵀ · layerNorm(x)
+                Kernels.gemm(dw, dy.pointer + r * n, scratch.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
+            }
+            guard dx != nil || dg != nil || db != nil else { continue }
+            Kernels.gemm(scratch.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d layerNorm = dY · W
+            Kernels.layerNormBackward(
+                dx: dx.map { $0 + r * k }, dWeight: dg, dBias: db, dy: scratch.pointer, x: vx.pointer + r * k,
+                weight: vg.pointer, mean: mean.pointer + r, rstd: rstd.pointer + r, rows: m, n: k)
+        }
+    }
+}

@@ -25,34 +25,41 @@ public final class TensorStorage: @unchecked Sendable {
         self.capacity = capacity
         let bytes = capacity &* MemoryLayout<Float>.stride
         if bytes >= BlockCache.minimumBytes {
-            let (raw, fresh) = BlockCache.shared.take(bytes: bytes)
+            let (raw, size, fresh) = BlockCache.shared.take(bytes: bytes)
             base = raw.bindMemory(to: Float.self, capacity: capacity)
+            blockBytes = size
             if zeroed && !fresh { base.initialize(repeating: 0, count: capacity) }  // fresh pages are zero
         } else {
             // 64-byte alignment: whole cache lines for BLAS and vector loads.
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 4), alignment: 64)
             base = raw.bindMemory(to: Float.self, capacity: max(capacity, 1))
+            blockBytes = 0
             if zeroed { base.initialize(repeating: 0, count: capacity) }
         }
     }
 
+    /// Bytes of the ``BlockCache`` block behind ``base`` (0 when it came from `malloc`).
+    private let blockBytes: Int
+
     deinit {
-        let bytes = capacity &* MemoryLayout<Float>.stride
-        if bytes >= BlockCache.minimumBytes {
-            BlockCache.shared.give(UnsafeMutableRawPointer(base), bytes: bytes)
+        if blockBytes > 0 {
+            BlockCache.shared.give(UnsafeMutableRawPointer(base), bytes: blockBytes)
         } else {
             UnsafeMutableRawPointer(base).deallocate()
         }
     }
 }
 
-/// Large tensor blocks, mapped from the kernel page by page and kept for reuse by size when freed.
+/// Large tensor blocks, mapped from the kernel and kept for reuse when freed.
 ///
-/// A training step allocates the same sizes in the same order every time, so a freed block of the
-/// exact size a later tensor asks for serves it without a page fault, and the process never holds
-/// more than the largest number of blocks of each size that were alive at once. (Through `malloc`
-/// the same pattern left about 240 MiB of holes on gpt-10m: a freed 25 MB block split for 6 MB
-/// ones, then grown past for the next 25 MB one.) ``releaseCached()`` returns the spare blocks.
+/// A training step allocates the same sizes in the same order every time. A request takes a spare block
+/// of exactly its size if there is one, else the smallest larger spare block, whose pages past the request
+/// are handed back to the kernel (`MADV_DONTNEED`: the mapping stays, the memory goes, and those pages
+/// read as zeros when next touched); only when no spare block is large enough is a new one mapped. So the
+/// process holds about the bytes alive at its busiest moment, and a steady training loop faults in only
+/// the tails a block regrows into. Through `malloc`, gpt-10m's pattern left about 240 MiB of holes (a freed
+/// 25 MB block split for 6 MB ones, then grown past for the next 25 MB one); a cache that reused blocks of
+/// exactly one size only held about 200 MiB of spare blocks of the sizes backward uses at the end of forward.
 public final class BlockCache: @unchecked Sendable {
     /// Blocks this large or larger are mapped; smaller ones come from `malloc`.
     public static let minimumBytes = 1 << 20
@@ -60,35 +67,49 @@ public final class BlockCache: @unchecked Sendable {
     public static let shared = BlockCache()
 
     private let lock = NSLock()
-    private var spare: [Int: [UnsafeMutableRawPointer]] = [:]  // page-rounded size → free blocks
-    /// Bytes held in spare blocks.
+    private var spare: [(block: UnsafeMutableRawPointer, bytes: Int)] = []  // sorted by size
+    /// Bytes mapped in spare blocks (their resident part may be smaller).
     public private(set) var spareBytes = 0
 
     private static let page = 4096
     private static func rounded(_ bytes: Int) -> Int { (bytes &+ page &- 1) / page &* page }
 
-    /// A block of at least `bytes`; `fresh` when newly mapped (so all zeros).
-    func take(bytes: Int) -> (UnsafeMutableRawPointer, fresh: Bool) {
+    /// A block of at least `bytes` and its mapped size; `fresh` when newly mapped (so all zeros).
+    func take(bytes: Int) -> (UnsafeMutableRawPointer, bytes: Int, fresh: Bool) {
         let size = BlockCache.rounded(bytes)
         lock.lock()
-        if let block = spare[size]?.popLast() {
-            spareBytes &-= size
+        // The smallest spare block that fits (the list is sorted by size).
+        var low = 0
+        var high = spare.count
+        while low < high {
+            let mid = (low &+ high) / 2
+            if spare[mid].bytes < size { low = mid &+ 1 } else { high = mid }
+        }
+        if low < spare.count {
+            let (block, mapped) = spare.remove(at: low)
+            spareBytes &-= mapped
             lock.unlock()
-            return (block, false)
+            if mapped > size { madvise(block + size, mapped &- size, Int32(MADV_DONTNEED)) }
+            return (block, mapped, false)
         }
         lock.unlock()
         guard let block = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             block != MAP_FAILED
         else { fatalError("TensorStorage: out of memory mapping \(size) bytes") }
-        return (block, true)
+        return (block, size, true)
     }
 
-    /// Keeps `block` (from ``take(bytes:)``) for the next request of its size.
+    /// Keeps `block` (from ``take(bytes:)``, with the mapped size it returned) for a later request.
     func give(_ block: UnsafeMutableRawPointer, bytes: Int) {
-        let size = BlockCache.rounded(bytes)
         lock.lock()
-        spare[size, default: []].append(block)
-        spareBytes &+= size
+        var low = 0
+        var high = spare.count
+        while low < high {
+            let mid = (low &+ high) / 2
+            if spare[mid].bytes < bytes { low = mid &+ 1 } else { high = mid }
+        }
+        spare.insert((block, bytes), at: low)
+        spareBytes &+= bytes
         lock.unlock()
     }
 
@@ -98,9 +119,9 @@ public final class BlockCache: @unchecked Sendable {
     public func releaseCached() {
         lock.lock()
         let blocks = spare
-        spare = [:]
+        spare = []
         spareBytes = 0
         lock.unlock()
-        for (size, list) in blocks { for block in list { munmap(block, size) } }
+        for (block, bytes) in blocks { munmap(block, bytes) }
     }
 }
