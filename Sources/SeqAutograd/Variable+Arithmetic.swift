@@ -75,11 +75,12 @@ extension Variable {
                     Kernels.elementwise(.accumulateProduct, nb.gradientStorage(), g.pointer, va?.pointer, n)
                 }
             default:
-                if na.requiresGrad { Kernels.elementwise(.accumulate, na.gradientStorage(), g.pointer, nil, n) }
+                // b first: a may take `g` itself as its gradient, which b must not see change.
                 if nb.requiresGrad {
                     Kernels.elementwise(
                         op == .subtract ? .accumulateNegated : .accumulate, nb.gradientStorage(), g.pointer, nil, n)
                 }
+                if na.requiresGrad { na.accumulate(adopting: g) }
             }
         }
     }

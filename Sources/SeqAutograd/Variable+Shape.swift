@@ -7,7 +7,7 @@ extension Variable {
     public func reshaped(_ newShape: [Int]) -> Variable {
         let y = value.reshaped(newShape)
         return Variable(y, parents: [self]) { [node] g in
-            Kernels.addScaled(node.gradientStorage(), g.pointer, g.count, 1)
+            node.accumulate(adopting: g)  // the same elements: the gradient passes through
         }
     }
 

@@ -110,6 +110,17 @@ final class Node {
         return g.pointer
     }
 
+    /// Adds `g` (this node's shape, or the same count) to the gradient. When none has flowed here yet, `g`
+    /// becomes the gradient itself, with no zeroed buffer and no addition: only for a `g` that nothing
+    /// else will write to or read afterwards (a pullback's own incoming gradient, passed on once).
+    func accumulate(adopting g: Tensor) {
+        if grad == nil {
+            grad = g.shape == shape ? g : g.reshaped(shape)
+        } else {
+            Kernels.addScaled(grad!.pointer, g.pointer, g.count, 1)
+        }
+    }
+
     /// Nodes reachable from here through parents that need gradients, parents before children (iterative DFS).
     func topologicalOrder() -> [Node] {
         var order: [Node] = []

@@ -48,8 +48,11 @@ public final class CausalSelfAttention: Module {
         var qkv = projected  // (B, T, 3C)
         if rotary { qkv = SeqAutograd.rotary(qkv, heads: heads) }
         let p = context.training ? dropout : 0
-        let y = attention(qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng)  // (B, T, C), fused
-        return context.dropout(c_proj(y), dropout)  // (B, T, C)
+        // c_proj(attention(qkv)) as one primitive that rebuilds the attention output in backward, (B, T, C)
+        var y = attentionMatmul(
+            qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng, c_proj.weight.variable())
+        if let bias = c_proj.bias { y = y + bias.variable() }
+        return context.dropout(y, dropout)  // (B, T, C)
     }
 
     public var parameters: [Parameter] { c_attn.parameters + c_proj.parameters }

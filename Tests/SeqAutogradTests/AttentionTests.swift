@@ -119,3 +119,34 @@ func logSumExpAttentionMatchesSavedProbabilities(causal: Bool) {
         }
     }
 }
+
+/// The attention-then-projection primitive equals attention followed by a matmul, values and gradients,
+/// with and without dropout (the same seed draws the same mask), and passes a gradient check.
+@Test(arguments: [Float(0), Float(0.3)])
+func attentionMatmulMatchesComposition(dropout: Float) {
+    var rng = SeededGenerator(seed: 36)
+    let qkv = Variable(Tensor(randomNormal: [2, 7, 3 * 8], using: &rng), requiresGrad: true)
+    let w = Variable(Tensor(randomNormal: [5, 8], std: 0.5, using: &rng), requiresGrad: true)
+    let probe = Variable(Tensor(randomNormal: [2, 7, 5], using: &rng))
+    var values: [[Float]] = []
+    var gradients: [[[Float]]] = []
+    for fused in [true, false] {
+        qkv.zeroGradient()
+        w.zeroGradient()
+        var local = SeededGenerator(seed: 6)
+        let y =
+            fused
+            ? attentionMatmul(qkv, heads: 2, causal: true, dropout: dropout, rng: &local, w)
+            : matmul(attention(qkv, heads: 2, causal: true, dropout: dropout, rng: &local), w, transposeB: true)
+        (y * probe).sum().backward()
+        values.append(y.value.toArray())
+        gradients.append([qkv.grad!.toArray(), w.grad!.toArray()])
+    }
+    #expect(relativeError(values[0], values[1]) < 1e-5)
+    for (a, b) in zip(gradients[0], gradients[1]) { #expect(relativeError(a, b) < 1e-5) }
+    let results = checkGradients([GradientCheckTarget(qkv, name: "qkv"), GradientCheckTarget(w, name: "w")]) {
+        var local = SeededGenerator(seed: 5)
+        return attentionMatmul(qkv, heads: 2, causal: true, dropout: dropout, rng: &local, w)
+    }
+    for r in results { #expect(r.relativeError < 1e-2, "\(r)") }
+}
