@@ -84,10 +84,15 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
         }
     }
     let (nh, nw) = (h.node, weight.node)
+    let saved = SavedInput(vh)
     return Variable(y, parents: [h, weight]) { dy in
+        // When this pullback holds the only reference to h's storage, h's gradient is written over h chunk by
+        // chunk (each chunk of h is spent once its gradient is known) and handed on: no second (…, in) buffer.
+        let (vh, reusable) = saved.take()
         let g = Tensor(uninitialized: [chunk, k])  // gelu(h), then its gradient, one chunk of rows
+        let d = reusable && nh.requiresGrad ? Tensor(zeros: [chunk, k]) : nil  // h's gradient, one chunk
         let dw = nw.requiresGrad ? nw.gradientStorage() : nil
-        let dh = nh.requiresGrad ? nh.gradientStorage() : nil
+        let dh = nh.requiresGrad && d == nil ? nh.gradientStorage() : nil
         for r in stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - r)
             if let dw {
@@ -95,11 +100,40 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
                 // dW (out, in) += dYᵀ · gelu(h)
                 Kernels.gemm(dw, dy.pointer + r * n, g.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
             }
-            if let dh {
-                Kernels.gemm(g.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
+            guard nh.requiresGrad else { continue }
+            Kernels.gemm(g.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
+            if let d {
+                d.pointer.update(repeating: 0, count: m * k)
+                Kernels.geluBackward(d.pointer, g.pointer, vh.pointer + r * k, m * k)
+                (vh.pointer + r * k).update(from: d.pointer, count: m * k)
+            } else if let dh {
                 Kernels.geluBackward(dh + r * k, g.pointer, vh.pointer + r * k, m * k)
             }
         }
+        if d != nil { nh.accumulate(adopting: vh) }
+    }
+}
+
+/// A forward value that one pullback reads, held so that the pullback can tell whether it holds the only
+/// reference to the storage (then the storage may be overwritten, or handed on as a gradient).
+private final class SavedInput {
+    private var storage: TensorStorage?
+    private let shape: [Int]
+    private let offset: Int
+
+    init(_ tensor: Tensor) {
+        storage = tensor.storage
+        shape = tensor.shape
+        offset = tensor.offset
+    }
+
+    /// The tensor, and whether nothing else refers to its storage, which it fills entirely (once only).
+    func take() -> (Tensor, reusable: Bool) {
+        guard var s = storage else { preconditionFailure("SavedInput taken twice") }
+        storage = nil
+        let unique = isKnownUniquelyReferenced(&s)  // before `tensor` below adds a reference
+        let tensor = Tensor(shape: shape, storage: s, offset: offset)
+        return (tensor, unique && offset == 0 && tensor.count == s.capacity)
     }
 }
 

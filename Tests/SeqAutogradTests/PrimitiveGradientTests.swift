@@ -209,6 +209,7 @@ extension Tensor {
     let h = leaf([2, 3, 8], &rng)
     let w = leaf([5, 8], &rng, std: 0.5)
     expectGradientsMatch([h, w]) { geluMatmul(h, w) }
+    expectGradientsMatch([h, w]) { geluMatmul(h * 2, w) }  // the input's storage reused for its gradient
     let gain = leaf([8], &rng, std: 0.3, mean: 1)
     let shift = leaf([8], &rng, std: 0.3)
     expectGradientsMatch([h, gain, shift, w]) { layerNormMatmul(h, weight: gain, bias: shift, w) }
@@ -225,6 +226,8 @@ extension Tensor {
     let probe = Variable(Tensor(randomNormal: [3, 400, 7], using: &rng))
     let cases: [(() -> Variable, () -> Variable)] = [
         ({ geluMatmul(h, w) }, { matmul(h.gelu(), w, transposeB: true) }),
+        // An input only the primitive holds: its gradient is written over it and handed on.
+        ({ geluMatmul(h * 2, w) }, { matmul((h * 2).gelu(), w, transposeB: true) }),
         (
             { layerNormMatmul(h, weight: gain, bias: shift, w) },
             { matmul(layerNorm(h, weight: gain, bias: shift), w, transposeB: true) }
