@@ -5,8 +5,8 @@ extension Variable {
     public func tanh() -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.tanh(y.pointer, value.pointer, count)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.tanhBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.tanhBackward(node.gradientStorage(), g.pointer, y.pointer, g.count)
         }
     }
 
@@ -14,8 +14,8 @@ extension Variable {
     public func sigmoid() -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.sigmoid(y.pointer, value.pointer, count)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.sigmoidBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.sigmoidBackward(node.gradientStorage(), g.pointer, y.pointer, g.count)
         }
     }
 
@@ -23,8 +23,8 @@ extension Variable {
     public func relu() -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.relu(y.pointer, value.pointer, count)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.reluBackward(self.gradientStorage(), g.pointer, y.pointer, g.count)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.reluBackward(node.gradientStorage(), g.pointer, y.pointer, g.count)
         }
     }
 
@@ -32,8 +32,8 @@ extension Variable {
     public func gelu() -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.gelu(y.pointer, value.pointer, count)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.geluBackward(self.gradientStorage(), g.pointer, self.value.pointer, g.count)
+        return Variable(y, parents: [self]) { [node, value] g in
+            Kernels.geluBackward(node.gradientStorage(), g.pointer, value.pointer, g.count)
         }
     }
 
@@ -41,8 +41,8 @@ extension Variable {
     public func power(_ p: Float) -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.power(y.pointer, value.pointer, count, p)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.powerBackward(self.gradientStorage(), g.pointer, self.value.pointer, g.count, p)
+        return Variable(y, parents: [self]) { [node, value] g in
+            Kernels.powerBackward(node.gradientStorage(), g.pointer, value.pointer, g.count, p)
         }
     }
 
@@ -52,8 +52,8 @@ extension Variable {
         let rows = count / max(n, 1)
         let y = Tensor(uninitialized: shape)  // same shape; rows sum to 1
         Kernels.softmax(y.pointer, value.pointer, rows: rows, n: n)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.softmaxBackward(self.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.softmaxBackward(node.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
         }
     }
 
@@ -63,8 +63,8 @@ extension Variable {
         let rows = count / max(n, 1)
         let y = Tensor(uninitialized: shape)  // same shape
         Kernels.logSoftmax(y.pointer, value.pointer, rows: rows, n: n)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.logSoftmaxBackward(self.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.logSoftmaxBackward(node.gradientStorage(), g.pointer, y.pointer, rows: rows, n: n)
         }
     }
 
@@ -76,14 +76,21 @@ extension Variable {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
         if p == 0 { return self }
         let y = Tensor(uninitialized: shape)  // same shape
-        var keep = [UInt8](repeating: 0, count: count)  // same shape: 1 kept, 0 dropped
-        keep.withUnsafeMutableBufferPointer { keep in
-            guard let base = keep.baseAddress else { return }  // an empty tensor draws nothing
-            Kernels.dropout(y.pointer, keep: base, value.pointer, count, p: p, using: &rng)
+        var keep = [UInt8](repeating: 0, count: (count + 7) / 8)  // same shape, a bit each: set where kept
+        do {
+            var bytes = [UInt8](repeating: 0, count: count)  // the kernel's byte mask, for this call only
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                guard let base = bytes.baseAddress else { return }  // an empty tensor draws nothing
+                Kernels.dropout(y.pointer, keep: base, value.pointer, count, p: p, using: &rng)
+                keep.withUnsafeMutableBufferPointer { Kernels.packBits($0.baseAddress!, base, bytes.count) }
+            }
         }
         let scale = 1 / (1 - p)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.dropoutBackward(self.gradientStorage(), g.pointer, keep: keep, g.count, scale: scale)
+        return Variable(y, parents: [self]) { [node] g in
+            keep.withUnsafeBufferPointer { keep in
+                guard let bits = keep.baseAddress else { return }  // empty
+                Kernels.dropoutBackward(node.gradientStorage(), g.pointer, keepBits: bits, g.count, scale: scale)
+            }
         }
     }
 }
@@ -105,10 +112,11 @@ public func crossEntropy(_ logits: Variable, targets: [Int], ignoreIndex: Int = 
             lse: lse.pointer, logits: logits.value.pointer, targets: t.baseAddress!, rows: rows, n: n,
             ignoreIndex: ignoreIndex)
     }
+    let (node, value) = (logits.node, logits.value)
     return Variable(Tensor(scalar: loss), parents: [logits]) { g in
         targets.withUnsafeBufferPointer { t in
             Kernels.crossEntropyBackward(
-                logits.gradientStorage(), g: g.item, lse: lse.pointer, logits: logits.value.pointer,
+                node.gradientStorage(), g: g.item, lse: lse.pointer, logits: value.pointer,
                 targets: t.baseAddress!, rows: rows, n: n, ignoreIndex: ignoreIndex, count: counted)
         }
     }
@@ -128,12 +136,14 @@ public func layerNorm(_ x: Variable, weight: Variable, bias: Variable?, epsilon:
     Kernels.layerNorm(
         y.pointer, mean: mean.pointer, rstd: rstd.pointer, x.value.pointer, weight: weight.value.pointer,
         bias: bias?.value.pointer, rows: rows, n: n, epsilon: epsilon)
+    let (nx, nw, nb) = (x.node, weight.node, bias?.node)
+    let (vx, vw) = (x.value, weight.value)
     return Variable(y, parents: [x, weight] + (bias.map { [$0] } ?? [])) { g in
         Kernels.layerNormBackward(
-            dx: x.requiresGrad ? x.gradientStorage() : nil,
-            dWeight: weight.requiresGrad ? weight.gradientStorage() : nil,
-            dBias: (bias?.requiresGrad ?? false) ? bias!.gradientStorage() : nil,
-            dy: g.pointer, x: x.value.pointer, weight: weight.value.pointer, mean: mean.pointer, rstd: rstd.pointer,
+            dx: nx.requiresGrad ? nx.gradientStorage() : nil,
+            dWeight: nw.requiresGrad ? nw.gradientStorage() : nil,
+            dBias: (nb?.requiresGrad ?? false) ? nb!.gradientStorage() : nil,
+            dy: g.pointer, x: vx.pointer, weight: vw.pointer, mean: mean.pointer, rstd: rstd.pointer,
             rows: rows, n: n)
     }
 }
@@ -151,9 +161,9 @@ public func embedding(ids: [Int], shape idShape: [Int], table: Variable) -> Vari
     ids.withUnsafeBufferPointer { p in
         Kernels.gather(y.pointer, table: table.value.pointer, ids: p.baseAddress!, rows: ids.count, n: c)
     }
-    return Variable(y, parents: [table]) { g in
+    return Variable(y, parents: [table]) { [node = table.node] g in
         ids.withUnsafeBufferPointer { p in
-            Kernels.scatterAdd(table.gradientStorage(), dy: g.pointer, ids: p.baseAddress!, rows: ids.count, n: c)
+            Kernels.scatterAdd(node.gradientStorage(), dy: g.pointer, ids: p.baseAddress!, rows: ids.count, n: c)
         }
     }
 }

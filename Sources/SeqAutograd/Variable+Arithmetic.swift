@@ -14,8 +14,8 @@ extension Variable {
     public static func * (a: Variable, s: Float) -> Variable {
         let y = Tensor(uninitialized: a.shape)  // same shape as a
         Kernels.scale(y.pointer, a.value.pointer, a.value.count, s)
-        return Variable(y, parents: [a]) { g in
-            Kernels.addScaled(a.gradientStorage(), g.pointer, g.count, s)
+        return Variable(y, parents: [a]) { [node = a.node] g in
+            Kernels.addScaled(node.gradientStorage(), g.pointer, g.count, s)
         }
     }
 
@@ -32,16 +32,19 @@ extension Variable {
         Kernels.strided(
             op, shape: plan.shape, dst: y.pointer, dstStrides: contiguous,
             x: a.value.pointer, xStrides: plan.stridesA, y: b.value.pointer, yStrides: plan.stridesB)
+        let (na, nb) = (a.node, b.node)
+        // Only a product reads the operands again.
+        let (va, vb) = op == .multiply ? (a.value, b.value) : (nil, nil)
         return Variable(y, parents: [a, b]) { g in
             // Each operand's gradient is the output gradient (times the other operand for a product),
             // summed over the axes it was stretched along: a 0-stride destination accumulates.
-            if a.requiresGrad {
+            if na.requiresGrad {
                 Kernels.strided(
                     op == .multiply ? .accumulateProduct : .accumulate, shape: plan.shape,
-                    dst: a.gradientStorage(), dstStrides: plan.stridesA, x: g.pointer, xStrides: contiguous,
-                    y: b.value.pointer, yStrides: plan.stridesB)
+                    dst: na.gradientStorage(), dstStrides: plan.stridesA, x: g.pointer, xStrides: contiguous,
+                    y: vb?.pointer, yStrides: plan.stridesB)
             }
-            if b.requiresGrad {
+            if nb.requiresGrad {
                 let opB: Kernels.StridedOp =
                     switch op {
                     case .multiply: .accumulateProduct
@@ -49,8 +52,8 @@ extension Variable {
                     default: .accumulate
                     }
                 Kernels.strided(
-                    opB, shape: plan.shape, dst: b.gradientStorage(), dstStrides: plan.stridesB,
-                    x: g.pointer, xStrides: contiguous, y: a.value.pointer, yStrides: plan.stridesA)
+                    opB, shape: plan.shape, dst: nb.gradientStorage(), dstStrides: plan.stridesB,
+                    x: g.pointer, xStrides: contiguous, y: va?.pointer, yStrides: plan.stridesA)
             }
         }
     }
@@ -59,21 +62,25 @@ extension Variable {
         let n = a.value.count
         let y = Tensor(uninitialized: a.shape)  // same shape as a and b
         Kernels.elementwise(op, y.pointer, a.value.pointer, b.value.pointer, n)
+        let (na, nb) = (a.node, b.node)
+        // Only a product reads the operands again.
+        let (va, vb) = op == .multiply ? (a.value, b.value) : (nil, nil)
         return Variable(y, parents: [a, b]) { g in
             switch op {
             case .multiply:
-                if a.requiresGrad {
-                    Kernels.elementwise(.accumulateProduct, a.gradientStorage(), g.pointer, b.value.pointer, n)
+                if na.requiresGrad {
+                    Kernels.elementwise(.accumulateProduct, na.gradientStorage(), g.pointer, vb?.pointer, n)
                 }
-                if b.requiresGrad {
-                    Kernels.elementwise(.accumulateProduct, b.gradientStorage(), g.pointer, a.value.pointer, n)
+                if nb.requiresGrad {
+                    Kernels.elementwise(.accumulateProduct, nb.gradientStorage(), g.pointer, va?.pointer, n)
                 }
             default:
-                if a.requiresGrad { Kernels.elementwise(.accumulate, a.gradientStorage(), g.pointer, nil, n) }
-                if b.requiresGrad {
+                // b first: a may take `g` itself as its gradient, which b must not see change.
+                if nb.requiresGrad {
                     Kernels.elementwise(
-                        op == .subtract ? .accumulateNegated : .accumulate, b.gradientStorage(), g.pointer, nil, n)
+                        op == .subtract ? .accumulateNegated : .accumulate, nb.gradientStorage(), g.pointer, nil, n)
                 }
+                if na.requiresGrad { na.accumulate(adopting: g) }
             }
         }
     }
@@ -103,8 +110,8 @@ extension Variable {
         outShape.remove(at: axis)
         let y = Tensor(uninitialized: outShape)  // shape without `axis`
         Kernels.sumAxis(y.pointer, value.pointer, outer: outer, n: n, inner: inner, scale: s)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.sumAxisBackward(self.gradientStorage(), g.pointer, outer: outer, n: n, inner: inner, scale: s)
+        return Variable(y, parents: [self]) { [node] g in
+            Kernels.sumAxisBackward(node.gradientStorage(), g.pointer, outer: outer, n: n, inner: inner, scale: s)
         }
     }
 }

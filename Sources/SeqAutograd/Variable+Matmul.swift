@@ -28,10 +28,12 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
         let rows = batch * m
         let y = Tensor(uninitialized: lead + [m, n])  // (…, M, N)
         Kernels.gemm(y.pointer, a.value.pointer, b.value.pointer, m: rows, n: n, k: k, transposeB: transposeB)
+        let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
         return Variable(y, parents: [a, b]) { g in
             Kernels.gemmBackward(
-                gradA: a.requiresGrad ? a.gradientStorage() : nil, gradB: b.requiresGrad ? b.gradientStorage() : nil,
-                gradC: g.pointer, a: a.value.pointer, b: b.value.pointer, m: rows, n: n, k: k,
+                gradA: na.requiresGrad ? na.gradientStorage() : nil,
+                gradB: nb.requiresGrad ? nb.gradientStorage() : nil,
+                gradC: g.pointer, a: va.pointer, b: vb.pointer, m: rows, n: n, k: k,
                 transposeA: false, transposeB: transposeB)
         }
     }
@@ -44,10 +46,197 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
     Kernels.batchedGemm(
         y.pointer, a.value.pointer, b.value.pointer, batch: batch, m: m, n: n, k: k,
         strideA: sa, strideB: sb, strideC: sc, transposeA: transposeA, transposeB: transposeB)
+    let (na, nb, va, vb) = (a.node, b.node, a.value, b.value)
     return Variable(y, parents: [a, b]) { g in
         Kernels.batchedGemmBackward(
-            gradA: a.requiresGrad ? a.gradientStorage() : nil, gradB: b.requiresGrad ? b.gradientStorage() : nil,
-            gradC: g.pointer, a: a.value.pointer, b: b.value.pointer, batch: batch, m: m, n: n, k: k,
+            gradA: na.requiresGrad ? na.gradientStorage() : nil, gradB: nb.requiresGrad ? nb.gradientStorage() : nil,
+            gradC: g.pointer, a: va.pointer, b: vb.pointer, batch: batch, m: m, n: n, k: k,
             strideA: sa, strideB: sb, strideC: sc, transposeA: transposeA, transposeB: transposeB)
+    }
+}
+
+/// Rows per pass of the fused primitives below: each worker forms its rows' (rows, in) input in a scratch of
+/// this many rows rather than a copy of the whole input, so that scratch stays small and in cache.
+let fusedChunkRows = 256
+
+/// Runs `body(worker, firstRow, rowCount)` over `rows` in chunks of at most `chunk` rows, each of `workers`
+/// threads taking a contiguous share (OpenBLAS on one thread inside: no hand-off per product).
+private func forEachChunk(rows: Int, chunk: Int, workers: Int, _ body: (Int, Int, Int) -> Void) {
+    let chunks = (rows + chunk - 1) / max(chunk, 1)
+    Threads.parallelFor(workers) { w in
+        for c in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
+            body(w, c * chunk, min(chunk, rows - c * chunk))
+        }
+    }
+}
+
+/// Workers for `rows` in chunks of `chunk`: one per chunk, at most ``Threads/count``.
+private func chunkWorkers(rows: Int, chunk: Int) -> Int {
+    max(1, min(Threads.count, (rows + chunk - 1) / max(chunk, 1)))
+}
+
+/// Per-worker copies of a gradient that the workers all add to: worker 0 adds to `target` itself, the others
+/// to zeroed buffers that ``sum()`` adds into `target` afterwards.
+private struct PartialGradients {
+    let target: UnsafeMutablePointer<Float>
+    let count: Int
+    let extra: Tensor?  // (workers − 1, count)
+
+    init(_ target: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
+        self.target = target
+        self.count = count
+        extra = workers > 1 ? Tensor(zeros: [workers - 1, count]) : nil
+    }
+
+    func forWorker(_ w: Int) -> UnsafeMutablePointer<Float> { w == 0 ? target : extra!.pointer + (w - 1) * count }
+
+    func sum() {
+        guard let extra else { return }
+        for w in 0..<(extra.count / max(count, 1)) { Kernels.addScaled(target, extra.pointer + w * count, count, 1) }
+    }
+}
+
+/// A linear map after a GELU, `gelu(h) · Wᵀ` with `W` stored (out, in), as one primitive that saves only
+/// `h`: the backward rebuilds `gelu(h)` for the weight's gradient instead of keeping a second (…, in)
+/// tensor alive from forward to backward (a transformer MLP's widest activation).
+///
+/// ```swift
+/// let y = geluMatmul(c_fc(x), c_proj.weight.variable())   // (B, T, 4C) · (C, 4C)ᵀ → (B, T, C)
+/// ```
+public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
+    let k = h.shape.last ?? 1
+    precondition(
+        weight.shape.count == 2 && weight.shape[1] == k, "geluMatmul: weight \(weight.shape) for input \(h.shape)")
+    let n = weight.shape[0]
+    let rows = h.count / max(k, 1)
+    let y = Tensor(uninitialized: Array(h.shape.dropLast()) + [n])  // (…, out)
+    let (vh, vw) = (h.value, weight.value)
+    let chunk = min(fusedChunkRows, rows)
+    let workers = chunkWorkers(rows: rows, chunk: chunk)
+    do {
+        let g = Tensor(uninitialized: [workers, chunk, k])  // gelu(h) of one chunk of rows, per worker
+        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
+            let gw = g.pointer + w * chunk * k
+            Kernels.gelu(gw, vh.pointer + r * k, m * k)
+            Kernels.gemm(y.pointer + r * n, gw, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        }
+    }
+    let (nh, nw) = (h.node, weight.node)
+    let saved = SavedInput(vh)
+    return Variable(y, parents: [h, weight]) { dy in
+        // When this pullback holds the only reference to h's storage, h's gradient is written over h chunk by
+        // chunk (each chunk of h is spent once its gradient is known) and handed on: no second (…, in) buffer.
+        let (vh, reusable) = saved.take()
+        let g = Tensor(uninitialized: [workers, chunk, k])  // gelu(h), then its gradient, per worker
+        let d = reusable && nh.requiresGrad ? Tensor(uninitialized: [workers, chunk, k]) : nil  // h's gradient
+        let dw = nw.requiresGrad ? PartialGradients(nw.gradientStorage(), count: n * k, workers: workers) : nil
+        let dh = nh.requiresGrad && d == nil ? nh.gradientStorage() : nil
+        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
+            let gw = g.pointer + w * chunk * k
+            if let dw {
+                Kernels.gelu(gw, vh.pointer + r * k, m * k)
+                // dW (out, in) += dYᵀ · gelu(h)
+                Kernels.gemm(dw.forWorker(w), dy.pointer + r * n, gw, m: n, n: k, k: m, transposeA: true, beta: 1)
+            }
+            guard nh.requiresGrad else { return }
+            Kernels.gemm(gw, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
+            if let d {
+                let dw = d.pointer + w * chunk * k
+                dw.update(repeating: 0, count: m * k)
+                Kernels.geluBackward(dw, gw, vh.pointer + r * k, m * k)
+                (vh.pointer + r * k).update(from: dw, count: m * k)
+            } else if let dh {
+                Kernels.geluBackward(dh + r * k, gw, vh.pointer + r * k, m * k)
+            }
+        }
+        dw?.sum()
+        if d != nil { nh.accumulate(adopting: vh) }
+    }
+}
+
+/// A forward value that one pullback reads, held so that the pullback can tell whether it holds the only
+/// reference to the storage (then the storage may be overwritten, or handed on as a gradient).
+private final class SavedInput {
+    private var storage: TensorStorage?
+    private let shape: [Int]
+    private let offset: Int
+
+    init(_ tensor: Tensor) {
+        storage = tensor.storage
+        shape = tensor.shape
+        offset = tensor.offset
+    }
+
+    /// The tensor, and whether nothing else refers to its storage, which it fills entirely (once only).
+    func take() -> (Tensor, reusable: Bool) {
+        guard var s = storage else { preconditionFailure("SavedInput taken twice") }
+        storage = nil
+        let unique = isKnownUniquelyReferenced(&s)  // before `tensor` below adds a reference
+        let tensor = Tensor(shape: shape, storage: s, offset: offset)
+        return (tensor, unique && offset == 0 && tensor.count == s.capacity)
+    }
+}
+
+/// A linear map after a layer norm, `layerNorm(x) · Wᵀ` with `W` stored (out, in), as one primitive that
+/// saves `x` and each row's mean and 1/σ but not the normalized rows: the backward rebuilds them for the
+/// weight's gradient. (In a pre-norm transformer `x` is the residual stream, kept anyway.)
+///
+/// ```swift
+/// let qkv = layerNormMatmul(x, weight: ln_1.weight.variable(), bias: nil, c_attn.weight.variable())
+/// ```
+public func layerNormMatmul(
+    _ x: Variable, weight: Variable, bias: Variable?, epsilon: Float = 1e-5, _ w: Variable
+) -> Variable {
+    let k = x.shape.last ?? 1
+    precondition(weight.shape == [k], "layerNormMatmul: norm weight \(weight.shape) for last axis \(k) of \(x.shape)")
+    precondition(bias == nil || bias!.shape == [k], "layerNormMatmul: norm bias \(bias!.shape) for last axis \(k)")
+    precondition(w.shape.count == 2 && w.shape[1] == k, "layerNormMatmul: weight \(w.shape) for input \(x.shape)")
+    let n = w.shape[0]
+    let rows = x.count / max(k, 1)
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [n])  // (…, out)
+    let mean = Tensor(uninitialized: [rows])
+    let rstd = Tensor(uninitialized: [rows])
+    let (vx, vg, vb, vw) = (x.value, weight.value, bias?.value, w.value)
+    let chunk = min(fusedChunkRows, rows)
+    let workers = chunkWorkers(rows: rows, chunk: chunk)
+    // layerNorm of rows r..<r+m into `out` (the same mean and 1/σ are written each time).
+    func normalize(_ out: UnsafeMutablePointer<Float>, rows r: Int, _ m: Int) {
+        Kernels.layerNorm(
+            out, mean: mean.pointer + r, rstd: rstd.pointer + r, vx.pointer + r * k, weight: vg.pointer,
+            bias: vb?.pointer, rows: m, n: k, epsilon: epsilon)
+    }
+    do {
+        let normalized = Tensor(uninitialized: [workers, chunk, k])  // layerNorm(x) of one chunk, per worker
+        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
+            let out = normalized.pointer + w * chunk * k
+            normalize(out, rows: r, m)
+            Kernels.gemm(y.pointer + r * n, out, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        }
+    }
+    let (nx, ng, nb, nw) = (x.node, weight.node, bias?.node, w.node)
+    return Variable(y, parents: [x, weight, w] + (bias.map { [$0] } ?? [])) { dy in
+        let scratch = Tensor(uninitialized: [workers, chunk, k])  // layerNorm(x), then its gradient, per worker
+        let dw = nw.requiresGrad ? PartialGradients(nw.gradientStorage(), count: n * k, workers: workers) : nil
+        let dx = nx.requiresGrad ? nx.gradientStorage() : nil
+        let dg = ng.requiresGrad ? PartialGradients(ng.gradientStorage(), count: k, workers: workers) : nil
+        let db =
+            (nb?.requiresGrad ?? false) ? PartialGradients(nb!.gradientStorage(), count: k, workers: workers) : nil
+        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
+            let out = scratch.pointer + w * chunk * k
+            if let dw {
+                normalize(out, rows: r, m)
+                // dW (out, in) += dYᵀ · layerNorm(x)
+                Kernels.gemm(dw.forWorker(w), dy.pointer + r * n, out, m: n, n: k, k: m, transposeA: true, beta: 1)
+            }
+            guard dx != nil || dg != nil || db != nil else { return }
+            Kernels.gemm(out, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d layerNorm = dY · W
+            Kernels.layerNormBackward(
+                dx: dx.map { $0 + r * k }, dWeight: dg?.forWorker(w), dBias: db?.forWorker(w), dy: out,
+                x: vx.pointer + r * k, weight: vg.pointer, mean: mean.pointer + r, rstd: rstd.pointer + r, rows: m,
+                n: k)
+        }
+        dw?.sum()
+        dg?.sum()
+        db?.sum()
     }
 }

@@ -6,8 +6,8 @@ extension Variable {
     /// `x.reshaped([B * T, C])`
     public func reshaped(_ newShape: [Int]) -> Variable {
         let y = value.reshaped(newShape)
-        return Variable(y, parents: [self]) { [self] g in
-            Kernels.addScaled(self.gradientStorage(), g.pointer, g.count, 1)
+        return Variable(y, parents: [self]) { [node] g in
+            node.accumulate(adopting: g)  // the same elements: the gradient passes through
         }
     }
 
@@ -28,9 +28,9 @@ extension Variable {
         outShape.swapAt(i, j)
         let y = Tensor(uninitialized: outShape)  // axes i and j swapped
         Variable.permute(y.pointer, value.pointer, outer: outer, a: a, mid: mid, b: b, inner: inner, backward: false)
-        return Variable(y, parents: [self]) { [self] g in
+        return Variable(y, parents: [self]) { [node] g in
             Variable.permute(
-                self.gradientStorage(), g.pointer, outer: outer, a: a, mid: mid, b: b, inner: inner, backward: true)
+                node.gradientStorage(), g.pointer, outer: outer, a: a, mid: mid, b: b, inner: inner, backward: true)
         }
     }
 
@@ -74,8 +74,8 @@ extension Variable {
         let inner = shape[(axis + 1)...].reduce(1, *)
         let y = Tensor(uninitialized: shape)  // same shape, `axis` reversed
         Variable.reverse(y.pointer, value.pointer, outer: outer, n: n, inner: inner, accumulate: false)
-        return Variable(y, parents: [self]) { [self] g in
-            Variable.reverse(self.gradientStorage(), g.pointer, outer: outer, n: n, inner: inner, accumulate: true)
+        return Variable(y, parents: [self]) { [node] g in
+            Variable.reverse(node.gradientStorage(), g.pointer, outer: outer, n: n, inner: inner, accumulate: true)
         }
     }
 
@@ -115,9 +115,9 @@ extension Variable {
             Kernels.copyColumns(
                 y.pointer, value.pointer, outer: outer, total: total, start: s, width: w, accumulate: false)
             pieces.append(
-                Variable(y, parents: [self]) { [self] g in
+                Variable(y, parents: [self]) { [node] g in
                     Kernels.placeColumns(
-                        self.gradientStorage(), g.pointer, outer: outer, total: total, start: s, width: w,
+                        node.gradientStorage(), g.pointer, outer: outer, total: total, start: s, width: w,
                         accumulate: true)
                 })
             start += size
@@ -152,8 +152,9 @@ public func concat(_ parts: [Variable], axis: Int) -> Variable {
         starts.append(start)
         start += w
     }
+    let nodes = parts.map(\.node)
     return Variable(y, parents: parts) { g in
-        for (part, s) in zip(parts, starts) where part.requiresGrad {
+        for (part, s) in zip(nodes, starts) where part.requiresGrad {
             Kernels.copyColumns(
                 part.gradientStorage(), g.pointer, outer: outer, total: total, start: s,
                 width: part.shape[axis] * inner, accumulate: true)
@@ -172,7 +173,7 @@ public func causalMask(_ scores: Variable) -> Variable {
     let batch = scores.count / max(t * t, 1)
     let y = Tensor(uninitialized: scores.shape)  // (…, T, T)
     Kernels.causalMask(y.pointer, scores.value.pointer, batch: batch, t: t)
-    return Variable(y, parents: [scores]) { g in
-        Kernels.causalMaskBackward(scores.gradientStorage(), g.pointer, batch: batch, t: t)
+    return Variable(y, parents: [scores]) { [node = scores.node] g in
+        Kernels.causalMaskBackward(node.gradientStorage(), g.pointer, batch: batch, t: t)
     }
 }

@@ -16,19 +16,14 @@ import SeqTensor
 public final class Variable {
     /// The forward value.
     public let value: Tensor
-    /// The accumulated gradient of the loss with respect to ``value`` (nil until one flows here).
-    public private(set) var grad: Tensor?
-    /// Whether gradients flow to this variable.
-    public let requiresGrad: Bool
-    private(set) var parents: [Variable]
-    private(set) var pullback: ((Tensor) -> Void)?
+    /// The graph node: gradient, pullback and links to the inputs' nodes, but not the value, so a
+    /// forward value lives only as long as the caller or some pullback that reads it holds it.
+    let node: Node
 
     /// A leaf variable (an input, or a constant when `requiresGrad` is false).
     public init(_ value: Tensor, requiresGrad: Bool = false) {
         self.value = value
-        self.requiresGrad = requiresGrad
-        self.parents = []
-        self.pullback = nil
+        self.node = Node(shape: value.shape, requiresGrad: requiresGrad)
     }
 
     /// A leaf whose gradient accumulates into `grad`, a buffer of the same shape owned elsewhere
@@ -36,34 +31,37 @@ public final class Variable {
     public init(_ value: Tensor, gradientBuffer grad: Tensor) {
         precondition(grad.shape == value.shape, "gradient buffer \(grad.shape) does not match value \(value.shape)")
         self.value = value
-        self.grad = grad
-        self.requiresGrad = true
-        self.parents = []
-        self.pullback = nil
+        self.node = Node(shape: value.shape, requiresGrad: true)
+        node.grad = grad
     }
 
     /// An operation's output. The pullback is kept only while recording and when an input needs a gradient.
+    ///
+    /// The pullback should capture the tensors it reads and its inputs' ``node``s, not the input variables:
+    /// a captured variable keeps its whole forward value alive until backward.
     init(_ value: Tensor, parents: [Variable], pullback: @escaping (Tensor) -> Void) {
         self.value = value
         let needed = GradientMode.isRecording && parents.contains { $0.requiresGrad }
-        self.requiresGrad = needed
-        self.parents = needed ? parents : []
-        self.pullback = needed ? pullback : nil
+        self.node = Node(shape: value.shape, requiresGrad: needed)
+        if needed {
+            node.parents = parents.map(\.node)
+            node.pullback = pullback
+        }
     }
+
+    /// The accumulated gradient of the loss with respect to ``value`` (nil until one flows here).
+    public var grad: Tensor? { node.grad }
+    /// Whether gradients flow to this variable.
+    public var requiresGrad: Bool { node.requiresGrad }
 
     /// The shape of ``value``.
     public var shape: [Int] { value.shape }
 
     /// The gradient buffer to accumulate into, allocated zeroed on first use.
-    package func gradientStorage() -> UnsafeMutablePointer<Float> {
-        if let grad { return grad.pointer }
-        let g = Tensor(zeros: value.shape)
-        grad = g
-        return g.pointer
-    }
+    package func gradientStorage() -> UnsafeMutablePointer<Float> { node.gradientStorage() }
 
     /// Sets the gradient to zero in place (no reallocation).
-    public func zeroGradient() { grad?.fill(0) }
+    public func zeroGradient() { node.grad?.fill(0) }
 
     /// Back-propagates from this scalar: fills the gradient of every variable it depends on that needs one.
     ///
@@ -78,7 +76,7 @@ public final class Variable {
         guard requiresGrad else { return }
         let seed = gradientStorage()
         seed[0] += 1
-        var order = topologicalOrder()  // children last: popping runs them first
+        var order = node.topologicalOrder()  // children last: popping runs them first
         while let node = order.popLast() {
             guard let pullback = node.pullback else { continue }
             if let g = node.grad { pullback(g) }
@@ -87,12 +85,47 @@ public final class Variable {
             node.parents = []
         }
     }
+}
+
+/// The part of a ``Variable`` that backward needs: its gradient, its pullback and its inputs' nodes.
+final class Node {
+    /// The shape of the variable's value (and gradient).
+    let shape: [Int]
+    /// Whether gradients flow to this node.
+    let requiresGrad: Bool
+    var grad: Tensor?
+    var parents: [Node] = []
+    var pullback: ((Tensor) -> Void)?
+
+    init(shape: [Int], requiresGrad: Bool) {
+        self.shape = shape
+        self.requiresGrad = requiresGrad
+    }
+
+    /// The gradient buffer to accumulate into, allocated zeroed on first use.
+    func gradientStorage() -> UnsafeMutablePointer<Float> {
+        if let grad { return grad.pointer }
+        let g = Tensor(zeros: shape)
+        grad = g
+        return g.pointer
+    }
+
+    /// Adds `g` (this node's shape, or the same count) to the gradient. When none has flowed here yet, `g`
+    /// becomes the gradient itself, with no zeroed buffer and no addition: only for a `g` that nothing
+    /// else will write to or read afterwards (a pullback's own incoming gradient, passed on once).
+    func accumulate(adopting g: Tensor) {
+        if grad == nil {
+            grad = g.shape == shape ? g : g.reshaped(shape)
+        } else {
+            Kernels.addScaled(grad!.pointer, g.pointer, g.count, 1)
+        }
+    }
 
     /// Nodes reachable from here through parents that need gradients, parents before children (iterative DFS).
-    func topologicalOrder() -> [Variable] {
-        var order: [Variable] = []
+    func topologicalOrder() -> [Node] {
+        var order: [Node] = []
         var visited = Set<ObjectIdentifier>()
-        var stack: [(Variable, Int)] = [(self, 0)]
+        var stack: [(Node, Int)] = [(self, 0)]
         visited.insert(ObjectIdentifier(self))
         while let (node, next) = stack.popLast() {
             if next < node.parents.count {

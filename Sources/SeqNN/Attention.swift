@@ -36,11 +36,23 @@ public final class CausalSelfAttention: Module {
 
     /// `(B, T, C) → (B, T, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        var qkv = c_attn(x)  // (B, T, 3C)
+        attend(c_attn(x), context)
+    }
+
+    /// `self(norm(x), context)`, with `norm(x)` rebuilt in backward instead of kept: `(B, T, C) → (B, T, C)`.
+    public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm, _ context: ForwardContext) -> Variable {
+        attend(c_attn(x, normalizedBy: norm), context)
+    }
+
+    private func attend(_ projected: Variable, _ context: ForwardContext) -> Variable {
+        var qkv = projected  // (B, T, 3C)
         if rotary { qkv = SeqAutograd.rotary(qkv, heads: heads) }
         let p = context.training ? dropout : 0
-        let y = attention(qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng)  // (B, T, C), fused
-        return context.dropout(c_proj(y), dropout)  // (B, T, C)
+        // c_proj(attention(qkv)) as one primitive that rebuilds the attention output in backward, (B, T, C)
+        var y = attentionMatmul(
+            qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng, c_proj.weight.variable())
+        if let bias = c_proj.bias { y = y + bias.variable() }
+        return context.dropout(y, dropout)  // (B, T, C)
     }
 
     public var parameters: [Parameter] { c_attn.parameters + c_proj.parameters }
@@ -72,7 +84,12 @@ public final class MLP: Module {
 
     /// `(…, C) → (…, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(c_fc(x).gelu()), dropout)  // (…, C)
+        context.dropout(c_proj(geluOf: c_fc(x)), dropout)  // (…, C); gelu(c_fc(x)) is not kept for backward
+    }
+
+    /// `self(norm(x), context)`, with `norm(x)` rebuilt in backward instead of kept: `(…, C) → (…, C)`.
+    public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm, _ context: ForwardContext) -> Variable {
+        context.dropout(c_proj(geluOf: c_fc(x, normalizedBy: norm)), dropout)  // (…, C)
     }
 
     public var parameters: [Parameter] { c_fc.parameters + c_proj.parameters }
@@ -102,10 +119,10 @@ public final class Block: Module {
             initStd: initStd, projectionStd: projectionStd, rng: &rng)
     }
 
-    /// `(B, T, C) → (B, T, C)`.
+    /// `(B, T, C) → (B, T, C)`. The normalized inputs are rebuilt in backward rather than kept.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        let x = x + attn(ln_1(x), context)  // (B, T, C)
-        return x + mlp(ln_2(x), context)  // (B, T, C)
+        let x = x + attn(x, normalizedBy: ln_1, context)  // x + attn(ln_1(x)), (B, T, C)
+        return x + mlp(x, normalizedBy: ln_2, context)  // x + mlp(ln_2(x)), (B, T, C)
     }
 
     public var parameters: [Parameter] { ln_1.parameters + attn.parameters + ln_2.parameters + mlp.parameters }

@@ -38,6 +38,22 @@ public final class Linear: Module {
         return y + bias.variable()  // bias broadcast over rows
     }
 
+    /// `self(norm(x))`, keeping only `x` (and per-row statistics) for the backward, which rebuilds `norm(x)`:
+    /// `(…, in) → (…, out)`.
+    public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm) -> Variable {
+        let y = layerNormMatmul(
+            x, weight: norm.weight.variable(), bias: norm.bias?.variable(), epsilon: norm.epsilon, weight.variable())
+        guard let bias else { return y }
+        return y + bias.variable()  // bias broadcast over rows
+    }
+
+    /// `self(h.gelu())`, keeping only `h` for the backward (which rebuilds `gelu(h)`): `(…, in) → (…, out)`.
+    public func callAsFunction(geluOf h: Variable) -> Variable {
+        let y = geluMatmul(h, weight.variable())  // (…, out)
+        guard let bias else { return y }
+        return y + bias.variable()  // bias broadcast over rows
+    }
+
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
     public var description: String { "Linear(\(inFeatures) → \(outFeatures)\(bias == nil ? ", no bias" : ""))" }
 }

@@ -1,3 +1,4 @@
+import CSeqKernels
 import RealModule
 
 /// Sizes of one multi-head attention call over a fused (B, T, 3C) q/k/v tensor.
@@ -33,12 +34,13 @@ extension Kernels {
     /// Multi-head scaled dot-product attention over fused q/k/v (B, T, 3C) → y (B, T, C):
     /// for each batch entry and head, `P = softmax(mask(Q Kᵀ / √d))`, `Y = P V`. Heads are
     /// addressed in place through leading dimensions (no copies) and run in parallel over B·H.
-    /// `probabilities` (B, H, T, T) receives P for the backward pass.
+    /// `probabilities` (B, H, T, T) receives P (inference reads it; training uses
+    /// ``attention(_:logSumExp:keep:keepScale:qkv:shape:)``, which keeps only a log-sum-exp per row).
     ///
     /// With dropout, `keep` (B, H, T, T) holds 1 for a kept weight and 0 for a dropped one, and
     /// `Y = (P ⊙ M) V` with `M = keep / (1 − p)` given as `keepScale = 1/(1 − p)`. The mask is not stored:
     /// a dropped weight is saved as −P in `probabilities` (P ≥ 0, and where P = 0 the mask never matters),
-    /// so one (B, H, T, T) buffer carries both for ``attentionBackward(_:dy:qkv:probabilities:keepScale:scratch:shape:)``.
+    /// so one (B, H, T, T) buffer carries both.
     public static func attention(
         _ y: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
         keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
@@ -78,51 +80,113 @@ extension Kernels {
         }
     }
 
-    /// Backward of ``attention(_:probabilities:keep:keepScale:qkv:shape:)``: accumulates into `dqkv`
-    /// (B, T, 3C) from `dy` (B, T, C). `probabilities` is what the forward saved (dropped weights
-    /// negative); `keepScale` the same 1/(1 − p), exactly 1 without dropout. `scratch` holds B·H·T·T floats.
-    public static func attentionBackward(
-        _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
-        probabilities: UnsafePointer<Float>, keepScale: Float, scratch: UnsafeMutablePointer<Float>,
-        shape s: AttentionShape
+    /// Attention for training that saves only the log-sum-exp of each score row, not the (B, H, T, T)
+    /// probabilities: y (B, T, C) from fused q/k/v (B, T, 3C) as in
+    /// ``attention(_:probabilities:keep:keepScale:qkv:shape:)``, with `logSumExp` (B, H, T) receiving
+    /// `Lᵢ = log Σⱼ e^(Sᵢⱼ)` over the unmasked scores `S = Q Kᵀ / √d`, so that `Pᵢⱼ = e^(Sᵢⱼ − Lᵢ)`.
+    /// Each worker forms one head's (T, T) scores in a buffer of its own, which stays in cache.
+    ///
+    /// With dropout, `keep` holds one bit per (B, H, T, T) weight (bit `e & 7` of byte `e >> 3` for flat
+    /// index e, set when kept) and `Y = (P ⊙ M) V` with `M = keep · keepScale`.
+    public static func attention(
+        _ y: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
+        keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
-        Threads.parallelFor(s.batch &* s.heads) { bh in
-            let (b, h) = (bh / s.heads, bh % s.heads)
-            let q = qkv + (b &* t &* 3 &* c &+ h &* d)
-            let dq = dqkv + (b &* t &* 3 &* c &+ h &* d)
-            let dyh = dy + (b &* t &* c &+ h &* d)
-            let p = probabilities + bh &* t &* t
-            let dp = scratch + bh &* t &* t
-            // dV += (P ⊙ M)ᵀ dY, with the weights the forward used (P where kept — saved ≥ 0 — scaled, 0
-            // where dropped) rebuilt in dP's scratch before dP needs it.
-            let dropout = keepScale != 1
-            if dropout {
-                for i in 0..<(t &* t) { dp[i] = p[i] > 0 ? p[i] * keepScale : 0 }
+        let count = s.batch &* s.heads
+        let workers = min(Threads.count, count)
+        let scratch = TensorStorage(capacity: workers &* t &* t, zeroed: false)  // (T, T) per worker
+        Threads.parallelFor(workers) { worker in
+            let p = scratch.base + worker &* t &* t
+            for bh in (count &* worker / workers)..<(count &* (worker &+ 1) / workers) {
+                let (b, h) = (bh / s.heads, bh % s.heads)
+                let q = qkv + (b &* t &* 3 &* c &+ h &* d)
+                let l = lse + bh &* t
+                gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
+                for i in 0..<t {
+                    let row = p + i &* t
+                    let valid = s.causal ? i &+ 1 : t
+                    var m = -Float.infinity
+                    for j in 0..<valid { m = max(m, row[j]) }
+                    let sum = seqkit_exp_sum(valid, row, row, m)
+                    l[i] = m + Float.log(sum)
+                    let inverse = 1 / sum
+                    if let keep {
+                        let e = bh &* t &* t &+ i &* t
+                        let kept = inverse * keepScale
+                        for j in 0..<valid { row[j] = isKept(keep, e &+ j) ? row[j] * kept : 0 }
+                    } else {
+                        for j in 0..<valid { row[j] *= inverse }
+                    }
+                    if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
+                }
+                let out = y + (b &* t &* c &+ h &* d)
+                gemm(out, p, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
             }
-            gemm(
-                dq + 2 &* c, dropout ? UnsafePointer(dp) : p, dyh, m: t, n: d, k: t, transposeA: true, beta: 1,
-                lda: t, ldb: c, ldc: 3 &* c)
-            // dP = dY Vᵀ.
-            gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
-            if dropout {
-                for i in 0..<(t &* t) { dp[i] = p[i] > 0 ? dp[i] * keepScale : 0 }
-            }
-            // dS = P ⊙ (dP − Σ dP·P) · scale, row by row (masked entries have P = 0). A dropped weight has
-            // dP = 0, so its sign in the saved P does not reach the row sum; its own dS needs |P|.
-            for i in 0..<t {
-                let o = i &* t
-                let valid = s.causal ? i &+ 1 : t
-                let r = dot(dp + o, p + o, valid)
-                for j in 0..<valid { dp[o &+ j] = abs(p[o &+ j]) * (dp[o &+ j] - r) * scale }
-                for j in valid..<t { dp[o &+ j] = 0 }
-            }
-            // dQ += dS K ; dK += dSᵀ Q.
-            gemm(dq, dp, q + c, m: t, n: d, k: t, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
-            gemm(dq + c, dp, q, m: t, n: d, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
         }
     }
+
+    /// Backward of ``attention(_:logSumExp:keep:keepScale:qkv:shape:)``: accumulates into `dqkv` (B, T, 3C)
+    /// from `dy` (B, T, C), recomputing each head's `P = e^(Q Kᵀ/√d − L)` in a (T, T) buffer of its worker;
+    /// `keep` and `keepScale` as the forward had them.
+    public static func attentionBackward(
+        _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+        logSumExp lse: UnsafePointer<Float>, keep: UnsafePointer<UInt8>?, keepScale: Float, shape s: AttentionShape
+    ) {
+        let (t, d, c) = (s.time, s.headSize, s.width)
+        let scale = 1 / Float(d).squareRoot()
+        let count = s.batch &* s.heads
+        let workers = min(Threads.count, count)
+        let scratch = TensorStorage(capacity: workers &* 2 &* t &* t, zeroed: false)  // P and dP per worker
+        Threads.parallelFor(workers) { worker in
+            let p = scratch.base + worker &* 2 &* t &* t  // (T, T)
+            let dp = p + t &* t  // (T, T)
+            for bh in (count &* worker / workers)..<(count &* (worker &+ 1) / workers) {
+                let (b, h) = (bh / s.heads, bh % s.heads)
+                let q = qkv + (b &* t &* 3 &* c &+ h &* d)
+                let dq = dqkv + (b &* t &* 3 &* c &+ h &* d)
+                let dyh = dy + (b &* t &* c &+ h &* d)
+                let l = lse + bh &* t
+                let e0 = bh &* t &* t  // flat index of this head's first weight in `keep`
+                // P = e^(S − L), 0 above the diagonal when causal.
+                gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
+                for i in 0..<t {
+                    let row = p + i &* t
+                    let valid = s.causal ? i &+ 1 : t
+                    _ = seqkit_exp_sum(valid, row, row, l[i])
+                    if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
+                }
+                // dV += (P ⊙ M)ᵀ dY, the weights rebuilt in dP's buffer before dP needs it.
+                if let keep {
+                    for e in 0..<(t &* t) { dp[e] = isKept(keep, e0 &+ e) ? p[e] * keepScale : 0 }
+                }
+                gemm(
+                    dq + 2 &* c, keep == nil ? UnsafePointer(p) : UnsafePointer(dp), dyh, m: t, n: d, k: t,
+                    transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 &* c)
+                // dP = (dY Vᵀ) ⊙ M.
+                gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
+                if let keep {
+                    for e in 0..<(t &* t) { dp[e] = isKept(keep, e0 &+ e) ? dp[e] * keepScale : 0 }
+                }
+                // dS = P ⊙ (dP − Σ dP·P) · scale, row by row (masked entries have P = 0).
+                for i in 0..<t {
+                    let o = i &* t
+                    let valid = s.causal ? i &+ 1 : t
+                    let r = dot(dp + o, p + o, valid)
+                    for j in 0..<valid { dp[o &+ j] = p[o &+ j] * (dp[o &+ j] - r) * scale }
+                    for j in valid..<t { dp[o &+ j] = 0 }
+                }
+                // dQ += dS K ; dK += dSᵀ Q.
+                gemm(dq, dp, q + c, m: t, n: d, k: t, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
+                gemm(dq + c, dp, q, m: t, n: d, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
+            }
+        }
+    }
+
+    /// Bit `e` of a packed keep mask (bit `e & 7` of byte `e >> 3`).
+    @inline(__always)
+    static func isKept(_ bits: UnsafePointer<UInt8>, _ e: Int) -> Bool { (bits[e &>> 3] &>> UInt8(e & 7)) & 1 != 0 }
 
     /// Rotary position embedding ("rotate half", GPT-NeoX / LLaMA) applied in place of a copy to the
     /// q and k parts of fused (B, T, 3C) q/k/v: in each head, the pair (xᵢ, xᵢ₊d/2) at position

@@ -1,3 +1,4 @@
+import Foundation
 import SeqAutograd
 import SeqTensor
 import Testing
@@ -67,4 +68,85 @@ func attentionGradients(causal: Bool, dropout: Float) {
     let (ra, rb) = (y[1, 4, 0], y[1, 4, 2])
     #expect(abs((a * a + b * b) - (ra * ra + rb * rb)) < 1e-4)
     for j in 16..<24 { #expect(y[1, 3, j] == x[1, 3, j]) }
+}
+
+/// The training forward (log-sum-exp per row, bit mask) gives the inference forward's output (saved P,
+/// byte mask), and each row's log-sum-exp is log Σⱼ e^(Sᵢⱼ) over the unmasked scores, in double precision.
+@Test(arguments: [true, false])
+func logSumExpAttentionMatchesSavedProbabilities(causal: Bool) {
+    var rng = SeededGenerator(seed: 35)
+    let (b, t, h, d) = (2, 9, 3, 4)
+    let c = h * d
+    let s = AttentionShape(batch: b, time: t, width: c, heads: h, causal: causal)
+    let qkv = Tensor(randomNormal: [b, t, 3 * c], using: &rng)
+    let n = s.probabilityCount
+    var bytes = [UInt8](repeating: 0, count: n)
+    var bits = [UInt8](repeating: 0, count: (n + 7) / 8)
+    for e in 0..<n where rng.nextUniform() >= 0.25 {
+        bytes[e] = 1
+        bits[e >> 3] |= 1 << UInt8(e & 7)
+    }
+    for dropout in [false, true] {
+        let keepScale: Float = dropout ? 4 / 3 : 1
+        let (y0, y1) = (Tensor(uninitialized: [b, t, c]), Tensor(uninitialized: [b, t, c]))
+        let probabilities = Tensor(uninitialized: [b, h, t, t])
+        let lse = Tensor(uninitialized: [b, h, t])
+        bytes.withUnsafeBufferPointer { bytes in
+            Kernels.attention(
+                y0.pointer, probabilities: probabilities.pointer, keep: dropout ? bytes.baseAddress : nil,
+                keepScale: keepScale, qkv: qkv.pointer, shape: s)
+        }
+        bits.withUnsafeBufferPointer { bits in
+            Kernels.attention(
+                y1.pointer, logSumExp: lse.pointer, keep: dropout ? bits.baseAddress : nil, keepScale: keepScale,
+                qkv: qkv.pointer, shape: s)
+        }
+        #expect(relativeError(y1.toArray(), y0.toArray()) < 1e-6)
+        for batch in 0..<b {
+            for head in 0..<h {
+                for i in 0..<t {
+                    var sum = 0.0
+                    for j in 0..<(causal ? i + 1 : t) {
+                        var score = 0.0
+                        for k in 0..<d {
+                            score += Double(qkv[batch, i, head * d + k]) * Double(qkv[batch, j, c + head * d + k])
+                        }
+                        sum += exp(score / Double(d).squareRoot())
+                    }
+                    #expect(abs(Double(lse[batch, head, i]) - log(sum)) < 1e-5)
+                }
+            }
+        }
+    }
+}
+
+/// The attention-then-projection primitive equals attention followed by a matmul, values and gradients,
+/// with and without dropout (the same seed draws the same mask), and passes a gradient check.
+@Test(arguments: [Float(0), Float(0.3)])
+func attentionMatmulMatchesComposition(dropout: Float) {
+    var rng = SeededGenerator(seed: 36)
+    let qkv = Variable(Tensor(randomNormal: [2, 7, 3 * 8], using: &rng), requiresGrad: true)
+    let w = Variable(Tensor(randomNormal: [5, 8], std: 0.5, using: &rng), requiresGrad: true)
+    let probe = Variable(Tensor(randomNormal: [2, 7, 5], using: &rng))
+    var values: [[Float]] = []
+    var gradients: [[[Float]]] = []
+    for fused in [true, false] {
+        qkv.zeroGradient()
+        w.zeroGradient()
+        var local = SeededGenerator(seed: 6)
+        let y =
+            fused
+            ? attentionMatmul(qkv, heads: 2, causal: true, dropout: dropout, rng: &local, w)
+            : matmul(attention(qkv, heads: 2, causal: true, dropout: dropout, rng: &local), w, transposeB: true)
+        (y * probe).sum().backward()
+        values.append(y.value.toArray())
+        gradients.append([qkv.grad!.toArray(), w.grad!.toArray()])
+    }
+    #expect(relativeError(values[0], values[1]) < 1e-5)
+    for (a, b) in zip(gradients[0], gradients[1]) { #expect(relativeError(a, b) < 1e-5) }
+    let results = checkGradients([GradientCheckTarget(qkv, name: "qkv"), GradientCheckTarget(w, name: "w")]) {
+        var local = SeededGenerator(seed: 5)
+        return attentionMatmul(qkv, heads: 2, causal: true, dropout: dropout, rng: &local, w)
+    }
+    for r in results { #expect(r.relativeError < 1e-2, "\(r)") }
 }

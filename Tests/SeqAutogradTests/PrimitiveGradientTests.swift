@@ -203,3 +203,47 @@ extension Tensor {
         self.init(randomNormal: shape, using: &rng)
     }
 }
+
+@Test func fusedLinearsPassGradientChecks() {
+    var rng = SeededGenerator(seed: 12)
+    let h = leaf([2, 3, 8], &rng)
+    let w = leaf([5, 8], &rng, std: 0.5)
+    expectGradientsMatch([h, w]) { geluMatmul(h, w) }
+    expectGradientsMatch([h, w]) { geluMatmul(h * 2, w) }  // the input's storage reused for its gradient
+    let gain = leaf([8], &rng, std: 0.3, mean: 1)
+    let shift = leaf([8], &rng, std: 0.3)
+    expectGradientsMatch([h, gain, shift, w]) { layerNormMatmul(h, weight: gain, bias: shift, w) }
+    expectGradientsMatch([h, gain, w]) { layerNormMatmul(h, weight: gain, bias: nil, w) }
+}
+
+/// The fused linears equal their compositions, values and gradients, over more rows than one chunk.
+@Test func fusedLinearsMatchCompositions() {
+    var rng = SeededGenerator(seed: 13)
+    let h = leaf([3, 400, 6], &rng)  // 1,200 rows: three chunks, the last one short
+    let w = leaf([7, 6], &rng, std: 0.5)
+    let gain = leaf([6], &rng, std: 0.3, mean: 1)
+    let shift = leaf([6], &rng, std: 0.3)
+    let probe = Variable(Tensor(randomNormal: [3, 400, 7], using: &rng))
+    let cases: [(() -> Variable, () -> Variable)] = [
+        ({ geluMatmul(h, w) }, { matmul(h.gelu(), w, transposeB: true) }),
+        // An input only the primitive holds: its gradient is written over it and handed on.
+        ({ geluMatmul(h * 2, w) }, { matmul((h * 2).gelu(), w, transposeB: true) }),
+        (
+            { layerNormMatmul(h, weight: gain, bias: shift, w) },
+            { matmul(layerNorm(h, weight: gain, bias: shift), w, transposeB: true) }
+        ),
+    ]
+    for (fused, composed) in cases {
+        var gradients: [[[Float]]] = []
+        var values: [[Float]] = []
+        for f in [fused, composed] {
+            for v in [h, w, gain, shift] { v.zeroGradient() }
+            let y = f()
+            (y * probe).sum().backward()
+            values.append(y.value.toArray())
+            gradients.append([h, w, gain, shift].map { $0.grad?.toArray() ?? [] })
+        }
+        #expect(relativeError(values[0], values[1]) < 1e-5)
+        for (a, b) in zip(gradients[0], gradients[1]) { #expect(relativeError(a, b) < 1e-4) }
+    }
+}

@@ -90,3 +90,19 @@ extension Float {
     /// A value the optimizer cannot fold at compile time.
     @inline(never) fileprivate init(opaque value: Float) { self = value }
 }
+
+/// Large storages come from the block cache: a freed block serves a later request, smaller or the same
+/// size, and a zeroed storage reads zeros even when its block held other numbers.
+@Test func blockCacheStoragesStartZeroed() {
+    let n = BlockCache.minimumBytes / 4 * 3  // 3 MiB of floats
+    for _ in 0..<3 {
+        let a = TensorStorage(capacity: n, zeroed: true)
+        #expect((0..<n).allSatisfy { a.base[$0] == 0 })
+        for i in 0..<n { a.base[i] = 7 }
+    }
+    let b = TensorStorage(capacity: n / 2, zeroed: true)  // a smaller request, perhaps from a larger block
+    #expect((0..<(n / 2)).allSatisfy { b.base[$0] == 0 })
+    for i in 0..<(n / 2) { b.base[i] = 7 }
+    let c = TensorStorage(capacity: n, zeroed: true)
+    #expect((0..<n).allSatisfy { c.base[$0] == 0 })
+}
