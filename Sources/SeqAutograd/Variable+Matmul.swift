@@ -55,46 +55,9 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
     }
 }
 
-/// Rows per pass of the fused primitives below: each worker forms its rows' (rows, in) input in a scratch of
-/// this many rows rather than a copy of the whole input, so that scratch stays small and in cache.
-let fusedChunkRows = 256
-
-/// Runs `body(worker, firstRow, rowCount)` over `rows` in chunks of at most `chunk` rows, each of `workers`
-/// threads taking a contiguous share (OpenBLAS on one thread inside: no hand-off per product).
-private func forEachChunk(rows: Int, chunk: Int, workers: Int, _ body: (Int, Int, Int) -> Void) {
-    let chunks = (rows + chunk - 1) / max(chunk, 1)
-    Threads.parallelFor(workers) { w in
-        for c in (chunks * w / workers)..<(chunks * (w + 1) / workers) {
-            body(w, c * chunk, min(chunk, rows - c * chunk))
-        }
-    }
-}
-
-/// Workers for `rows` in chunks of `chunk`: one per chunk, at most ``Threads/count``.
-private func chunkWorkers(rows: Int, chunk: Int) -> Int {
-    max(1, min(Threads.count, (rows + chunk - 1) / max(chunk, 1)))
-}
-
-/// Per-worker copies of a gradient that the workers all add to: worker 0 adds to `target` itself, the others
-/// to zeroed buffers that ``sum()`` adds into `target` afterwards.
-private struct PartialGradients {
-    let target: UnsafeMutablePointer<Float>
-    let count: Int
-    let extra: Tensor?  // (workers − 1, count)
-
-    init(_ target: UnsafeMutablePointer<Float>, count: Int, workers: Int) {
-        self.target = target
-        self.count = count
-        extra = workers > 1 ? Tensor(zeros: [workers - 1, count]) : nil
-    }
-
-    func forWorker(_ w: Int) -> UnsafeMutablePointer<Float> { w == 0 ? target : extra!.pointer + (w - 1) * count }
-
-    func sum() {
-        guard let extra else { return }
-        for w in 0..<(extra.count / max(count, 1)) { Kernels.addScaled(target, extra.pointer + w * count, count, 1) }
-    }
-}
+/// Rows per pass of the fused primitives below: each forms its (rows, in) input in a scratch of this
+/// many rows rather than a copy of the whole input, so that scratch stays small and in cache.
+let fusedChunkRows = 512
 
 /// A linear map after a GELU, `gelu(h) · Wᵀ` with `W` stored (out, in), as one primitive that saves only
 /// `h`: the backward rebuilds `gelu(h)` for the weight's gradient instead of keeping a second (…, in)
@@ -112,13 +75,12 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
     let y = Tensor(uninitialized: Array(h.shape.dropLast()) + [n])  // (…, out)
     let (vh, vw) = (h.value, weight.value)
     let chunk = min(fusedChunkRows, rows)
-    let workers = chunkWorkers(rows: rows, chunk: chunk)
     do {
-        let g = Tensor(uninitialized: [workers, chunk, k])  // gelu(h) of one chunk of rows, per worker
-        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
-            let gw = g.pointer + w * chunk * k
-            Kernels.gelu(gw, vh.pointer + r * k, m * k)
-            Kernels.gemm(y.pointer + r * n, gw, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        let g = Tensor(uninitialized: [chunk, k])  // gelu(h) of one chunk of rows
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
+            Kernels.gemm(y.pointer + r * n, g.pointer, vw.pointer, m: m, n: n, k: k, transposeB: true)
         }
     }
     let (nh, nw) = (h.node, weight.node)
@@ -127,29 +89,27 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
         // When this pullback holds the only reference to h's storage, h's gradient is written over h chunk by
         // chunk (each chunk of h is spent once its gradient is known) and handed on: no second (…, in) buffer.
         let (vh, reusable) = saved.take()
-        let g = Tensor(uninitialized: [workers, chunk, k])  // gelu(h), then its gradient, per worker
-        let d = reusable && nh.requiresGrad ? Tensor(uninitialized: [workers, chunk, k]) : nil  // h's gradient
-        let dw = nw.requiresGrad ? PartialGradients(nw.gradientStorage(), count: n * k, workers: workers) : nil
+        let g = Tensor(uninitialized: [chunk, k])  // gelu(h), then its gradient, one chunk of rows
+        let d = reusable && nh.requiresGrad ? Tensor(zeros: [chunk, k]) : nil  // h's gradient, one chunk
+        let dw = nw.requiresGrad ? nw.gradientStorage() : nil
         let dh = nh.requiresGrad && d == nil ? nh.gradientStorage() : nil
-        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
-            let gw = g.pointer + w * chunk * k
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
             if let dw {
-                Kernels.gelu(gw, vh.pointer + r * k, m * k)
+                Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
                 // dW (out, in) += dYᵀ · gelu(h)
-                Kernels.gemm(dw.forWorker(w), dy.pointer + r * n, gw, m: n, n: k, k: m, transposeA: true, beta: 1)
+                Kernels.gemm(dw, dy.pointer + r * n, g.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
             }
-            guard nh.requiresGrad else { return }
-            Kernels.gemm(gw, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
+            guard nh.requiresGrad else { continue }
+            Kernels.gemm(g.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
             if let d {
-                let dw = d.pointer + w * chunk * k
-                dw.update(repeating: 0, count: m * k)
-                Kernels.geluBackward(dw, gw, vh.pointer + r * k, m * k)
-                (vh.pointer + r * k).update(from: dw, count: m * k)
+                d.pointer.update(repeating: 0, count: m * k)
+                Kernels.geluBackward(d.pointer, g.pointer, vh.pointer + r * k, m * k)
+                (vh.pointer + r * k).update(from: d.pointer, count: m * k)
             } else if let dh {
-                Kernels.geluBackward(dh + r * k, gw, vh.pointer + r * k, m * k)
+                Kernels.geluBackward(dh + r * k, g.pointer, vh.pointer + r * k, m * k)
             }
         }
-        dw?.sum()
         if d != nil { nh.accumulate(adopting: vh) }
     }
 }
@@ -198,7 +158,6 @@ public func layerNormMatmul(
     let rstd = Tensor(uninitialized: [rows])
     let (vx, vg, vb, vw) = (x.value, weight.value, bias?.value, w.value)
     let chunk = min(fusedChunkRows, rows)
-    let workers = chunkWorkers(rows: rows, chunk: chunk)
     // layerNorm of rows r..<r+m into `out` (the same mean and 1/σ are written each time).
     func normalize(_ out: UnsafeMutablePointer<Float>, rows r: Int, _ m: Int) {
         Kernels.layerNorm(
@@ -206,37 +165,32 @@ public func layerNormMatmul(
             bias: vb?.pointer, rows: m, n: k, epsilon: epsilon)
     }
     do {
-        let normalized = Tensor(uninitialized: [workers, chunk, k])  // layerNorm(x) of one chunk, per worker
-        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
-            let out = normalized.pointer + w * chunk * k
-            normalize(out, rows: r, m)
-            Kernels.gemm(y.pointer + r * n, out, vw.pointer, m: m, n: n, k: k, transposeB: true)
+        let normalized = Tensor(uninitialized: [chunk, k])  // layerNorm(x) of one chunk of rows
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
+            normalize(normalized.pointer, rows: r, m)
+            Kernels.gemm(y.pointer + r * n, normalized.pointer, vw.pointer, m: m, n: n, k: k, transposeB: true)
         }
     }
     let (nx, ng, nb, nw) = (x.node, weight.node, bias?.node, w.node)
     return Variable(y, parents: [x, weight, w] + (bias.map { [$0] } ?? [])) { dy in
-        let scratch = Tensor(uninitialized: [workers, chunk, k])  // layerNorm(x), then its gradient, per worker
-        let dw = nw.requiresGrad ? PartialGradients(nw.gradientStorage(), count: n * k, workers: workers) : nil
+        let scratch = Tensor(uninitialized: [chunk, k])  // layerNorm(x), then its gradient, one chunk of rows
+        let dw = nw.requiresGrad ? nw.gradientStorage() : nil
         let dx = nx.requiresGrad ? nx.gradientStorage() : nil
-        let dg = ng.requiresGrad ? PartialGradients(ng.gradientStorage(), count: k, workers: workers) : nil
-        let db =
-            (nb?.requiresGrad ?? false) ? PartialGradients(nb!.gradientStorage(), count: k, workers: workers) : nil
-        forEachChunk(rows: rows, chunk: chunk, workers: workers) { w, r, m in
-            let out = scratch.pointer + w * chunk * k
+        let dg = ng.requiresGrad ? ng.gradientStorage() : nil
+        let db = (nb?.requiresGrad ?? false) ? nb!.gradientStorage() : nil
+        for r in stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - r)
             if let dw {
-                normalize(out, rows: r, m)
+                normalize(scratch.pointer, rows: r, m)
                 // dW (out, in) += dYᵀ · layerNorm(x)
-                Kernels.gemm(dw.forWorker(w), dy.pointer + r * n, out, m: n, n: k, k: m, transposeA: true, beta: 1)
+                Kernels.gemm(dw, dy.pointer + r * n, scratch.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
             }
-            guard dx != nil || dg != nil || db != nil else { return }
-            Kernels.gemm(out, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d layerNorm = dY · W
+            guard dx != nil || dg != nil || db != nil else { continue }
+            Kernels.gemm(scratch.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d layerNorm = dY · W
             Kernels.layerNormBackward(
-                dx: dx.map { $0 + r * k }, dWeight: dg?.forWorker(w), dBias: db?.forWorker(w), dy: out,
-                x: vx.pointer + r * k, weight: vg.pointer, mean: mean.pointer + r, rstd: rstd.pointer + r, rows: m,
-                n: k)
+                dx: dx.map { $0 + r * k }, dWeight: dg, dBias: db, dy: scratch.pointer, x: vx.pointer + r * k,
+                weight: vg.pointer, mean: mean.pointer + r, rstd: rstd.pointer + r, rows: m, n: k)
         }
-        dw?.sum()
-        dg?.sum()
-        db?.sum()
     }
 }
