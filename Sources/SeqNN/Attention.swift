@@ -1,3 +1,4 @@
+import Foundation
 import SeqAutograd
 import SeqTensor
 
@@ -44,10 +45,20 @@ public final class CausalSelfAttention: Module {
         attend(c_attn(x, normalizedBy: norm), context)
     }
 
-    private func attend(_ projected: Variable, _ context: ForwardContext) -> Variable {
+    /// `self(x, context)` keeping the attention output for backward instead of rebuilding it (faster, for
+    /// small activations; see ``Block/leanActivationBytes``): `(B, T, C) → (B, T, C)`.
+    func keeping(_ x: Variable, _ context: ForwardContext) -> Variable {
+        attend(c_attn(x), context, keep: true)
+    }
+
+    private func attend(_ projected: Variable, _ context: ForwardContext, keep: Bool = false) -> Variable {
         var qkv = projected  // (B, T, 3C)
         if rotary { qkv = SeqAutograd.rotary(qkv, heads: heads) }
         let p = context.training ? dropout : 0
+        if keep {
+            let y = c_proj(attention(qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng))
+            return context.dropout(y, dropout)  // (B, T, C)
+        }
         // c_proj(attention(qkv)) as one primitive that rebuilds the attention output in backward, (B, T, C)
         var y = attentionMatmul(
             qkv, heads: heads, causal: causal, dropout: p, rng: &context.rng, c_proj.weight.variable())
@@ -92,6 +103,11 @@ public final class MLP: Module {
         context.dropout(c_proj(geluOf: c_fc(x, normalizedBy: norm)), dropout)  // (…, C)
     }
 
+    /// `self(x, context)` keeping `gelu(c_fc(x))` for backward (faster, for small activations).
+    func keeping(_ x: Variable, _ context: ForwardContext) -> Variable {
+        context.dropout(c_proj(c_fc(x).gelu()), dropout)  // (…, C)
+    }
+
     public var parameters: [Parameter] { c_fc.parameters + c_proj.parameters }
     public var description: String { "MLP(\(c_fc.inFeatures) → \(c_fc.outFeatures) → \(c_proj.outFeatures), GELU)" }
 }
@@ -119,8 +135,37 @@ public final class Block: Module {
             initStd: initStd, projectionStd: projectionStd, rng: &rng)
     }
 
-    /// `(B, T, C) → (B, T, C)`. The normalized inputs are rebuilt in backward rather than kept.
+    /// Residual streams `(B, T, C)` of at least this many bytes take the lean path by default: the normalized
+    /// inputs, the GELU output and the attention output are rebuilt in backward rather than kept. Below it every
+    /// activation is kept. Measured on 2 cores: keeping is about a quarter faster for tiny-gpt (393 KB streams)
+    /// and about a third faster for gpt-10m (6.3 MB), whose lean path trains in 0.24× PyTorch's peak memory
+    /// (0.36× when kept). `SEQKIT_ACTIVATIONS=keep` or `lean` overrides the size rule for every block.
+    public static let leanActivationBytes = 1 << 21
+
+    /// The activation policy: `keep`, `lean`, or `auto` (by ``leanActivationBytes``) from `SEQKIT_ACTIVATIONS`.
+    static let activationPolicy: String = {
+        let value = ProcessInfo.processInfo.environment["SEQKIT_ACTIVATIONS"] ?? "auto"
+        if ["keep", "lean", "auto"].contains(value) { return value }
+        FileHandle.standardError.write(
+            Data("seqkit: ignoring SEQKIT_ACTIVATIONS=\(value): use keep, lean or auto\n".utf8))
+        return "auto"
+    }()
+
+    /// `(B, T, C) → (B, T, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
+        let lean =
+            Block.activationPolicy == "auto"
+            ? x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes : Block.activationPolicy == "lean"
+        return forward(x, context, lean: lean)
+    }
+
+    /// The block with the activation policy chosen: `lean` rebuilds in backward what the other path keeps.
+    /// Both give the same values and gradients.
+    package func forward(_ x: Variable, _ context: ForwardContext, lean: Bool) -> Variable {
+        if !lean {
+            let x = x + attn.keeping(ln_1(x), context)  // x + attn(ln_1(x)), (B, T, C)
+            return x + mlp.keeping(ln_2(x), context)  // x + mlp(ln_2(x)), (B, T, C)
+        }
         let x = x + attn(x, normalizedBy: ln_1, context)  // x + attn(ln_1(x)), (B, T, C)
         return x + mlp(x, normalizedBy: ln_2, context)  // x + mlp(ln_2(x)), (B, T, C)
     }
