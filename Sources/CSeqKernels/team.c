@@ -18,10 +18,12 @@
 #define SEQKIT_TEAM_SPINS 8192
 /// When the workers are not getting a core (other processes busy on it), handing them work only makes the
 /// caller wait: after a call whose worker was descheduled mid-part, or SEQKIT_TEAM_MISSES calls in a row in
-/// which no worker took a part, the next SEQKIT_TEAM_BACKOFF calls run on the caller alone.
+/// which no awake worker took a part, the next SEQKIT_TEAM_BACKOFF calls run on the caller alone. (A worker
+/// that was asleep when the call began is still waking: its misses do not count, or the team could never
+/// come back from a backoff, whose end always finds the workers asleep.)
 #define SEQKIT_TEAM_WAIT_SPINS 2048
 #define SEQKIT_TEAM_MISSES 8
-#define SEQKIT_TEAM_BACKOFF 2048
+#define SEQKIT_TEAM_BACKOFF 512
 
 static inline void team_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -161,7 +163,8 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
     atomic_store(&team.finished, 0);
     generation += 1;
     atomic_store(&team.claim, generation << PART_BITS);  // publishes task, context and parts
-    if (atomic_load(&team.sleepers) > 0) {
+    int waking = atomic_load(&team.sleepers) > 0;  // a sleeping worker takes a while to wake: not a miss
+    if (waking) {
         pthread_mutex_lock(&team.sleep);
         pthread_cond_broadcast(&team.wake);
         pthread_mutex_unlock(&team.sleep);
@@ -175,7 +178,8 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
         if (spins < SEQKIT_TEAM_WAIT_SPINS) team_pause();
         else sched_yield();
     }
-    team.misses = ran == parts ? team.misses + 1 : 0;
+    if (ran < parts) team.misses = 0;
+    else if (!waking) team.misses += 1;
     if (spins >= SEQKIT_TEAM_WAIT_SPINS || team.misses >= SEQKIT_TEAM_MISSES) {
         team.serial_calls = SEQKIT_TEAM_BACKOFF;
         team.misses = 0;
