@@ -74,17 +74,22 @@ public final class BlockCache: @unchecked Sendable {
     private static let page = 4096
     private static func rounded(_ bytes: Int) -> Int { (bytes &+ page &- 1) / page &* page }
 
-    /// A block of at least `bytes` and its mapped size; `fresh` when newly mapped (so all zeros).
-    func take(bytes: Int) -> (UnsafeMutableRawPointer, bytes: Int, fresh: Bool) {
-        let size = BlockCache.rounded(bytes)
-        lock.lock()
-        // The smallest spare block that fits (the list is sorted by size).
+    /// The index of the first spare block of at least `bytes` (the list is sorted by size); call with `lock` held.
+    private func firstSpare(atLeast bytes: Int) -> Int {
         var low = 0
         var high = spare.count
         while low < high {
             let mid = (low &+ high) / 2
-            if spare[mid].bytes < size { low = mid &+ 1 } else { high = mid }
+            if spare[mid].bytes < bytes { low = mid &+ 1 } else { high = mid }
         }
+        return low
+    }
+
+    /// A block of at least `bytes` and its mapped size; `fresh` when newly mapped (so all zeros).
+    func take(bytes: Int) -> (UnsafeMutableRawPointer, bytes: Int, fresh: Bool) {
+        let size = BlockCache.rounded(bytes)
+        lock.lock()
+        let low = firstSpare(atLeast: size)  // the smallest spare block that fits
         if low < spare.count {
             let (block, mapped) = spare.remove(at: low)
             spareBytes &-= mapped
@@ -102,13 +107,7 @@ public final class BlockCache: @unchecked Sendable {
     /// Keeps `block` (from ``take(bytes:)``, with the mapped size it returned) for a later request.
     func give(_ block: UnsafeMutableRawPointer, bytes: Int) {
         lock.lock()
-        var low = 0
-        var high = spare.count
-        while low < high {
-            let mid = (low &+ high) / 2
-            if spare[mid].bytes < bytes { low = mid &+ 1 } else { high = mid }
-        }
-        spare.insert((block, bytes), at: low)
+        spare.insert((block, bytes), at: firstSpare(atLeast: bytes))
         spareBytes &+= bytes
         lock.unlock()
     }
