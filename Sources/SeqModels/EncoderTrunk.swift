@@ -40,13 +40,5 @@ public protocol EncoderTrunk: Module {
 public func makeEncoder(_ config: ModelConfig, seed: UInt64) throws -> any EncoderTrunk {
     if !config.isEncoderOnly { return try makeModel(config, seed: seed) }
     try config.validate()
-    guard config.vocabSize > 0 else {
-        throw ConfigError.invalidValue(
-            key: "model.vocabSize", rule: "must be positive; set it to the tokenizer's vocabulary size")
-    }
-    var rng = SeededGenerator(seed: seed)
-    switch config.kind {
-    case .transformer: return TransformerLM(config, head: false, rng: &rng)
-    case .rnn, .lstm, .gru: return RecurrentLM(config, head: false, rng: &rng)
-    }
+    return try buildModel(config, head: false, seed: seed, vocabularyFix: "set it to the tokenizer's vocabulary size")
 }

@@ -16,13 +16,19 @@ import SeqTensor
 /// ``makeEncoder(_:seed:)``.
 public func makeModel(_ config: ModelConfig, seed: UInt64) throws -> any LanguageModel {
     try config.validateForLanguageModel()
+    return try buildModel(
+        config, head: true, seed: seed, vocabularyFix: "set it, or let the trainer take it from the tokenizer")
+}
+
+/// The model of `config.kind` (validated by the caller) with weights from `seed`, with or without its head;
+/// `vocabularyFix` says how to set a missing vocabulary size.
+func buildModel(_ config: ModelConfig, head: Bool, seed: UInt64, vocabularyFix: String) throws -> any LanguageModel {
     guard config.vocabSize > 0 else {
-        throw ConfigError.invalidValue(
-            key: "model.vocabSize", rule: "must be positive; set it, or let the trainer take it from the tokenizer")
+        throw ConfigError.invalidValue(key: "model.vocabSize", rule: "must be positive; \(vocabularyFix)")
     }
     var rng = SeededGenerator(seed: seed)
     switch config.kind {
-    case .transformer: return TransformerLM(config, rng: &rng)
-    case .rnn, .lstm, .gru: return RecurrentLM(config, rng: &rng)
+    case .transformer: return TransformerLM(config, head: head, rng: &rng)
+    case .rnn, .lstm, .gru: return RecurrentLM(config, head: head, rng: &rng)
     }
 }

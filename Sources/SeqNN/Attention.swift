@@ -142,21 +142,26 @@ public final class Block: Module {
     /// (0.36× when kept). `SEQKIT_ACTIVATIONS=keep` or `lean` overrides the size rule for every block.
     public static let leanActivationBytes = 1 << 21
 
-    /// The activation policy: `keep`, `lean`, or `auto` (by ``leanActivationBytes``) from `SEQKIT_ACTIVATIONS`.
-    static let activationPolicy: String = {
+    /// Which blocks keep their activations for backward, from `SEQKIT_ACTIVATIONS` (default `auto`).
+    enum ActivationPolicy: String {
+        case keep, lean, auto
+    }
+
+    static let activationPolicy: ActivationPolicy = {
         let value = ProcessInfo.processInfo.environment["SEQKIT_ACTIVATIONS"] ?? "auto"
-        if ["keep", "lean", "auto"].contains(value) { return value }
+        if let policy = ActivationPolicy(rawValue: value) { return policy }
         FileHandle.standardError.write(
             Data("seqkit: ignoring SEQKIT_ACTIVATIONS=\(value): use keep, lean or auto\n".utf8))
-        return "auto"
+        return .auto
     }()
 
     /// `(B, T, C) → (B, T, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        let lean =
-            Block.activationPolicy == "auto"
-            ? x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes : Block.activationPolicy == "lean"
-        return forward(x, context, lean: lean)
+        switch Block.activationPolicy {
+        case .keep: forward(x, context, lean: false)
+        case .lean: forward(x, context, lean: true)
+        case .auto: forward(x, context, lean: x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes)
+        }
     }
 
     /// The block with the activation policy chosen: `lean` rebuilds in backward what the other path keeps.

@@ -32,8 +32,6 @@ extension Block {
         Kernels.attention(
             r.attended.pointer, probabilities: scratch.probabilities.pointer, keep: nil, keepScale: 1,
             qkv: r.qkv.pointer, shape: shape)  // (B·T, C)
-        residuals(
-            x, rows: n, width: c, attended: r.attended.pointer, h: r.h.pointer, wide: r.wide.pointer,
-            projected: r.projected.pointer, stats: r.stats.pointer)
+        residuals(x, rows: n, width: c, scratch: r)
     }
 }

@@ -1,4 +1,3 @@
-import RealModule
 import SeqAutograd
 import SeqTensor
 
@@ -80,23 +79,17 @@ extension Block {
         let (b, c) = (cache.batch, cache.width)
         ln_1.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
         attn.step(s.attended.pointer, s.h.pointer, cache: cache, position: position, scratch: s)
-        residuals(
-            x, rows: b, width: c, attended: s.attended.pointer, h: s.h.pointer, wide: s.wide.pointer,
-            projected: s.projected.pointer, stats: s.stats.pointer)
+        residuals(x, rows: b, width: c, scratch: s)
     }
 
     /// The rest of a block after attention, over `rows` rows of width `c`, in place on `x`:
-    /// `x += c_proj(attended)`, then `x += mlp(ln_2(x))`. `h` and `projected` hold (rows, C), `wide`
-    /// (rows, ratio·C), `stats` 2·rows floats; all are scratch. GELU is the training kernel's, so every
-    /// graph-free path gives the graph's numbers.
-    func residuals(
-        _ x: UnsafeMutablePointer<Float>, rows: Int, width c: Int, attended: UnsafeMutablePointer<Float>,
-        h: UnsafeMutablePointer<Float>, wide: UnsafeMutablePointer<Float>, projected: UnsafeMutablePointer<Float>,
-        stats: UnsafeMutablePointer<Float>
-    ) {
-        attn.c_proj.infer(projected, attended, rows: rows)
+    /// `x += c_proj(s.attended)`, then `x += mlp(ln_2(x))`, through the scratch's other row buffers. GELU is the
+    /// training kernel's, so every graph-free path gives the graph's numbers.
+    func residuals(_ x: UnsafeMutablePointer<Float>, rows: Int, width c: Int, scratch s: BlockScratch) {
+        let (h, wide, projected) = (s.h.pointer, s.wide.pointer, s.projected.pointer)
+        attn.c_proj.infer(projected, s.attended.pointer, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + attn(ln_1(x))
-        ln_2.infer(h, x, rows: rows, scratch: stats)
+        ln_2.infer(h, x, rows: rows, scratch: s.stats.pointer)
         mlp.c_fc.infer(wide, h, rows: rows, gelu: true)  // (rows, ratio·C)
         mlp.c_proj.infer(projected, wide, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + mlp(ln_2(x))
@@ -181,8 +174,6 @@ extension Block {
         let (n, c) = (cache.batch &* t, cache.width)
         ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
         attn.prefill(s.attended.pointer, s.h.pointer, time: t, cache: cache, start: start, scratch: s)
-        residuals(
-            x, rows: n, width: c, attended: s.attended.pointer, h: s.h.pointer, wide: s.wide.pointer,
-            projected: s.projected.pointer, stats: s.stats.pointer)
+        residuals(x, rows: n, width: c, scratch: s)
     }
 }

@@ -1,4 +1,3 @@
-import RealModule
 import SeqAutograd
 import SeqTensor
 
@@ -50,95 +49,6 @@ extension LayerNorm {
         Kernels.layerNorm(
             y, mean: scratch, rstd: scratch + rows, x, weight: weight.value.pointer, bias: bias?.value.pointer,
             rows: rows, n: weight.shape[0], epsilon: epsilon)
-    }
-}
-
-// MARK: - Vectorised transcendental functions for the decoders
-
-/// `e^x` for 8 lanes, Cephes-style: `x = n·ln 2 + r` with |r| ≤ ln2/2, a degree-6 polynomial for `e^r` and the
-/// exponent `n` written into the float's bits; within 2 ulp of `Float.exp` on [−87, 88] (clamped outside).
-@inline(__always)
-package func vectorExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let low = SIMD8<Float>(repeating: -87.3)
-    let high = SIMD8<Float>(repeating: 88.3)
-    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
-    // Adding 1.5·2²³ rounds to the nearest integer n and leaves n in the low mantissa bits.
-    let magic = SIMD8<Float>(repeating: 12_582_912)
-    let t = clamped * 1.442_695_04 + magic
-    let n = t - magic
-    var r = clamped - n * 0.693_359_375  // ln 2 split in two for an exact first product
-    r = r + n * 2.121_944_4e-4
-    var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_6e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5e-1
-    p = p * r * r + r + 1
-    let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
-}
-
-package enum FastMath {
-    /// `y_i = 1 / (1 + e^(−x_i))` in place over `n` values.
-    package static func sigmoid(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i &+ 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            let y = 1 / (1 + vectorExp(-v))
-            UnsafeMutableRawPointer(x + i).storeBytes(of: y, as: SIMD8<Float>.self)
-            i &+= 8
-        }
-        while i < n {
-            x[i] = 1 / (1 + Float.exp(-x[i]))
-            i &+= 1
-        }
-    }
-
-    /// `tanh` of 8 lanes: `sign(x) · (1 − e^(−2|x|)) / (1 + e^(−2|x|))`.
-    @inline(__always)
-    static func tanh8(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let magnitude = v.replacing(with: -v, where: v .< 0)
-        let e = vectorExp(-2 * magnitude)
-        let t = (1 - e) / (1 + e)
-        return t.replacing(with: -t, where: v .< 0)
-    }
-
-    /// `y_i = tanh(x_i)` in place over `n` values.
-    package static func tanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        while i &+ 8 <= n {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: tanh8(v), as: SIMD8<Float>.self)
-            i &+= 8
-        }
-        while i < n {
-            x[i] = Float.tanh(x[i])
-            i &+= 1
-        }
-    }
-
-    /// Softmax in place over `n` values: `e^(x − max) / Σ e^(x − max)`.
-    package static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var s: Float = 0
-        var i = 0
-        var lanes = SIMD8<Float>()
-        while i &+ 8 <= n {
-            let e = vectorExp(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
-            lanes += e
-            i &+= 8
-        }
-        s = lanes.sum()
-        while i < n {
-            x[i] = Float.exp(x[i] - m)
-            s += x[i]
-            i &+= 1
-        }
-        let inverse = 1 / s
-        for j in 0..<n { x[j] *= inverse }
     }
 }
 
@@ -232,25 +142,25 @@ extension Recurrent {
                 let hr = hk + r &* h
                 switch kind {
                 case .rnnTanh:
-                    FastMath.tanh(pre, h)
+                    Kernels.tanh(pre, pre, h)
                     hr.update(from: pre, count: h)
                 case .rnnRelu:
                     for j in 0..<h { hr[j] = max(pre[j], 0) }
                 case .lstm:
                     let cr = s.c(k) + r &* h
-                    FastMath.sigmoid(pre, 2 &* h)  // i, f
-                    FastMath.tanh(pre + 2 &* h, h)  // g
-                    FastMath.sigmoid(pre + 3 &* h, h)  // o
+                    Kernels.sigmoid(pre, pre, 2 &* h)  // i, f
+                    Kernels.tanh(pre + 2 &* h, pre + 2 &* h, h)  // g
+                    Kernels.sigmoid(pre + 3 &* h, pre + 3 &* h, h)  // o
                     for j in 0..<h { cr[j] = pre[h &+ j] * cr[j] + pre[j] * pre[2 &* h &+ j] }
                     hr.update(from: cr, count: h)
-                    FastMath.tanh(hr, h)
+                    Kernels.tanh(hr, hr, h)
                     for j in 0..<h { hr[j] *= pre[3 &* h &+ j] }
                 case .gru:
                     let rec = s.recurrent + r &* g
                     for j in 0..<(2 &* h) { pre[j] += rec[j] }
-                    FastMath.sigmoid(pre, 2 &* h)  // r, z
+                    Kernels.sigmoid(pre, pre, 2 &* h)  // r, z
                     for j in 0..<h { pre[2 &* h &+ j] += pre[j] * rec[2 &* h &+ j] }
-                    FastMath.tanh(pre + 2 &* h, h)  // n
+                    Kernels.tanh(pre + 2 &* h, pre + 2 &* h, h)  // n
                     for j in 0..<h {
                         let z = pre[h &+ j]
                         hr[j] = (1 - z) * pre[2 &* h &+ j] + z * hr[j]

@@ -1,6 +1,5 @@
 import CBLAS
 import CSeqKernels
-import Foundation
 
 extension Kernels {
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` through `cblas_sgemm`, where `op(A)` is
@@ -121,8 +120,6 @@ extension Kernels {
     }
 
     /// Matrices of at least this many elements (M·N) are read by every thread in ``gemv(_:_:_:m:n:beta:lda:)``.
-    public static let gemvParallelThreshold: Int = {
-        if let text = ProcessInfo.processInfo.environment["SEQKIT_GEMV_THRESHOLD"], let v = Int(text) { return v }
-        return 1 << 14
-    }()
+    /// `SEQKIT_GEMV_THRESHOLD` when set, else 2¹⁴ (a 128×128 matrix: 64 KB).
+    public static let gemvParallelThreshold = Threads.environmentCount("SEQKIT_GEMV_THRESHOLD", default: 1 << 14)
 }

@@ -25,19 +25,19 @@ public enum Threads {
 
     /// The threshold in force: `SEQKIT_GEMM_THRESHOLD` (multiply-adds, a non-negative integer; 0 sends every
     /// product to all threads) when set, else ``parallelGemmThreshold``. Read once.
-    public static let gemmThreshold: Int = {
-        guard let text = ProcessInfo.processInfo.environment["SEQKIT_GEMM_THRESHOLD"] else {
-            return parallelGemmThreshold
-        }
+    public static let gemmThreshold = environmentCount("SEQKIT_GEMM_THRESHOLD", default: parallelGemmThreshold)
+
+    /// The non-negative integer in environment variable `name`, or `fallback` when it is unset; a value that is
+    /// not one is reported on standard error once and ignored.
+    package static func environmentCount(_ name: String, default fallback: Int) -> Int {
+        guard let text = ProcessInfo.processInfo.environment[name] else { return fallback }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
             FileHandle.standardError.write(
-                Data(
-                    "seqkit: ignoring SEQKIT_GEMM_THRESHOLD=\(text): not a non-negative integer; unset it or give a count of multiply-adds\n"
-                        .utf8))
-            return parallelGemmThreshold
+                Data("seqkit: ignoring \(name)=\(text): not a non-negative integer; unset it or give a count\n".utf8))
+            return fallback
         }
         return value
-    }()
+    }
 
     /// The number of threads in use (resolving the automatic setting on first use).
     public static var count: Int {
