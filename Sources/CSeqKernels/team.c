@@ -112,6 +112,16 @@ static void *team_worker(void *argument) {
     return NULL;
 }
 
+int seqkit_in_parallel(void) { return inside_team; }
+
+int seqkit_parallel_enter(void) {
+    int previous = inside_team;
+    inside_team = 1;
+    return previous;
+}
+
+void seqkit_parallel_leave(int previous) { inside_team = previous; }
+
 static void run_serially(seqkit_team_task task, void *context, long parts) {
     for (long p = 0; p < parts; p++) task(context, p, parts);
 }

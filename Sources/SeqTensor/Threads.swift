@@ -66,9 +66,10 @@ public enum Threads {
         if blasThreads.exchange(n, ordering: .relaxed) != n { openblas_set_num_threads(Int32(n)) }
     }
 
-    /// The BLAS thread count chosen for a product of `m·n·k` multiply-adds.
+    /// The BLAS thread count chosen for a product of `m·n·k` multiply-adds: one inside a part of a parallel
+    /// section (``parallelFor(_:_:)``, ``team(_:_:)``), where the other threads are already busy.
     static func blasThreads(forMultiplyAdds work: Int) -> Int {
-        work >= gemmThreshold ? count : 1
+        work >= gemmThreshold && seqkit_in_parallel() == 0 ? count : 1
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, spread over ``count`` threads in contiguous
@@ -89,8 +90,12 @@ public enum Threads {
             let shared = UnsafeSendableBox(body)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 let saved = seqkit_fp_control()
+                let mark = seqkit_parallel_enter()
                 seqkit_flush_denormals_to_zero()
-                defer { seqkit_set_fp_control(saved) }
+                defer {
+                    seqkit_parallel_leave(mark)
+                    seqkit_set_fp_control(saved)
+                }
                 let start = iterations * w / workers
                 let end = iterations * (w + 1) / workers
                 for i in start..<end { shared.value(i) }

@@ -17,4 +17,16 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
 /// seqkit_team_run_on with as many threads as the machine has cores (and no more than `parts`).
 void seqkit_team_run(seqkit_team_task task, void *context, long parts);
 
+/// Nonzero on a thread that is running a part of a parallel section: a team call's part, a team worker, or a
+/// thread between seqkit_parallel_enter and seqkit_parallel_leave. A BLAS call made there must run on one
+/// thread, or the section's threads and OpenBLAS's would fight over the same cores.
+int seqkit_in_parallel(void);
+
+/// Marks the calling thread as running a part of a parallel section (so a team call made from it runs serially,
+/// and its products stay on one BLAS thread); returns the previous mark for seqkit_parallel_leave.
+int seqkit_parallel_enter(void);
+
+/// Restores the mark seqkit_parallel_enter returned.
+void seqkit_parallel_leave(int previous);
+
 #endif
