@@ -76,16 +76,13 @@ extension Variable {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
         if p == 0 { return self }
         let y = Tensor(uninitialized: shape)  // same shape
-        var keep = [UInt8](repeating: 0, count: (count + 7) / 8)  // same shape, a bit each: set where kept
-        do {
-            var bytes = [UInt8](repeating: 0, count: count)  // the kernel's byte mask, for this call only
-            bytes.withUnsafeMutableBufferPointer { bytes in
-                guard let base = bytes.baseAddress else { return }  // an empty tensor draws nothing
-                Kernels.dropout(y.pointer, keep: base, value.pointer, count, p: p, using: &rng)
-                keep.withUnsafeMutableBufferPointer { Kernels.packBits($0.baseAddress!, base, bytes.count) }
-            }
-        }
         let scale = 1 / (1 - p)
+        var keep = [UInt8](repeating: 0, count: (count + 7) / 8)  // same shape, a bit each: set where kept
+        keep.withUnsafeMutableBufferPointer { bits in
+            guard let bits = bits.baseAddress else { return }  // an empty tensor draws nothing
+            rng.fillKeepBits(bits, count: count, dropping: p)
+            Kernels.dropout(y.pointer, value.pointer, keepBits: bits, count, scale: scale)
+        }
         return Variable(y, parents: [self]) { [node] g in
             keep.withUnsafeBufferPointer { keep in
                 guard let bits = keep.baseAddress else { return }  // empty

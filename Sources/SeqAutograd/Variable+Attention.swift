@@ -73,12 +73,8 @@ private final class AttentionCall {
         if p > 0 {
             let n = b * heads * t * t
             keep = [UInt8](repeating: 0, count: (n + 7) / 8)
-            keep.withUnsafeMutableBufferPointer { bits in  // one byte of 8 draws at a time, in draw order
-                for o in bits.indices {
-                    var byte: UInt8 = 0
-                    for j in 0..<min(8, n - o * 8) where rng.nextUniform() >= p { byte |= 1 << UInt8(j) }
-                    bits[o] = byte
-                }
+            keep.withUnsafeMutableBufferPointer { bits in
+                if let base = bits.baseAddress { rng.fillKeepBits(base, count: n, dropping: p) }
             }
         }
         self.keep = keep

@@ -1,24 +1,31 @@
 extension Kernels {
-    /// Inverted dropout: each element is kept with probability `1 − p` and scaled by `1/(1 − p)`.
-    /// Writes the keep decisions (1 kept, 0 dropped: a byte each, a quarter of a float mask) to `keep`
-    /// for the backward pass.
+    /// Inverted dropout through a packed keep mask (bit `i & 7` of `bits[i >> 3]`, as
+    /// ``SeededGenerator/fillKeepBits(_:count:dropping:)`` draws it): `y = x · scale` where the bit is set,
+    /// else 0, with `scale = 1/(1 − p)`.
     public static func dropout(
-        _ y: UnsafeMutablePointer<Float>, keep: UnsafeMutablePointer<UInt8>, _ x: UnsafePointer<Float>, _ n: Int,
-        p: Float, using rng: inout SeededGenerator
+        _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
+        scale: Float
     ) {
-        let scale = 1 / (1 - p)
-        for i in 0..<n {
-            let kept = rng.nextUniform() >= p
-            keep[i] = kept ? 1 : 0
-            y[i] = kept ? x[i] * scale : 0
+        for o in 0..<((n &+ 7) / 8) {
+            let b = bits[o]
+            for j in 0..<min(8, n &- o &* 8) {
+                let e = o &* 8 &+ j
+                y[e] = (b &>> UInt8(j)) & 1 != 0 ? x[e] * scale : 0
+            }
         }
     }
 
-    /// Backward of ``dropout(_:keep:_:_:p:using:)``: `dx += dy · keep / (1 − p)`, with `scale = 1/(1 − p)`.
+    /// Backward of ``dropout(_:_:keepBits:_:scale:)``: `dx += dy · scale` where the bit is set.
     public static func dropoutBackward(
-        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, keep: UnsafePointer<UInt8>, _ n: Int,
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
         scale: Float
     ) {
-        for i in 0..<n where keep[i] != 0 { dx[i] += dy[i] * scale }
+        for o in 0..<((n &+ 7) / 8) {
+            let b = bits[o]
+            if b == 0 { continue }
+            for j in 0..<min(8, n &- o &* 8) where (b &>> UInt8(j)) & 1 != 0 {
+                dx[o &* 8 &+ j] += dy[o &* 8 &+ j] * scale
+            }
+        }
     }
 }

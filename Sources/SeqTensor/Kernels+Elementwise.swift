@@ -101,30 +101,3 @@ extension Kernels {
         for i in 0..<n { dx[i] += dy[i] * p * Float.pow(x[i], p - 1) }
     }
 }
-
-extension Kernels {
-    /// Packs a byte mask into bits: bit `i & 7` of `bits[i >> 3]` is set where `bytes[i] != 0` (an eighth
-    /// of the memory, for masks kept from forward to backward).
-    public static func packBits(_ bits: UnsafeMutablePointer<UInt8>, _ bytes: UnsafePointer<UInt8>, _ n: Int) {
-        for o in 0..<((n &+ 7) / 8) {
-            var b: UInt8 = 0
-            for j in 0..<min(8, n &- o &* 8) where bytes[o &* 8 &+ j] != 0 { b |= 1 &<< UInt8(j) }
-            bits[o] = b
-        }
-    }
-
-    /// ``dropoutBackward(_:_:keep:_:scale:)`` from a mask packed by ``packBits(_:_:_:)``:
-    /// `dx += dy · scale` where bit i is set.
-    public static func dropoutBackward(
-        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
-        scale: Float
-    ) {
-        for o in 0..<((n &+ 7) / 8) {
-            let b = bits[o]
-            if b == 0 { continue }
-            for j in 0..<min(8, n &- o &* 8) where (b &>> UInt8(j)) & 1 != 0 {
-                dx[o &* 8 &+ j] += dy[o &* 8 &+ j] * scale
-            }
-        }
-    }
-}

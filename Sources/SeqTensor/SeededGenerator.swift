@@ -12,21 +12,25 @@ import RealModule
 /// let z = rng.nextNormal()    // standard normal
 /// ```
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
+    // The four state words, stored inline: no array and its checks in the draw loop.
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
     /// The raw state; `SeededGenerator(state:)` restores it.
-    public private(set) var state: [UInt64]
+    public var state: [UInt64] { [s0, s1, s2, s3] }
 
     /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) {
         var s = seed
-        var words = [UInt64]()
-        for _ in 0..<4 { words.append(SeededGenerator.splitMix(&s)) }
-        state = words
+        s0 = SeededGenerator.splitMix(&s)
+        s1 = SeededGenerator.splitMix(&s)
+        s2 = SeededGenerator.splitMix(&s)
+        s3 = SeededGenerator.splitMix(&s)
     }
 
     /// Restores a generator from ``state``; a wrong-sized or all-zero state returns nil.
     public init?(state: [UInt64]) {
         guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
-        self.state = state
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
     }
 
     private static func splitMix(_ x: inout UInt64) -> UInt64 {
@@ -40,16 +44,37 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 &- k)) }
 
     /// The next 64 random bits.
+    @inline(__always)
     public mutating func next() -> UInt64 {
-        let result = SeededGenerator.rotl(state[1] &* 5, 7) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]
-        state[3] ^= state[1]
-        state[1] ^= state[2]
-        state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = SeededGenerator.rotl(state[3], 45)
+        let result = SeededGenerator.rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = SeededGenerator.rotl(s3, 45)
         return result
+    }
+
+    /// A dropout keep mask of `count` draws, packed as bits (bit `i & 7` of `bits[i >> 3]`, set where draw `i`
+    /// keeps its element, with probability `1 − p`). Each 64-bit draw decides two elements with 24 random bits
+    /// each, so a mask costs half the draws of `nextUniform() >= p` per element.
+    ///
+    /// `rng.fillKeepBits(mask, count: n, dropping: 0.1)`
+    public mutating func fillKeepBits(_ bits: UnsafeMutablePointer<UInt8>, count: Int, dropping p: Float) {
+        // u / 2²⁴ ≥ p  ⇔  u ≥ ⌈p · 2²⁴⌉ for a 24-bit integer u.
+        let threshold = UInt64((Double(p) * 0x1p24).rounded(.up))
+        for o in 0..<((count &+ 7) / 8) {
+            var byte: UInt64 = 0
+            for pair in 0..<4 {
+                let r = next()
+                byte |= (r >> 40 >= threshold ? 1 : 0) << UInt64(2 &* pair)
+                byte |= ((r >> 8) & 0xFF_FFFF >= threshold ? 1 : 0) << UInt64(2 &* pair &+ 1)
+            }
+            let tail = count &- o &* 8
+            bits[o] = UInt8(tail >= 8 ? byte : byte & ((1 << UInt64(tail)) &- 1))
+        }
     }
 
     /// A uniform `Float` in [0, 1) with 24 random bits.

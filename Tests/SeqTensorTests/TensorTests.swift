@@ -30,6 +30,38 @@ import Testing
     #expect(first != (0..<5).map { _ in d.next() })
 }
 
+/// xoshiro256** from state (1, 2, 3, 4) gives the reference implementation's first outputs.
+@Test func seededGeneratorIsXoshiro256StarStar() {
+    var rng = SeededGenerator(state: [1, 2, 3, 4])!
+    #expect((0..<4).map { _ in rng.next() } == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240])
+}
+
+/// Keep bits: element 2k is decided by bits 40–63 of draw k and element 2k + 1 by bits 8–31, each kept when
+/// its 24-bit value u has u / 2²⁴ ≥ p; bits past `count` stay clear, and about 1 − p of the elements are kept.
+@Test(arguments: [Float(0), 0.1, 0.25, 0.5])
+func keepBitsFollowTheirDrawsAndKeepOneMinusP(p: Float) {
+    for count in [1, 7, 8, 13, 100_003] {
+        var rng = SeededGenerator(seed: 11)
+        var replay = rng
+        var bits = [UInt8](repeating: 0xFF, count: (count + 7) / 8)
+        bits.withUnsafeMutableBufferPointer { rng.fillKeepBits($0.baseAddress!, count: count, dropping: p) }
+        var kept = 0
+        var mismatches = 0
+        var draw: UInt64 = 0
+        for e in 0..<((count + 7) / 8 * 8) {
+            if e % 2 == 0 { draw = replay.next() }
+            let u = e % 2 == 0 ? draw >> 40 : (draw >> 8) & 0xFF_FFFF
+            let expected = e < count && Double(u) / 16_777_216 >= Double(p)
+            let bit = (bits[e / 8] >> UInt8(e % 8)) & 1 != 0
+            if bit != expected { mismatches += 1 }
+            if bit { kept += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(rng == replay)  // four draws per byte of the mask
+        if count > 100_000 { #expect(abs(Double(kept) / Double(count) - Double(1 - p)) < 0.005) }
+    }
+}
+
 @Test func normalSamplesHaveUnitMomentsAndUniformStaysInRange() {
     var rng = SeededGenerator(seed: 7)
     let n = 200_000
