@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #define SEQKIT_TEAM_MAX 64  // threads, the caller included
 /// Pause instructions a worker spins through before it sleeps: about 0.1–0.3 ms, long enough to bridge
@@ -21,9 +22,23 @@
 /// which no awake worker took a part, the next SEQKIT_TEAM_BACKOFF calls run on the caller alone. (A worker
 /// that was asleep when the call began is still waking: its misses do not count, or the team could never
 /// come back from a backoff, whose end always finds the workers asleep.)
+///
+/// A worker counts as descheduled when the caller, done with its own parts, waits longer than
+/// SEQKIT_TEAM_WAIT_NS and more than twice as long as its parts took. Waiting for a part as long as the
+/// caller's own is only the call's imbalance: a recurrent pass hands out chunks of whole time loops (a
+/// millisecond each), and counting that wait as a miss once sent char-lstm's training to one core for
+/// hundreds of calls at a time.
+#define SEQKIT_TEAM_WAIT_NS 50000
+/// Pauses the waiting caller spins before it yields its core instead.
 #define SEQKIT_TEAM_WAIT_SPINS 2048
 #define SEQKIT_TEAM_MISSES 8
 #define SEQKIT_TEAM_BACKOFF 512
+
+static inline long long team_now_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
 
 static inline void team_pause(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -179,18 +194,25 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
         pthread_cond_broadcast(&team.wake);
         pthread_mutex_unlock(&team.sleep);
     }
+    long long began = team_now_ns();
     inside_team = 1;
     long ran = run_parts(generation);
     inside_team = 0;
     // Parts a worker claimed and is still running; on a busy machine that worker may be descheduled.
-    long spins = 0;
-    for (; atomic_load_explicit(&team.finished, memory_order_acquire) < parts; spins++) {
-        if (spins < SEQKIT_TEAM_WAIT_SPINS) team_pause();
-        else sched_yield();
+    long long worked = 0, waited = 0;
+    if (atomic_load_explicit(&team.finished, memory_order_acquire) < parts) {
+        long long done = team_now_ns();
+        for (long spins = 0; atomic_load_explicit(&team.finished, memory_order_acquire) < parts; spins++) {
+            if (spins < SEQKIT_TEAM_WAIT_SPINS) team_pause();
+            else sched_yield();
+        }
+        worked = done - began;
+        waited = team_now_ns() - done;
     }
     if (ran < parts) team.misses = 0;
     else if (!waking) team.misses += 1;
-    if (spins >= SEQKIT_TEAM_WAIT_SPINS || team.misses >= SEQKIT_TEAM_MISSES) {
+    int descheduled = waited > SEQKIT_TEAM_WAIT_NS && waited > 2 * worked;
+    if (descheduled || team.misses >= SEQKIT_TEAM_MISSES) {
         team.serial_calls = SEQKIT_TEAM_BACKOFF;
         team.misses = 0;
     }
