@@ -19,7 +19,9 @@
 #define SEQKIT_TEAM_SPINS 8192
 /// When the workers are not getting a core (other processes busy on it), handing them work only makes the
 /// caller wait: after a call whose worker was descheduled mid-part, or SEQKIT_TEAM_MISSES calls in a row in
-/// which no awake worker took a part, the next SEQKIT_TEAM_BACKOFF calls run on the caller alone. (A worker
+/// which no awake worker took a part, the calls of the next SEQKIT_TEAM_BACKOFF_NS run on the caller alone
+/// (time, not a count of calls: a backoff must not send a run of long calls, a training step's products, to
+/// one core). (A worker
 /// that was asleep when the call began is still waking: its misses do not count, or the team could never
 /// come back from a backoff, whose end always finds the workers asleep.)
 ///
@@ -32,7 +34,7 @@
 /// Pauses the waiting caller spins before it yields its core instead.
 #define SEQKIT_TEAM_WAIT_SPINS 2048
 #define SEQKIT_TEAM_MISSES 8
-#define SEQKIT_TEAM_BACKOFF 512
+#define SEQKIT_TEAM_BACKOFF_NS 1000000
 
 static inline long long team_now_ns(void) {
     struct timespec now;
@@ -66,7 +68,7 @@ static struct {
     _Atomic unsigned long claim;  // generation << PART_BITS | next part; a new generation starts each call
     _Atomic long finished;        // parts of the current call that have returned
     _Atomic int sleepers;         // workers waiting on `wake`
-    long serial_calls;            // calls left to run on the caller alone (backing off a busy machine)
+    long long serial_until;       // until this time (ns) calls run on the caller alone (backing off a busy machine)
     long misses;                  // calls in a row in which no worker took a part
 } team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
@@ -170,8 +172,8 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
         pthread_detach(thread);
         team.started += 1;
     }
-    if (team.serial_calls > 0) {
-        team.serial_calls -= 1;
+    long long began = team_now_ns();
+    if (began < team.serial_until) {
         pthread_mutex_unlock(&team.caller);
         run_serially(task, context, parts);
         return;
@@ -194,7 +196,6 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
         pthread_cond_broadcast(&team.wake);
         pthread_mutex_unlock(&team.sleep);
     }
-    long long began = team_now_ns();
     inside_team = 1;
     long ran = run_parts(generation);
     inside_team = 0;
@@ -213,7 +214,7 @@ void seqkit_team_run_on(seqkit_team_task task, void *context, long parts, long t
     else if (!waking) team.misses += 1;
     int descheduled = waited > SEQKIT_TEAM_WAIT_NS && waited > 2 * worked;
     if (descheduled || team.misses >= SEQKIT_TEAM_MISSES) {
-        team.serial_calls = SEQKIT_TEAM_BACKOFF;
+        team.serial_until = team_now_ns() + SEQKIT_TEAM_BACKOFF_NS;
         team.misses = 0;
     }
     pthread_mutex_unlock(&team.caller);

@@ -79,14 +79,18 @@ extension Kernels {
     /// GELU, tanh approximation (GPT-2): `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))`
     /// (`seqkit_gelu`: 8 lanes of AVX2 where the CPU has it, the tanh within about 3e-7 relative).
     public static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
-        seqkit_gelu(n, y, x)
+        Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
+            seqkit_gelu(r.count, y + r.lowerBound, x + r.lowerBound)
+        }
     }
 
     /// `dx += dy · gelu'(x)`, from the forward input `x` (`seqkit_gelu_backward`).
     public static func geluBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int
     ) {
-        seqkit_gelu_backward(n, dx, dy, x)
+        Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
+            seqkit_gelu_backward(r.count, dx + r.lowerBound, dy + r.lowerBound, x + r.lowerBound)
+        }
     }
 
     /// `y = xᵖ` (for positive `x` when `p` is not a whole number).

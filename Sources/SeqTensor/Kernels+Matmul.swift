@@ -23,11 +23,47 @@ extension Kernels {
             }
             return
         }
-        Threads.setBLASThreads(Threads.blasThreads(forMultiplyAdds: m &* n &* k))
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda ?? (transposeA ? m : k)), b, Int32(ldb ?? (transposeB ? k : n)), beta, c, Int32(ldc))
+        blasProduct(
+            c, ldc: ldc, a, lda: lda ?? (transposeA ? m : k), b, ldb: ldb ?? (transposeB ? k : n), m: m, n: n, k: k,
+            transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta)
+    }
+
+    /// The one call into `cblas_sgemm` (m, n, k > 0), with SeqKit's thread policy: a product of
+    /// ``Threads/gemmThreshold`` multiply-adds or more, outside a parallel section, is cut along its longer
+    /// side of C into one slab per thread (multiples of 16 rows or columns), and the slabs run on the worker
+    /// team, each a one-thread `cblas_sgemm`. OpenBLAS's own threads stay unused: after each threaded product
+    /// they yield-spin for a long while, which took a core from the team's recurrent loops and Dispatch's
+    /// attention workers. Anything smaller, or inside a parallel section, is one single-thread call.
+    static func blasProduct(
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>,
+        ldb: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float
+    ) {
+        let threads = Threads.blasThreads(forMultiplyAdds: m &* n &* k)
+        let alongRows = m >= n
+        let extent = alongRows ? m : n
+        let parts = min(threads, extent / 16)
+        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        if parts <= 1 || !Threads.splitProducts {
+            Threads.setBLASThreads(parts > 1 ? threads : 1)
+            cblas_sgemm(
+                CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c,
+                Int32(ldc))
+            return
+        }
+        let bound = { (p: Int) in p == parts ? extent : (extent &* p / parts &+ 8) / 16 &* 16 }
+        Threads.team(parts) { p in
+            let (lo, hi) = (bound(p), bound(p &+ 1))
+            if hi <= lo { return }
+            if alongRows {
+                cblas_sgemm(
+                    CblasRowMajor, ta, tb, Int32(hi &- lo), Int32(n), Int32(k), alpha,
+                    transposeA ? a + lo : a + lo &* lda, Int32(lda), b, Int32(ldb), beta, c + lo &* ldc, Int32(ldc))
+            } else {
+                cblas_sgemm(
+                    CblasRowMajor, ta, tb, Int32(m), Int32(hi &- lo), Int32(k), alpha, a, Int32(lda),
+                    transposeB ? b + lo &* ldb : b + lo, Int32(ldb), beta, c + lo, Int32(ldc))
+            }
+        }
     }
 
     /// Backward of ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)`` with `alpha = 1`:

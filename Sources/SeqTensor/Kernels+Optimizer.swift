@@ -15,10 +15,14 @@ extension Kernels {
         _ v: UnsafeMutablePointer<Float>, _ n: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
         correction1: Float, correction2: Float, coupledDecay: Float, decoupledDecay: Float
     ) {
-        var settings = seqkit_adam_settings(
+        let settings = seqkit_adam_settings(
             learning_rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, correction1: correction1,
             correction2: correction2, coupled_decay: coupledDecay, decoupled_decay: decoupledDecay)
-        seqkit_adam_update(n, p, g, m, v, &settings)
+        Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
+            let o = r.lowerBound
+            var local = settings  // each part passes its own copy
+            seqkit_adam_update(r.count, p + o, g + o, m + o, v + o, &local)
+        }
     }
 
     /// Whether the fused kernels (recurrent cells, Adam) run their AVX2+FMA versions on this CPU.

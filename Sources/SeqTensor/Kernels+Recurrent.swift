@@ -567,17 +567,17 @@ extension Kernels {
             if beta == 0 { for r in 0..<m { (c + r &* ldc).update(repeating: 0, count: n) } }
             return
         }
-        Threads.setBLASThreads(Threads.blasThreads(forMultiplyAdds: m &* n &* k))
         if m == 1 && !transposeA {
             // One row (a generation step at batch 1): sgemv reads W once, where sgemm would first pack it.
+            Threads.setBLASThreads(1)
             cblas_sgemv(
                 CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans, Int32(transposeB ? n : k),
                 Int32(transposeB ? k : n), 1, b, Int32(ldb), a, 1, beta, c, 1)
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        blasProduct(
+            c, ldc: ldc, a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+            alpha: 1, beta: beta)
     }
 
     /// `tanh(x)` through `Float.exp`, within about 3e-7 relative of the exact value: a Taylor polynomial

@@ -39,6 +39,10 @@ public enum Threads {
         return value
     }
 
+    /// Whether big products are cut into slabs on the worker team (the default) rather than threaded inside
+    /// OpenBLAS (`SEQKIT_GEMM_SPLIT=blas`); see ``Kernels/blasProduct``. Read once.
+    package static let splitProducts = ProcessInfo.processInfo.environment["SEQKIT_GEMM_SPLIT"] != "blas"
+
     /// The number of threads in use (resolving the automatic setting on first use).
     public static var count: Int {
         let n = configured.load(ordering: .relaxed)
@@ -73,8 +77,11 @@ public enum Threads {
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, spread over ``count`` threads in contiguous
-    /// chunks; OpenBLAS is held to one thread meanwhile. Each worker flushes denormals while it runs
-    /// and restores its floating-point mode afterwards (the calling thread is one of the workers).
+    /// chunks (one ``team(_:_:)`` part each); OpenBLAS is held to one thread meanwhile. Every thread flushes
+    /// denormals while it runs (the calling thread restores its floating-point mode afterwards).
+    ///
+    /// It used Dispatch's `concurrentPerform`, whose third thread had to win a core from the team's worker
+    /// (spinning between calls) and from OpenBLAS's; on two cores that cost more than the hand-off saved.
     ///
     /// ```swift
     /// Threads.parallelFor(heads) { h in attendHead(h) }
@@ -85,21 +92,11 @@ public enum Threads {
             for i in 0..<iterations { body(i) }
             return
         }
-        setBLASThreads(1)
-        withoutActuallyEscaping(body) { body in
-            let shared = UnsafeSendableBox(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let saved = seqkit_fp_control()
-                let mark = seqkit_parallel_enter()
-                seqkit_flush_denormals_to_zero()
-                defer {
-                    seqkit_parallel_leave(mark)
-                    seqkit_set_fp_control(saved)
-                }
-                let start = iterations * w / workers
-                let end = iterations * (w + 1) / workers
-                for i in start..<end { shared.value(i) }
-            }
+        let saved = seqkit_fp_control()
+        seqkit_flush_denormals_to_zero()
+        defer { seqkit_set_fp_control(saved) }
+        team(workers) { w in
+            for i in (iterations &* w / workers)..<(iterations &* (w &+ 1) / workers) { body(i) }
         }
     }
 }
@@ -133,9 +130,36 @@ extension Threads {
     }
 }
 
-/// Lets a non-Sendable closure cross into `concurrentPerform`; the caller guarantees the
-/// iterations touch disjoint memory.
-private struct UnsafeSendableBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+extension Threads {
+    /// Elements below which an element-wise kernel stays on the calling thread: about 8 µs of work, several
+    /// times what a team hand-off costs.
+    package static let elementwiseSplitMinimum = 1 << 14
+
+    /// How many parts a loop over `n` items is cut into: ``count`` when `n` reaches `minimum` and the caller
+    /// is not already inside a parallel section, else 1.
+    package static func parts(for n: Int, minimum: Int) -> Int {
+        n >= minimum && n >= 2 && seqkit_in_parallel() == 0 ? min(count, n) : 1
+    }
+
+    /// Part `part` of `0..<n` cut into `parts` contiguous ranges whose inner boundaries are multiples of `grain`.
+    package static func range(_ part: Int, of parts: Int, _ n: Int, grain: Int = 16) -> Range<Int> {
+        let bound = { (p: Int) in p >= parts ? n : min(n, (n &* p / parts &+ grain / 2) / grain &* grain) }
+        return bound(part)..<max(bound(part), bound(part &+ 1))
+    }
+
+    /// Runs `body` over `0..<n` cut into one range per thread on the team (``team(_:_:)``) when `n` reaches
+    /// `minimum`, else `body(0..<n)` on the caller. The ranges must touch disjoint memory.
+    ///
+    /// `Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in seqkit_gelu(r.count, y + r.lowerBound, x + r.lowerBound) }`
+    package static func split(_ n: Int, minimum: Int, grain: Int = 16, _ body: (Range<Int>) -> Void) {
+        let parts = parts(for: n, minimum: minimum)
+        if parts <= 1 {
+            if n > 0 { body(0..<n) }
+            return
+        }
+        team(parts) { p in
+            let r = range(p, of: parts, n, grain: grain)
+            if !r.isEmpty { body(r) }
+        }
+    }
 }

@@ -145,3 +145,46 @@ func gemvMatchesNaiveLoopWithAndWithoutAccumulation(m: Int, n: Int) {
     }
     #expect(sums == (0..<4).map { 200 * (2 * $0 + 3) })
 }
+
+/// Products of 2²² multiply-adds or more are cut into slabs on the worker team (rows when M ≥ N, else
+/// columns): every transpose combination, alpha and beta, and C inside a wider matrix (ldc > N) still match
+/// the naive loop, including a slab boundary that does not fall on a multiple of 16.
+@Test(arguments: [(300, 120, 128), (100, 331, 128)])
+func splitProductsMatchNaiveLoop(m: Int, n: Int, k: Int) {
+    #expect(m * n * k >= Threads.gemmThreshold)
+    var rng = SeededGenerator(seed: UInt64(m + n))
+    let ldc = n + 3
+    for transposeA in [false, true] {
+        for transposeB in [false, true] {
+            let a = Tensor(randomNormal: transposeA ? [k, m] : [m, k], using: &rng)
+            let b = Tensor(randomNormal: transposeB ? [n, k] : [k, n], using: &rng)
+            let c0 = Tensor(randomNormal: [m, ldc], using: &rng)
+            let c = c0.copy()
+            Kernels.gemm(
+                c.pointer, a.pointer, b.pointer, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                alpha: 2, beta: 0.5, ldc: ldc)
+            let product = naiveProduct(
+                a.toArray(), b.toArray(), m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+            let (got, old) = (c.toArray(), c0.toArray())
+            var expected = old
+            for i in 0..<m {
+                for j in 0..<n { expected[i * ldc + j] = 2 * product[i * n + j] + 0.5 * old[i * ldc + j] }
+            }
+            #expect(relativeError(got, expected) < 1e-5, "m=\(m) n=\(n) tA=\(transposeA) tB=\(transposeB)")
+            #expect((0..<m).allSatisfy { i in (n..<ldc).allSatisfy { got[i * ldc + $0] == old[i * ldc + $0] } })
+        }
+    }
+}
+
+/// Ranges that cut a loop for the team cover it exactly once, in order, on multiples of the grain.
+@Test(arguments: [(0, 2, 16), (5, 2, 16), (100, 2, 16), (1000, 3, 16), (17, 4, 1)])
+func splitRangesCoverTheLoopOnce(n: Int, parts: Int, grain: Int) {
+    var next = 0
+    for p in 0..<parts {
+        let r = Threads.range(p, of: parts, n, grain: grain)
+        #expect(r.lowerBound == next)
+        if p > 0 && p < parts && r.lowerBound < n && r.lowerBound > 0 { #expect(r.lowerBound % grain == 0) }
+        next = r.upperBound
+    }
+    #expect(next == n)
+}
