@@ -84,13 +84,36 @@ extension Kernels {
     /// probabilities: y (B, T, C) from fused q/k/v (B, T, 3C) as in
     /// ``attention(_:probabilities:keep:keepScale:qkv:shape:)``, with `logSumExp` (B, H, T) receiving
     /// `Lᵢ = log Σⱼ e^(Sᵢⱼ)` over the unmasked scores `S = Q Kᵀ / √d`, so that `Pᵢⱼ = e^(Sᵢⱼ − Lᵢ)`.
-    /// Each worker forms one head's (T, T) scores in a buffer of its own, which stays in cache.
+    /// Each worker forms one head's (T, T) scores in a buffer of its own, which stays in cache. Causal
+    /// attention works in blocks of ``attentionRowBlock`` rows and computes no score right of a block's last
+    /// column (at T = 256, 5/8 of the products).
     ///
     /// With dropout, `keep` holds one bit per (B, H, T, T) weight (bit `e & 7` of byte `e >> 3` for flat
     /// index e, set when kept) and `Y = (P ⊙ M) V` with `M = keep · keepScale`.
     public static func attention(
         _ y: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
         keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
+    ) {
+        attention(y, logSumExp: lse, keep: keep, keepScale: keepScale, qkv: qkv, shape: s, rowBlock: attentionRowBlock)
+    }
+
+    /// Rows per block of the causal training attention: blocks of 64 rows skip the products right of the
+    /// diagonal block, while each block's products stay large enough for OpenBLAS.
+    package static let attentionRowBlock = 64
+
+    /// The rows of block `i0` and the columns they read: every column without a causal mask, else those up to
+    /// the block's last row.
+    @inline(__always)
+    static func attentionBlock(_ i0: Int, _ s: AttentionShape, _ rowBlock: Int) -> (rows: Int, columns: Int) {
+        let i1 = s.causal ? min(i0 &+ rowBlock, s.time) : s.time
+        return (i1 &- i0, s.causal ? i1 : s.time)
+    }
+
+    /// ``attention(_:logSumExp:keep:keepScale:qkv:shape:)`` with causal row blocks of `rowBlock` rows (tests
+    /// pass small blocks and compare with one block of all T rows).
+    package static func attention(
+        _ y: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
+        keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape, rowBlock: Int
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
@@ -103,42 +126,62 @@ extension Kernels {
                 let (b, h) = (bh / s.heads, bh % s.heads)
                 let q = qkv + (b &* t &* 3 &* c &+ h &* d)
                 let l = lse + bh &* t
-                gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
-                for i in 0..<t {
-                    let row = p + i &* t
-                    let valid = s.causal ? i &+ 1 : t
-                    var m = -Float.infinity
-                    for j in 0..<valid { m = max(m, row[j]) }
-                    let sum = seqkit_exp_sum(valid, row, row, m)
-                    l[i] = m + Float.log(sum)
-                    let inverse = 1 / sum
-                    if let keep {
-                        let e = bh &* t &* t &+ i &* t
-                        let kept = inverse * keepScale
-                        for j in 0..<valid { row[j] = isKept(keep, e &+ j) ? row[j] * kept : 0 }
-                    } else {
-                        for j in 0..<valid { row[j] *= inverse }
-                    }
-                    if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
-                }
                 let out = y + (b &* t &* c &+ h &* d)
-                gemm(out, p, q + 2 &* c, m: t, n: d, k: t, lda: t, ldb: 3 &* c, ldc: c)
+                for i0 in stride(from: 0, to: t, by: s.causal ? rowBlock : max(t, 1)) {
+                    let (rows, columns) = attentionBlock(i0, s, rowBlock)
+                    gemm(
+                        p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: d, transposeB: true,
+                        alpha: scale, lda: 3 &* c, ldb: 3 &* c, ldc: t)
+                    for i in i0..<(i0 &+ rows) {
+                        let row = p + i &* t
+                        let valid = s.causal ? i &+ 1 : t
+                        var m = -Float.infinity
+                        for j in 0..<valid { m = max(m, row[j]) }
+                        let sum = seqkit_exp_sum(valid, row, row, m)
+                        l[i] = m + Float.log(sum)
+                        let inverse = 1 / sum
+                        if let keep {
+                            let e = bh &* t &* t &+ i &* t
+                            let kept = inverse * keepScale
+                            for j in 0..<valid { row[j] = isKept(keep, e &+ j) ? row[j] * kept : 0 }
+                        } else {
+                            for j in 0..<valid { row[j] *= inverse }
+                        }
+                        if valid < columns { (row + valid).update(repeating: 0, count: columns &- valid) }
+                    }
+                    gemm(
+                        out + i0 &* c, p + i0 &* t, q + 2 &* c, m: rows, n: d, k: columns, lda: t, ldb: 3 &* c,
+                        ldc: c)
+                }
             }
         }
     }
 
     /// Backward of ``attention(_:logSumExp:keep:keepScale:qkv:shape:)``: accumulates into `dqkv` (B, T, 3C)
     /// from `dy` (B, T, C), recomputing each head's `P = e^(Q Kᵀ/√d − L)` in a (T, T) buffer of its worker;
-    /// `keep` and `keepScale` as the forward had them.
+    /// `keep` and `keepScale` as the forward had them. Causal attention skips the same blocks as the forward.
     public static func attentionBackward(
         _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
         logSumExp lse: UnsafePointer<Float>, keep: UnsafePointer<UInt8>?, keepScale: Float, shape s: AttentionShape
+    ) {
+        attentionBackward(
+            dqkv, dy: dy, qkv: qkv, logSumExp: lse, keep: keep, keepScale: keepScale, shape: s,
+            rowBlock: attentionRowBlock)
+    }
+
+    /// ``attentionBackward(_:dy:qkv:logSumExp:keep:keepScale:shape:)`` with causal row blocks of `rowBlock`
+    /// rows.
+    package static func attentionBackward(
+        _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+        logSumExp lse: UnsafePointer<Float>, keep: UnsafePointer<UInt8>?, keepScale: Float, shape s: AttentionShape,
+        rowBlock: Int
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
         let scale = 1 / Float(d).squareRoot()
         let count = s.batch &* s.heads
         let workers = min(Threads.count, count)
         let scratch = TensorStorage(capacity: workers &* 2 &* t &* t, zeroed: false)  // P and dP per worker
+        let step = s.causal ? rowBlock : max(t, 1)
         Threads.parallelFor(workers) { worker in
             let p = scratch.base + worker &* 2 &* t &* t  // (T, T)
             let dp = p + t &* t  // (T, T)
@@ -149,37 +192,60 @@ extension Kernels {
                 let dyh = dy + (b &* t &* c &+ h &* d)
                 let l = lse + bh &* t
                 let e0 = bh &* t &* t  // flat index of this head's first weight in `keep`
-                // P = e^(S − L), 0 above the diagonal when causal.
-                gemm(p, q, q + c, m: t, n: t, k: d, transposeB: true, alpha: scale, lda: 3 &* c, ldb: 3 &* c)
-                for i in 0..<t {
-                    let row = p + i &* t
-                    let valid = s.causal ? i &+ 1 : t
-                    _ = seqkit_exp_sum(valid, row, row, l[i])
-                    if valid < t { (row + valid).update(repeating: 0, count: t &- valid) }
+                // Per row block: P = e^(S − L), 0 right of the diagonal up to the block's last column; dP =
+                // (dY Vᵀ) ⊙ M; then dS = P ⊙ (dP − Σ dP·P) · scale in dP's place, and dQ += dS K. The weights
+                // P ⊙ M for dV wait in dP's buffer until dP overwrites them, so dV goes first, by column blocks.
+                for i0 in stride(from: 0, to: t, by: step) {
+                    let (rows, columns) = attentionBlock(i0, s, rowBlock)
+                    gemm(
+                        p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: d, transposeB: true,
+                        alpha: scale, lda: 3 &* c, ldb: 3 &* c, ldc: t)
+                    for i in i0..<(i0 &+ rows) {
+                        let row = p + i &* t
+                        let valid = s.causal ? i &+ 1 : t
+                        _ = seqkit_exp_sum(valid, row, row, l[i])
+                        if valid < columns { (row + valid).update(repeating: 0, count: columns &- valid) }
+                        if let keep {
+                            let w = dp + i &* t
+                            for j in 0..<columns { w[j] = isKept(keep, e0 &+ i &* t &+ j) ? row[j] * keepScale : 0 }
+                        }
+                    }
                 }
-                // dV += (P ⊙ M)ᵀ dY, the weights rebuilt in dP's buffer before dP needs it.
-                if let keep {
-                    for e in 0..<(t &* t) { dp[e] = isKept(keep, e0 &+ e) ? p[e] * keepScale : 0 }
+                // dV += (P ⊙ M)ᵀ dY: the rows of column block j0 are j0 and below (P is 0 above the diagonal).
+                let weights = keep == nil ? UnsafePointer(p) : UnsafePointer(dp)
+                for j0 in stride(from: 0, to: t, by: step) {
+                    let columns = s.causal ? min(rowBlock, t &- j0) : t
+                    gemm(
+                        dq + 2 &* c + j0 &* 3 &* c, weights + (j0 &* t &+ j0), dyh + j0 &* c, m: columns, n: d,
+                        k: t &- j0, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 &* c)
                 }
-                gemm(
-                    dq + 2 &* c, keep == nil ? UnsafePointer(p) : UnsafePointer(dp), dyh, m: t, n: d, k: t,
-                    transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 &* c)
-                // dP = (dY Vᵀ) ⊙ M.
-                gemm(dp, dyh, q + 2 &* c, m: t, n: t, k: d, transposeB: true, lda: c, ldb: 3 &* c)
-                if let keep {
-                    for e in 0..<(t &* t) { dp[e] = isKept(keep, e0 &+ e) ? dp[e] * keepScale : 0 }
+                for i0 in stride(from: 0, to: t, by: step) {
+                    let (rows, columns) = attentionBlock(i0, s, rowBlock)
+                    gemm(
+                        dp + i0 &* t, dyh + i0 &* c, q + 2 &* c, m: rows, n: columns, k: d, transposeB: true,
+                        lda: c, ldb: 3 &* c, ldc: t)
+                    for i in i0..<(i0 &+ rows) {
+                        let o = i &* t
+                        let valid = s.causal ? i &+ 1 : t
+                        if let keep {
+                            for j in 0..<valid { dp[o &+ j] = isKept(keep, e0 &+ o &+ j) ? dp[o &+ j] * keepScale : 0 }
+                        }
+                        let r = dot(dp + o, p + o, valid)
+                        for j in 0..<valid { dp[o &+ j] = p[o &+ j] * (dp[o &+ j] - r) * scale }
+                        for j in valid..<columns { dp[o &+ j] = 0 }
+                    }
+                    // dQ += dS K for this block's rows.
+                    gemm(
+                        dq + i0 &* 3 &* c, dp + i0 &* t, q + c, m: rows, n: d, k: columns, beta: 1, lda: t,
+                        ldb: 3 &* c, ldc: 3 &* c)
                 }
-                // dS = P ⊙ (dP − Σ dP·P) · scale, row by row (masked entries have P = 0).
-                for i in 0..<t {
-                    let o = i &* t
-                    let valid = s.causal ? i &+ 1 : t
-                    let r = dot(dp + o, p + o, valid)
-                    for j in 0..<valid { dp[o &+ j] = p[o &+ j] * (dp[o &+ j] - r) * scale }
-                    for j in valid..<t { dp[o &+ j] = 0 }
+                // dK += dSᵀ Q, by column blocks as dV.
+                for j0 in stride(from: 0, to: t, by: step) {
+                    let columns = s.causal ? min(rowBlock, t &- j0) : t
+                    gemm(
+                        dq + c + j0 &* 3 &* c, dp + (j0 &* t &+ j0), q + j0 &* 3 &* c, m: columns, n: d, k: t &- j0,
+                        transposeA: true, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
                 }
-                // dQ += dS K ; dK += dSᵀ Q.
-                gemm(dq, dp, q + c, m: t, n: d, k: t, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
-                gemm(dq + c, dp, q, m: t, n: d, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 &* c, ldc: 3 &* c)
             }
         }
     }

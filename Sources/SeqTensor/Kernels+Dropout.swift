@@ -6,12 +6,9 @@ extension Kernels {
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
         scale: Float
     ) {
-        for o in 0..<((n &+ 7) / 8) {
-            let b = bits[o]
-            for j in 0..<min(8, n &- o &* 8) {
-                let e = o &* 8 &+ j
-                y[e] = (b &>> UInt8(j)) & 1 != 0 ? x[e] * scale : 0
-            }
+        // Ranges on multiples of 16 elements start on whole bytes of the mask.
+        Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
+            for e in r { y[e] = (bits[e &>> 3] &>> UInt8(e & 7)) & 1 != 0 ? x[e] * scale : 0 }
         }
     }
 
@@ -20,12 +17,8 @@ extension Kernels {
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
         scale: Float
     ) {
-        for o in 0..<((n &+ 7) / 8) {
-            let b = bits[o]
-            if b == 0 { continue }
-            for j in 0..<min(8, n &- o &* 8) where (b &>> UInt8(j)) & 1 != 0 {
-                dx[o &* 8 &+ j] += dy[o &* 8 &+ j] * scale
-            }
+        Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
+            for e in r where (bits[e &>> 3] &>> UInt8(e & 7)) & 1 != 0 { dx[e] += dy[e] * scale }
         }
     }
 }

@@ -150,3 +150,53 @@ func attentionMatmulMatchesComposition(dropout: Float) {
     }
     for r in results { #expect(r.relativeError < 1e-2, "\(r)") }
 }
+
+/// Causal attention in row blocks skips the scores right of each block: with blocks of 4 rows over 11
+/// positions (a short last block) it gives the outputs, log-sum-exps and q/k/v gradients of one block of all
+/// rows, with and without a dropout mask.
+@Test(arguments: [false, true])
+func causalRowBlocksMatchOneBlock(dropout: Bool) {
+    var rng = SeededGenerator(seed: 77)
+    let (b, t, h, d) = (2, 11, 2, 4)
+    let c = h * d
+    let s = AttentionShape(batch: b, time: t, width: c, heads: h, causal: true)
+    let qkv = Tensor(randomNormal: [b, t, 3 * c], using: &rng)
+    let dy = Tensor(randomNormal: [b, t, c], using: &rng)
+    var bits = [UInt8](repeating: 0, count: (s.probabilityCount + 7) / 8)
+    bits.withUnsafeMutableBufferPointer { rng.fillKeepBits($0.baseAddress!, count: s.probabilityCount, dropping: 0.3) }
+    var results: [[Float]] = []
+    for rowBlock in [4, t] {
+        let y = Tensor(uninitialized: [b, t, c])
+        let lse = Tensor(uninitialized: [b, h, t])
+        let dqkv = Tensor(zeros: [b, t, 3 * c])
+        bits.withUnsafeBufferPointer { bits in
+            let keep = dropout ? bits.baseAddress : nil
+            let scale: Float = dropout ? 1 / 0.7 : 1
+            Kernels.attention(
+                y.pointer, logSumExp: lse.pointer, keep: keep, keepScale: scale, qkv: qkv.pointer, shape: s,
+                rowBlock: rowBlock)
+            Kernels.attentionBackward(
+                dqkv.pointer, dy: dy.pointer, qkv: qkv.pointer, logSumExp: lse.pointer, keep: keep, keepScale: scale,
+                shape: s, rowBlock: rowBlock)
+        }
+        results.append(y.toArray() + lse.toArray() + dqkv.toArray())
+    }
+    #expect(relativeError(results[0], results[1]) < 1e-5)
+}
+
+/// At T = 70 the training attention runs two causal row blocks (64 + 6 rows); values and gradients still
+/// match attention written out with simpler primitives.
+@Test func causalAttentionPastOneRowBlockMatchesComposition() {
+    #expect(Kernels.attentionRowBlock < 70)
+    var rng = SeededGenerator(seed: 71)
+    let qkv = Variable(Tensor(randomNormal: [1, 70, 3 * 8], using: &rng), requiresGrad: true)
+    let probe = Variable(Tensor(randomNormal: [1, 70, 8], using: &rng))
+    let fused = attention(qkv, heads: 2, causal: true)
+    (fused * probe).sum().backward()
+    let fusedGrad = qkv.grad!.toArray()
+    qkv.zeroGradient()
+    let composed = composedAttention(qkv, heads: 2, causal: true)
+    (composed * probe).sum().backward()
+    #expect(relativeError(fused.value.toArray(), composed.value.toArray()) < 1e-5)
+    #expect(relativeError(fusedGrad, qkv.grad!.toArray()) < 1e-5)
+}

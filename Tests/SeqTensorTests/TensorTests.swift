@@ -138,3 +138,26 @@ extension Float {
     let c = TensorStorage(capacity: n, zeroed: true)
     #expect((0..<n).allSatisfy { c.base[$0] == 0 })
 }
+
+/// Dropout through a packed mask, forward and backward, long enough to be split over the worker team: each
+/// element follows its own bit.
+@Test func dropoutKernelsFollowTheirBits() {
+    let n = 40_003
+    var rng = SeededGenerator(seed: 12)
+    let x = Tensor(randomNormal: [n], using: &rng)
+    var bits = [UInt8](repeating: 0, count: (n + 7) / 8)
+    bits.withUnsafeMutableBufferPointer { rng.fillKeepBits($0.baseAddress!, count: n, dropping: 0.4) }
+    let y = Tensor(uninitialized: [n])
+    let dx = Tensor(randomNormal: [n], using: &rng)
+    let dx0 = dx.toArray()
+    Kernels.dropout(y.pointer, x.pointer, keepBits: bits, n, scale: 2.5)
+    Kernels.dropoutBackward(dx.pointer, x.pointer, keepBits: bits, n, scale: 2.5)
+    let (xs, ys, dxs) = (x.toArray(), y.toArray(), dx.toArray())
+    var wrong = 0
+    for e in 0..<n {
+        let kept = (bits[e / 8] >> UInt8(e % 8)) & 1 != 0
+        if ys[e] != (kept ? xs[e] * 2.5 : 0) { wrong += 1 }
+        if dxs[e] != (kept ? dx0[e] + xs[e] * 2.5 : dx0[e]) { wrong += 1 }
+    }
+    #expect(wrong == 0)
+}
