@@ -54,9 +54,13 @@ private final class FinalStateGradients {
 /// gradient over (and make sure `output` has a gradient to run with), and `output`'s runs the whole
 /// backward through time once.
 ///
+/// With `weightIH` nil, `x` holds the input projections themselves, (B, T, G·H) rows of `x W_ihᵀ + b_ih`
+/// (and `biasIH` must be nil): the layer adds `b_hh` and runs the cell, and `x`'s gradient is that of the gate
+/// pre-activations. ``Recurrent`` uses it to read a token model's first layer from a projected embedding table.
+///
 /// `let r = recurrentSequence(.gru, x, h0: h0, c0: nil, weightIH: wih, weightHH: whh, biasIH: nil, biasHH: nil)`
 public func recurrentSequence(
-    _ kind: RecurrentKind, _ x: Variable, h0: Variable, c0: Variable?, weightIH: Variable, weightHH: Variable,
+    _ kind: RecurrentKind, _ x: Variable, h0: Variable, c0: Variable?, weightIH: Variable?, weightHH: Variable,
     biasIH: Variable?, biasHH: Variable?
 ) -> (output: Variable, h: Variable, c: Variable?) {
     precondition(x.shape.count == 3, "\(kind): input must be (B, T, I), got \(x.shape)")
@@ -64,19 +68,25 @@ public func recurrentSequence(
     precondition(h0.shape.count == 2 && h0.shape[0] == b, "\(kind): h0 must be (\(b), H), got \(h0.shape)")
     let h = h0.shape[1]
     let gw = kind.gateCount * h
-    precondition(weightIH.shape == [gw, i], "\(kind): weight_ih must be [\(gw), \(i)], got \(weightIH.shape)")
+    if let weightIH {
+        precondition(weightIH.shape == [gw, i], "\(kind): weight_ih must be [\(gw), \(i)], got \(weightIH.shape)")
+    } else {
+        precondition(
+            i == gw && biasIH == nil, "\(kind): projected inputs must be (B, T, \(gw)) and come without bias_ih")
+    }
     precondition(weightHH.shape == [gw, h], "\(kind): weight_hh must be [\(gw), \(h)], got \(weightHH.shape)")
     precondition(biasIH == nil || biasIH!.shape == [gw], "\(kind): bias_ih must be [\(gw)], got \(biasIH!.shape)")
     precondition(biasHH == nil || biasHH!.shape == [gw], "\(kind): bias_hh must be [\(gw)], got \(biasHH!.shape)")
     precondition((kind == .lstm) == (c0 != nil), "\(kind): c0 is given for the LSTM and only for it")
     precondition(c0 == nil || c0!.shape == [b, h], "\(kind): c0 must be [\(b), \(h)], got \(c0!.shape)")
 
-    let saved = RecurrentActivations(kind, RecurrentSizes(batch: b, steps: t, input: i, hidden: h))
+    let saved = RecurrentActivations(
+        kind, RecurrentSizes(batch: b, steps: t, input: i, hidden: h), projectedInput: weightIH == nil)
     let y = Tensor(uninitialized: [b, t, h])  // (B, T, H)
     let hT = Tensor(uninitialized: [b, h])  // (B, H)
     let cT = c0 == nil ? nil : Tensor(uninitialized: [b, h])  // (B, H)
     let weights = RecurrentWeights(
-        weightIH: weightIH.value.pointer, weightHH: weightHH.value.pointer, biasIH: biasIH?.value.pointer,
+        weightIH: weightIH?.value.pointer, weightHH: weightHH.value.pointer, biasIH: biasIH?.value.pointer,
         biasHH: biasHH?.value.pointer)
     Kernels.recurrentSequence(
         output: y.pointer, hT: hT.pointer, cT: cT?.pointer, saved: saved, x: x.value.pointer, h0: h0.value.pointer,

@@ -58,6 +58,15 @@ public final class RecurrentLM: LanguageModel {
     {
         let t = tokens.count / batch
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
+        if !(context.training && config.dropout > 0),
+            rnn.readsTokensThroughTable(vocabulary: config.vocabSize, rows: tokens.count)
+        {
+            // No dropout between the embedding and layer 0: layer 0 reads a projected table (V, G·H).
+            let (y, next) = rnn(
+                tokens: tokens, batch: batch, table: embedding.weight.variable(), state: state?.recurrent,
+                context: context)
+            return (y, CarriedState(recurrent: next))
+        }
         let x = context.dropout(embedding(tokens, shape: [batch, t]), Float(config.dropout))  // (B, T, E)
         let (y, next) = rnn(x, state: state?.recurrent, context: context)  // (B, T, H)
         return (y, CarriedState(recurrent: next))

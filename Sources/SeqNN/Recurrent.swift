@@ -109,6 +109,42 @@ public final class Recurrent: Module {
         precondition(
             x.shape.count == 3 && x.shape[2] == inputSize, "\(kind): input must be (B, T, \(inputSize)), got \(x.shape)"
         )
+        return stack(x, projected: false, state: state, context: context)
+    }
+
+    /// Whether ``callAsFunction(tokens:batch:table:state:context:)`` pays for a window of `rows` tokens (B·T)
+    /// over a vocabulary of `vocabulary`: a unidirectional stack, and a table of well under `rows` rows.
+    public func readsTokensThroughTable(vocabulary: Int, rows: Int) -> Bool {
+        !bidirectional && vocabulary > 0 && 2 * vocabulary <= rows
+    }
+
+    /// ``callAsFunction(_:state:context:)`` for tokens looked up in `table` (V, inputSize), the embedding, with
+    /// nothing between the lookup and layer 0: layer 0 reads rows of `table · W_ih_l0ᵀ + b_ih_l0` (V, G·H),
+    /// formed once per call, instead of projecting each of the B·T looked-up rows. The same values; the
+    /// gradients reach `table`, `W_ih_l0` and `b_ih_l0` through the (V, G·H) table, so layer 0's input
+    /// projection costs V/(B·T) of its work (65/2500 for char-lstm). Unidirectional stacks only.
+    ///
+    /// `let (y, state) = lstm(tokens: ids, batch: 50, table: embedding.weight.variable(), state: nil, context: context)`
+    public func callAsFunction(
+        tokens: [Int], batch: Int, table: Variable, state: RecurrentState? = nil, context: ForwardContext
+    ) -> (output: Variable, state: RecurrentState) {
+        precondition(!bidirectional, "\(kind): a bidirectional stack reads its inputs, not a projected table")
+        precondition(
+            table.shape.count == 2 && table.shape[1] == inputSize,
+            "\(kind): table must be (V, \(inputSize)), got \(table.shape)")
+        precondition(batch > 0 && tokens.count % batch == 0, "\(tokens.count) tokens do not fill \(batch) rows")
+        var projection = matmul(table, weightIH[0].variable(), transposeB: true)  // (V, G·H)
+        if hasBias { projection = projection + biasIH[0].variable() }
+        let x = embedding(ids: tokens, shape: [batch, tokens.count / batch], table: projection)  // (B, T, G·H)
+        let (outputs, final) = stack(x, projected: true, state: state, context: context)
+        return (outputs[layers - 1], final)
+    }
+
+    /// Every layer's output and the final state; with `projected`, `x` holds layer 0's input projections
+    /// (B, T, G·H) rather than its inputs.
+    private func stack(
+        _ x: Variable, projected: Bool, state: RecurrentState?, context: ForwardContext
+    ) -> (outputs: [Variable], state: RecurrentState) {
         let initial = state ?? zeroState(batch: x.shape[0])
         checkState(initial, batch: x.shape[0])
         var input = x
@@ -117,10 +153,12 @@ public final class Recurrent: Module {
         for k in 0..<layers {
             if k > 0 { input = context.dropout(input, dropout) }
             let d = directions
+            let fromTable = projected && k == 0  // x W_ihᵀ + b_ih already
             let forward = recurrentSequence(
                 kind, input, h0: initial.h[d * k], c0: kind == .lstm ? initial.c[d * k] : nil,
-                weightIH: weightIH[k].variable(), weightHH: weightHH[k].variable(),
-                biasIH: hasBias ? biasIH[k].variable() : nil, biasHH: hasBias ? biasHH[k].variable() : nil)
+                weightIH: fromTable ? nil : weightIH[k].variable(), weightHH: weightHH[k].variable(),
+                biasIH: hasBias && !fromTable ? biasIH[k].variable() : nil,
+                biasHH: hasBias ? biasHH[k].variable() : nil)
             hs.append(forward.h)
             if let c = forward.c { cs.append(c) }
             if bidirectional {

@@ -65,9 +65,11 @@ public struct RecurrentSizes: Sendable, Equatable {
 
 /// The parameters of one recurrent layer, in PyTorch's layout: `weightIH` (G·H, I), `weightHH` (G·H, H),
 /// `biasIH` and `biasHH` (G·H) or nil for a layer without bias, where G is ``RecurrentKind/gateCount``.
+/// A pass whose inputs are already projected (``RecurrentActivations/projectedInput``: each input row is
+/// `x W_ihᵀ + b_ih`, G·H wide) has no `weightIH` and no `biasIH`.
 public struct RecurrentWeights {
-    /// `weight_ih_l{k}`, (G·H, I).
-    public let weightIH: UnsafePointer<Float>
+    /// `weight_ih_l{k}`, (G·H, I), or nil when the inputs come projected.
+    public let weightIH: UnsafePointer<Float>?
     /// `weight_hh_l{k}`, (G·H, H).
     public let weightHH: UnsafePointer<Float>
     /// `bias_ih_l{k}`, (G·H), or nil.
@@ -77,7 +79,7 @@ public struct RecurrentWeights {
 
     /// `RecurrentWeights(weightIH: wih.pointer, weightHH: whh.pointer, biasIH: nil, biasHH: nil)`
     public init(
-        weightIH: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, biasIH: UnsafePointer<Float>?,
+        weightIH: UnsafePointer<Float>?, weightHH: UnsafePointer<Float>, biasIH: UnsafePointer<Float>?,
         biasHH: UnsafePointer<Float>?
     ) {
         self.weightIH = weightIH
@@ -135,6 +137,9 @@ public final class RecurrentActivations: @unchecked Sendable {
     public let kind: RecurrentKind
     /// The pass's sizes.
     public let sizes: RecurrentSizes
+    /// Whether the inputs arrive projected: (B, T, G·H) rows of `x W_ihᵀ + b_ih` (so `sizes.input` is G·H),
+    /// which the pass copies into the gates instead of multiplying, and whose gradient is the gates' own.
+    public let projectedInput: Bool
     /// (B, T, G·H): gate activations (LSTM i, f, g, o; GRU r, z, n); for a plain RNN, h_t itself.
     public let gates: UnsafeMutablePointer<Float>
     /// (B, T, H): the hidden state entering each step, `h_{t−1}` (h0 at t = 0).
@@ -153,8 +158,12 @@ public final class RecurrentActivations: @unchecked Sendable {
     let inputWeightPanels: UnsafeMutablePointer<Float>?
     private let storage: TensorStorage
 
-    /// Allocates every buffer the cell needs for a pass of these sizes, in one block.
-    public init(_ kind: RecurrentKind, _ sizes: RecurrentSizes) {
+    /// Allocates every buffer the cell needs for a pass of these sizes, in one block; with `projectedInput`
+    /// the inputs are (B, T, G·H) projections (``projectedInput``).
+    public init(_ kind: RecurrentKind, _ sizes: RecurrentSizes, projectedInput: Bool = false) {
+        precondition(
+            !projectedInput || sizes.input == kind.gateCount * sizes.hidden,
+            "RecurrentActivations: projected inputs are \(kind.gateCount * sizes.hidden) wide, not \(sizes.input)")
         let (b, t, h) = (sizes.batch, sizes.steps, sizes.hidden)
         let gw = kind.gateCount &* h
         let gateCount = b &* t &* gw
@@ -162,7 +171,7 @@ public final class RecurrentActivations: @unchecked Sendable {
         let cellCount = kind == .lstm ? b &* (t &+ 1) &* h : 0
         let auxiliaryCount = kind == .lstm || kind == .gru ? hiddenCount : 0
         let weightCount = t > 1 ? seqkit_panel_size(h, gw) : 0
-        let panelInput = b &* t >= Kernels.panelProductRows
+        let panelInput = !projectedInput && b &* t >= Kernels.panelProductRows
         let inputWeightCount = panelInput ? seqkit_panel_size(sizes.input, gw) : 0
         storage = TensorStorage(
             capacity: gateCount &+ hiddenCount &+ cellCount &+ auxiliaryCount &+ b &* gw &+ weightCount
@@ -170,6 +179,7 @@ public final class RecurrentActivations: @unchecked Sendable {
             zeroed: false)
         self.kind = kind
         self.sizes = sizes
+        self.projectedInput = projectedInput
         gates = storage.base
         hiddenBefore = gates + gateCount
         cells = hiddenBefore + hiddenCount
@@ -315,11 +325,12 @@ extension Kernels {
             if let c0 { (saved.cells + b &* (ts &+ 1) &* hs).update(from: c0 + b &* hs, count: hs) }
         }
         if let panels = saved.hiddenWeightPanels { seqkit_pack_panels(panels, weights.weightHH, hs, hs, gw, 1) }
-        if let panels = saved.inputWeightPanels {
+        if let panels = saved.inputWeightPanels, let weightIH = weights.weightIH {
             // Each chunk of ``splitBatch(_:_:)`` projects its own rows (``chunkInputProjection``).
-            seqkit_pack_panels(panels, weights.weightIH, s.input, s.input, gw, 1)
+            seqkit_pack_panels(panels, weightIH, s.input, s.input, gw, 1)
             return
         }
+        if saved.projectedInput { return }  // each chunk copies its own rows
         inputProjection(saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias, rows: 0..<rows)
     }
 
@@ -335,6 +346,16 @@ extension Kernels {
         let gw = saved.kind.gateCount &* s.hidden
         let g = saved.gates + rows.lowerBound &* gw  // (rows, G·H)
         let xr = x + rows.lowerBound &* s.input  // (rows, I)
+        guard let weightIH = weights.weightIH else {  // projected: x W_ihᵀ + b_ih given, b_hh still to add
+            g.update(from: xr, count: rows.count &* gw)
+            if let bhh = weights.biasHH {
+                for r in 0..<rows.count {
+                    let row = g + r &* gw
+                    for j in 0..<foldedHiddenBias { row[j] += bhh[j] }
+                }
+            }
+            return
+        }
         var accumulate = false
         if weights.biasIH != nil || weights.biasHH != nil {
             for j in 0..<gw { g[j] = 0 }
@@ -348,7 +369,7 @@ extension Kernels {
             return
         }
         sgemm(
-            g, ldc: gw, xr, lda: s.input, weights.weightIH, ldb: s.input, m: rows.count, n: gw, k: s.input,
+            g, ldc: gw, xr, lda: s.input, weightIH, ldb: s.input, m: rows.count, n: gw, k: s.input,
             transposeA: false, transposeB: true, beta: accumulate ? 1 : 0)
     }
 
@@ -359,7 +380,7 @@ extension Kernels {
         _ saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights, foldedHiddenBias: Int,
         sequences: Range<Int>
     ) {
-        guard saved.inputWeightPanels != nil else { return }
+        guard saved.inputWeightPanels != nil || saved.projectedInput else { return }
         let ts = saved.sizes.steps
         inputProjection(
             saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias,
@@ -372,10 +393,16 @@ extension Kernels {
     static func chunkInputGradient(
         _ grads: RecurrentGradients, _ saved: RecurrentActivations, _ scratch: BackwardScratch, sequences: Range<Int>
     ) {
-        guard let dx = grads.input, let panels = scratch.inputWeightPanels else { return }
+        guard let dx = grads.input else { return }
         let s = saved.sizes
         let gw = saved.kind.gateCount &* s.hidden
         let first = sequences.lowerBound &* s.steps
+        if saved.projectedInput {  // the projected inputs' gradient is the gates' own
+            let (d, g) = (dx + first &* gw, scratch.dInput + first &* gw)
+            for e in 0..<(sequences.count &* s.steps &* gw) { d[e] += g[e] }
+            return
+        }
+        guard let panels = scratch.inputWeightPanels else { return }
         seqkit_panel_gemm(
             dx + first &* s.input, s.input, scratch.dInput + first &* gw, gw, panels, sequences.count &* s.steps,
             s.input,
@@ -469,7 +496,7 @@ extension Kernels {
             let gates = s.batch &* s.steps &* gw
             let state = s.batch &* s.hidden
             let panels = seqkit_panel_size(gw, s.hidden)
-            let panelInput = s.batch &* s.steps >= panelProductRows
+            let panelInput = !saved.projectedInput && s.batch &* s.steps >= panelProductRows
             let inputPanels = panelInput ? seqkit_panel_size(gw, s.input) : 0
             storage = TensorStorage(
                 capacity: gates &* (separateHidden ? 2 : 1) &+ 2 &* state &+ panels &+ inputPanels, zeroed: false)
@@ -480,8 +507,8 @@ extension Kernels {
             hiddenWeightPanels = dc + state
             inputWeightPanels = panelInput ? hiddenWeightPanels + panels : nil
             seqkit_pack_panels(hiddenWeightPanels, weights.weightHH, s.hidden, gw, s.hidden, 0)
-            if let inputWeightPanels {
-                seqkit_pack_panels(inputWeightPanels, weights.weightIH, s.input, gw, s.input, 0)
+            if let inputWeightPanels, let weightIH = weights.weightIH {
+                seqkit_pack_panels(inputWeightPanels, weightIH, s.input, gw, s.input, 0)
             }
             if let dhT { dh.update(from: dhT, count: state) } else { dh.update(repeating: 0, count: state) }
             if let dcT { dc.update(from: dcT, count: state) } else { dc.update(repeating: 0, count: state) }
@@ -521,9 +548,9 @@ extension Kernels {
                 dW, ldc: i, scratch.dInput, lda: gw, x, ldb: i, m: gw, n: i, k: rows, transposeA: true,
                 transposeB: false, beta: 1)
         }
-        if let dx = grads.input, scratch.inputWeightPanels == nil {  // else done by the chunks
+        if let dx = grads.input, let weightIH = weights.weightIH, scratch.inputWeightPanels == nil {  // else the chunks
             sgemm(
-                dx, ldc: i, scratch.dInput, lda: gw, weights.weightIH, ldb: i, m: rows, n: i, k: gw,
+                dx, ldc: i, scratch.dInput, lda: gw, weightIH, ldb: i, m: rows, n: i, k: gw,
                 transposeA: false, transposeB: false, beta: 1)
         }
         if let dW = grads.weightHH {

@@ -294,3 +294,39 @@ func largerLayersMatchReferenceAndFiniteDifferences(kind: RecurrentKind) {
         #expect(r.relativeError < 1e-2, "\(kind): \(r)")
     }
 }
+
+/// Tokens read through a projected embedding table give the same output, final state and gradients (table,
+/// every weight and bias, initial state) as looking the tokens up and running the stack on the rows, for
+/// every cell, with and without bias, below and above the batch·steps at which input projections go to the
+/// panel kernel.
+@Test(arguments: allKinds, [(2, 3, true), (10, 30, true), (10, 30, false)])
+func tokensThroughTheTableMatchLookedUpInputs(kind: RecurrentKind, sizes: (batch: Int, steps: Int, bias: Bool)) {
+    var rng = SeededGenerator(seed: 23)
+    let (b, t, v) = (sizes.batch, sizes.steps, 7)
+    let arena = ParameterArena()
+    let layer = Recurrent(
+        arena, "rnn", kind: kind, inputSize: 6, hiddenSize: 5, layers: 2, bias: sizes.bias, rng: &rng)
+    let table = leaf([v, 6], &rng)
+    let tokens = (0..<(b * t)).map { _ in rng.nextInt(below: v) }
+    let initial = randomState(kind, layers: 2, batch: b, hidden: 5, &rng)
+    let probe = Tensor(randomNormal: [b * t * 5 + 2 * b * 5 * (kind == .lstm ? 2 : 1)], using: &rng)
+    #expect(layer.readsTokensThroughTable(vocabulary: v, rows: b * t) == (b * t >= 2 * v))
+    var results: [[Float]] = []
+    for throughTable in [false, true] {
+        arena.zeroGradients()
+        table.zeroGradient()
+        for s in initial.h + initial.c { s.zeroGradient() }
+        let context = ForwardContext.evaluation()
+        let (y, state) =
+            throughTable
+            ? layer(tokens: tokens, batch: b, table: table, state: initial, context: context)
+            : layer(embedding(ids: tokens, shape: [b, t], table: table), state: initial, context: context)
+        let all = joined([y] + state.h + state.c)
+        (all * Variable(probe)).sum().backward()
+        let gradients =
+            ([table] + initial.h + initial.c).flatMap { $0.grad!.toArray() }
+            + layer.parameters.flatMap { $0.gradient.toArray() }
+        results.append(all.value.toArray() + gradients)
+    }
+    #expect(relativeError(results[1], results[0]) < 1e-5, "\(kind) \(sizes)")
+}
