@@ -13,30 +13,18 @@ extension Kernels {
         x: UnsafePointer<Float>, h0: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
         precondition(saved.kind == .gru, "gruSequence needs GRU activations, got \(saved.kind)")
-        if emptySequence(saved, hT: hT, cT: nil, h0: h0, c0: nil) { return }
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
+        let hs = saved.sizes.hidden
         let gw = 3 &* hs
-        // b_hr and b_hz fold into the input projection; b_hn stays inside r⊙(…).
-        beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: 2 &* hs)
         let bhn = weights.biasHH.map { $0 + 2 &* hs }
-        splitBatch(saved) { rows in
-            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: 2 &* hs, sequences: rows)
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw  // input projection in, activations out
-                    let rec = saved.projection + b &* gw
-                    let hn = saved.auxiliary + row &* hs
-                    let hPrev = saved.hiddenBefore + row &* hs
-                    let h = output + row &* hs
-                    seqkit_gru_forward_row(hs, gate, rec, bhn, hPrev, hn, h)
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
-                }
-            }
+        // b_hr and b_hz fold into the input projection; b_hn stays inside r⊙(…).
+        forwardThroughTime(
+            output: output, hT: hT, cT: nil, saved: saved, x: x, h0: h0, c0: nil, weights: weights,
+            foldedHiddenBias: 2 &* hs
+        ) { b, row, _ in
+            seqkit_gru_forward_row(
+                hs, saved.gates + row &* gw, saved.projection + b &* gw, bhn, saved.hiddenBefore + row &* hs,
+                saved.auxiliary + row &* hs, output + row &* hs)
         }
-        endSequence(saved, output: output, hT: hT, cT: nil)
     }
 
     /// Backward of ``gruSequence(output:hT:saved:x:h0:weights:)`` through time, t from T − 1 to 0:
@@ -51,27 +39,15 @@ extension Kernels {
         saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
         precondition(saved.kind == .gru, "gruSequenceBackward needs GRU activations, got \(saved.kind)")
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
+        let hs = saved.sizes.hidden
         let gw = 3 &* hs
         let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: true)
-        splitBatch(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw
-                    let hn = saved.auxiliary + row &* hs
-                    let hPrev = saved.hiddenBefore + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let di = scratch.dInput + row &* gw
-                    let dg = scratch.dHidden + row &* gw
-                    seqkit_gru_backward_row(hs, gate, hn, hPrev, dy, dh, di, dg)  // dh becomes dh·z, the direct path
-                }
-                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: true)
-            }
-            chunkInputGradient(grads, saved, scratch, sequences: rows)
+        backwardThroughTime(grads, saved: saved, scratch: scratch, x: x, weights: weights, accumulateHidden: true) {
+            b, row, _ in
+            // dh becomes dh·z, the direct path; the hidden product adds dgates_hh W_hh to it.
+            seqkit_gru_backward_row(
+                hs, saved.gates + row &* gw, saved.auxiliary + row &* hs, saved.hiddenBefore + row &* hs,
+                dOutput + row &* hs, scratch.dh + b &* hs, scratch.dInput + row &* gw, scratch.dHidden + row &* gw)
         }
-        finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
 }

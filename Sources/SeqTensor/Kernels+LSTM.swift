@@ -18,29 +18,16 @@ extension Kernels {
         weights: RecurrentWeights
     ) {
         precondition(saved.kind == .lstm, "lstmSequence needs LSTM activations, got \(saved.kind)")
-        if emptySequence(saved, hT: hT, cT: cT, h0: h0, c0: c0) { return }
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
+        let (ts, hs) = (saved.sizes.steps, saved.sizes.hidden)
         let gw = 4 &* hs
-        beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw)
-        splitBatch(saved) { rows in
-            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: gw, sequences: rows)
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw  // input projection in, activations out
-                    let rec = saved.projection + b &* gw
-                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                    let cNext = cPrev + hs
-                    let tc = saved.auxiliary + row &* hs
-                    let h = output + row &* hs
-                    seqkit_lstm_forward_row(hs, gate, rec, cPrev, cNext, tc, h)
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: h, count: hs) }
-                }
-            }
+        forwardThroughTime(
+            output: output, hT: hT, cT: cT, saved: saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: gw
+        ) { b, row, t in
+            let gate = saved.gates + row &* gw  // input projection in, activations out
+            let rec = saved.projection + b &* gw
+            let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+            seqkit_lstm_forward_row(hs, gate, rec, cPrev, cPrev + hs, saved.auxiliary + row &* hs, output + row &* hs)
         }
-        endSequence(saved, output: output, hT: hT, cT: cT)
     }
 
     /// Backward of ``lstmSequence(output:hT:cT:saved:x:h0:c0:weights:)`` through time, t from T − 1 to 0:
@@ -56,27 +43,15 @@ extension Kernels {
         dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
         precondition(saved.kind == .lstm, "lstmSequenceBackward needs LSTM activations, got \(saved.kind)")
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
+        let (ts, hs) = (saved.sizes.steps, saved.sizes.hidden)
         let gw = 4 &* hs
         let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: dcT, separateHidden: false)
-        splitBatch(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let gate = saved.gates + row &* gw
-                    let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
-                    let tc = saved.auxiliary + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let dc = scratch.dc + b &* hs
-                    let d = scratch.dInput + row &* gw
-                    seqkit_lstm_backward_row(hs, gate, cPrev, tc, dy, dh, dc, d)
-                }
-                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
-            }
-            chunkInputGradient(grads, saved, scratch, sequences: rows)
+        backwardThroughTime(grads, saved: saved, scratch: scratch, x: x, weights: weights, accumulateHidden: false) {
+            b, row, t in
+            let cPrev = saved.cells + (b &* (ts &+ 1) &+ t) &* hs
+            seqkit_lstm_backward_row(
+                hs, saved.gates + row &* gw, cPrev, saved.auxiliary + row &* hs, dOutput + row &* hs,
+                scratch.dh + b &* hs, scratch.dc + b &* hs, scratch.dInput + row &* gw)
         }
-        finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
 }

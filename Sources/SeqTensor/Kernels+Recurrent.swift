@@ -233,34 +233,25 @@ extension Kernels {
     ) {
         precondition(
             saved.kind == .rnnTanh || saved.kind == .rnnRelu, "rnnSequence needs RNN activations, got \(saved.kind)")
-        if emptySequence(saved, hT: hT, cT: nil, h0: h0, c0: nil) { return }
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
-        beginSequence(saved, x: x, h0: h0, c0: nil, weights: weights, foldedHiddenBias: hs)
+        let hs = saved.sizes.hidden
         let relu = saved.kind == .rnnRelu
-        splitBatch(saved) { rows in
-            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: hs, sequences: rows)
-            for t in 0..<ts {
-                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
-                for b in rows {
-                    let row = b &* ts &+ t
-                    let pre = saved.gates + row &* hs  // pre-activation in, h_t out
-                    let rec = saved.projection + b &* hs
-                    if relu {
-                        for j in 0..<hs {
-                            let v = pre[j] + rec[j]
-                            pre[j] = v > 0 ? v : 0
-                        }
-                    } else {
-                        for j in 0..<hs { pre[j] += rec[j] }
-                        seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
-                    }
-                    (output + row &* hs).update(from: pre, count: hs)
-                    if t &+ 1 < ts { (saved.hiddenBefore + (row &+ 1) &* hs).update(from: pre, count: hs) }
+        forwardThroughTime(
+            output: output, hT: hT, cT: nil, saved: saved, x: x, h0: h0, c0: nil, weights: weights,
+            foldedHiddenBias: hs
+        ) { b, row, _ in
+            let pre = saved.gates + row &* hs  // pre-activation in, h_t out
+            let rec = saved.projection + b &* hs
+            if relu {
+                for j in 0..<hs {
+                    let v = pre[j] + rec[j]
+                    pre[j] = v > 0 ? v : 0
                 }
+            } else {
+                for j in 0..<hs { pre[j] += rec[j] }
+                seqkit_tanh(hs, pre, pre)  // in place; AVX2 where the CPU has it
             }
+            (output + row &* hs).update(from: pre, count: hs)
         }
-        endSequence(saved, output: output, hT: hT, cT: nil)
     }
 
     /// Backward of ``rnnSequence(output:hT:saved:x:h0:weights:)`` through time: accumulates into `grads`
@@ -269,32 +260,72 @@ extension Kernels {
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
-        let s = saved.sizes
-        let (ts, hs) = (s.steps, s.hidden)
+        let hs = saved.sizes.hidden
         let scratch = BackwardScratch(saved, weights: weights, dhT: dhT, dcT: nil, separateHidden: false)
         let relu = saved.kind == .rnnRelu
+        backwardThroughTime(grads, saved: saved, scratch: scratch, x: x, weights: weights, accumulateHidden: false) {
+            b, row, _ in
+            let y = saved.gates + row &* hs
+            let dy = dOutput + row &* hs
+            let dh = scratch.dh + b &* hs
+            let d = scratch.dInput + row &* hs
+            if relu {
+                for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
+            } else {
+                for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+            }
+        }
+    }
+
+    // MARK: Shared pieces of every cell
+
+    /// The forward time loop every cell shares. Puts the input projections in the gates (`b_hh` folded into
+    /// their first `foldedHiddenBias` columns), then, in chunks of the batch on the worker team, for each step
+    /// the hidden product `h_{t−1} W_hhᵀ` (into `saved.projection`) and `cell(b, row, t)` for each sequence b of
+    /// the chunk, `row = b·T + t`, which must write h_t to `output`'s row; h_t is then carried to the next
+    /// step's `hiddenBefore`. Writes the final state last (`hT`, `cT` may alias `h0`, `c0`).
+    static func forwardThroughTime(
+        output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>?,
+        saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
+        weights: RecurrentWeights, foldedHiddenBias: Int, cell: (_ sequence: Int, _ row: Int, _ step: Int) -> Void
+    ) {
+        if emptySequence(saved, hT: hT, cT: cT, h0: h0, c0: c0) { return }
+        let (ts, hs) = (saved.sizes.steps, saved.sizes.hidden)
+        beginSequence(saved, x: x, h0: h0, c0: c0, weights: weights, foldedHiddenBias: foldedHiddenBias)
         splitBatch(saved) { rows in
-            for t in stride(from: ts &- 1, through: 0, by: -1) {
+            chunkInputProjection(saved, x: x, weights: weights, foldedHiddenBias: foldedHiddenBias, sequences: rows)
+            for t in 0..<ts {
+                hiddenProjection(saved, step: t, rows: rows, weightHH: weights.weightHH)
                 for b in rows {
                     let row = b &* ts &+ t
-                    let y = saved.gates + row &* hs
-                    let dy = dOutput + row &* hs
-                    let dh = scratch.dh + b &* hs
-                    let d = scratch.dInput + row &* hs
-                    if relu {
-                        for j in 0..<hs { d[j] = y[j] > 0 ? dh[j] + dy[j] : 0 }
-                    } else {
-                        for j in 0..<hs { d[j] = (dh[j] + dy[j]) * (1 - y[j] * y[j]) }
+                    cell(b, row, t)
+                    if t &+ 1 < ts {
+                        (saved.hiddenBefore + (row &+ 1) &* hs).update(from: output + row &* hs, count: hs)
                     }
                 }
-                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: false)
+            }
+        }
+        endSequence(saved, output: output, hT: hT, cT: cT)
+    }
+
+    /// The backward time loop every cell shares: in chunks of the batch on the worker team, t from T − 1 to 0,
+    /// `cell(b, row, t)` for each sequence of the chunk (it writes the row's gate gradients and leaves the
+    /// direct part of dh_{t−1}), then `dh_{t−1} = dgates_t W_hh` (added to what the cells left when
+    /// `accumulateHidden`); then each chunk's input gradient, and the weight, bias and initial-state gradients.
+    static func backwardThroughTime(
+        _ grads: RecurrentGradients, saved: RecurrentActivations, scratch: BackwardScratch, x: UnsafePointer<Float>,
+        weights: RecurrentWeights, accumulateHidden: Bool, cell: (_ sequence: Int, _ row: Int, _ step: Int) -> Void
+    ) {
+        let ts = saved.sizes.steps
+        splitBatch(saved) { rows in
+            for t in stride(from: ts &- 1, through: 0, by: -1) {
+                for b in rows { cell(b, b &* ts &+ t, t) }
+                recurrentGradient(saved, scratch, step: t, rows: rows, accumulate: accumulateHidden)
             }
             chunkInputGradient(grads, saved, scratch, sequences: rows)
         }
         finishBackward(grads, saved, scratch, x: x, weights: weights)
     }
-
-    // MARK: Shared pieces of every cell
 
     /// For an empty sequence (T = 0) the final state is the initial one; returns true when it handled that.
     static func emptySequence(
