@@ -477,7 +477,11 @@ extension Kernels {
     /// takes fewer chunks instead of keeping the other waiting.
     static func splitBatch(_ saved: RecurrentActivations, _ body: (Range<Int>) -> Void) {
         let b = saved.sizes.batch
-        let chunks = (b &+ recurrentChunkRows &- 1) / recurrentChunkRows
+        // A whole number of chunks per thread, so no thread is left with one chunk more (50 sequences: 8
+        // chunks of 6–7, not 7 of about 7, which left one thread 4 chunks against the other's 3).
+        let threads = max(1, Threads.count)
+        let perThread = max(1, ((b &+ recurrentChunkRows &- 1) / recurrentChunkRows &+ threads &- 1) / threads)
+        let chunks = min(b, perThread &* threads)
         let next = Atomic<Int>(0)
         Threads.team(min(Threads.count, chunks)) { _ in
             while true {
