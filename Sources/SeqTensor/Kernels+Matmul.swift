@@ -7,8 +7,8 @@ extension Kernels {
     /// `B` is stored (K, N), or (N, K) when `transposeB`. Leading dimensions are the stored row lengths.
     ///
     /// `lda`, `ldb`, `ldc` default to packed rows; pass them to address a sub-matrix (one head of a
-    /// fused q/k/v tensor, say). Large products use every thread inside OpenBLAS, small ones one
-    /// (see ``Threads``).
+    /// fused q/k/v tensor, say). Large products are split over every thread, small ones run on one
+    /// (see ``blasProduct(_:ldc:_:lda:_:ldb:m:n:k:transposeA:transposeB:alpha:beta:)``).
     public static func gemm(
         _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
@@ -32,8 +32,8 @@ extension Kernels {
     /// ``Threads/gemmThreshold`` multiply-adds or more, outside a parallel section, is cut along its longer
     /// side of C into one slab per thread (multiples of 16 rows or columns), and the slabs run on the worker
     /// team, each a one-thread `cblas_sgemm`. OpenBLAS's own threads stay unused: after each threaded product
-    /// they yield-spin for a long while, which took a core from the team's recurrent loops and Dispatch's
-    /// attention workers. Anything smaller, or inside a parallel section, is one single-thread call.
+    /// they yield-spin for a long while, which took a core from the team's recurrent loops and attention
+    /// workers. Anything smaller, or inside a parallel section, is one single-thread call.
     static func blasProduct(
         _ c: UnsafeMutablePointer<Float>, ldc: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>,
         ldb: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float

@@ -1,14 +1,15 @@
 import CBLAS
 import CSeqKernels
-import Dispatch
 import Foundation
 import Synchronization
 
-/// The one thread setting of SeqKit: how many threads OpenBLAS and SeqKit's own parallel loops use.
+/// The one thread setting of SeqKit: how many threads its parallel work uses.
 ///
 /// `0` means automatic: the `SEQKIT_THREADS` environment variable if set, else the number of cores.
-/// Products big enough to gain from it run on all threads inside OpenBLAS; smaller ones run on one
-/// BLAS thread, so OpenBLAS and SeqKit's own loops never both spread work at once.
+/// Every parallel part runs on one worker team (``team(_:_:)``): products big enough to gain from it are cut
+/// into one slab per thread, each a one-thread OpenBLAS call (``Kernels/blasProduct``), and SeqKit's own loops
+/// split the same way; a product made inside a part runs on one thread, so nothing asks for more threads
+/// than there are.
 ///
 /// ```swift
 /// Threads.configure(2)
@@ -17,8 +18,8 @@ import Synchronization
 public enum Threads {
     private static let configured = Atomic<Int>(0)
     private static let blasThreads = Atomic<Int>(0)
-    /// Products with at least this many multiply-adds (M·N·K) use every thread inside OpenBLAS, by default.
-    /// 2²² (about 161³): every linear layer of tiny-gpt and the LSTM/GRU input projections go to both cores,
+    /// Products with at least this many multiply-adds (M·N·K) are split over every thread, by default.
+    /// 2²² (about 161³): every linear layer of tiny-gpt and the recurrent weight gradients go to both cores,
     /// while the per-step recurrent products (50·128·512 ≈ 3.3M for char-lstm) stay on one. Measured with
     /// `seqbench train` on 2 cores: see README "Threads" and Benchmarks/NOTES.md.
     public static let parallelGemmThreshold = 1 << 22
@@ -103,11 +104,11 @@ public enum Threads {
 
 extension Threads {
     /// Runs `body(part)` for every `part` in `0..<parts`, shared between the calling thread and SeqKit's
-    /// persistent worker team (at most ``count`` threads in all; parts may outnumber them), which hands work over in well under a microsecond (workers spin briefly
-    /// between calls, then sleep). For short parallel sections called many times in a row, where
-    /// ``parallelFor(_:_:)``'s Dispatch hand-off would cost more than the work. Parts may run at once or one
-    /// after another, in any order, so a part must never wait for another. OpenBLAS is held to one thread
-    /// meanwhile. A call from inside a part, or while another thread's call runs, runs the parts on the caller.
+    /// persistent worker team (at most ``count`` threads in all; parts may outnumber them), which hands work
+    /// over in well under a microsecond (workers spin briefly between calls, then sleep), so it pays even for
+    /// short sections called many times in a row. Parts may run at once or one after another, in any order, so
+    /// a part must never wait for another. OpenBLAS is held to one thread meanwhile. A call from inside a part,
+    /// or while another thread's call runs, runs the parts on the caller.
     ///
     /// ```swift
     /// Threads.team(Threads.count) { part in work(rowsOf: part) }
