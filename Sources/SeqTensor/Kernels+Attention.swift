@@ -109,6 +109,25 @@ extension Kernels {
         return (i1 &- i0, s.causal ? i1 : s.time)
     }
 
+    /// The first row of every block: one block of all T rows without a causal mask.
+    @inline(__always)
+    static func attentionBlockStarts(_ s: AttentionShape, _ rowBlock: Int) -> StrideTo<Int> {
+        stride(from: 0, to: s.time, by: s.causal ? rowBlock : max(s.time, 1))
+    }
+
+    /// One head's scaled scores `S = Q Kᵀ / √d` for block `i0`'s rows and columns, into rows of `p` (T wide);
+    /// `q` is the head's first query in the fused (B, T, 3C) q/k/v, its keys C further on.
+    @inline(__always)
+    static func blockScores(
+        _ p: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, from i0: Int, rows: Int, columns: Int,
+        shape s: AttentionShape
+    ) {
+        let (t, c) = (s.time, s.width)
+        gemm(
+            p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: s.headSize, transposeB: true,
+            alpha: 1 / Float(s.headSize).squareRoot(), lda: 3 &* c, ldb: 3 &* c, ldc: t)
+    }
+
     /// ``attention(_:logSumExp:keep:keepScale:qkv:shape:)`` with causal row blocks of `rowBlock` rows (tests
     /// pass small blocks and compare with one block of all T rows).
     package static func attention(
@@ -116,7 +135,6 @@ extension Kernels {
         keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape, rowBlock: Int
     ) {
         let (t, d, c) = (s.time, s.headSize, s.width)
-        let scale = 1 / Float(d).squareRoot()
         let count = s.batch &* s.heads
         let workers = min(Threads.count, count)
         let scratch = TensorStorage(capacity: workers &* t &* t, zeroed: false)  // (T, T) per worker
@@ -127,11 +145,9 @@ extension Kernels {
                 let q = qkv + (b &* t &* 3 &* c &+ h &* d)
                 let l = lse + bh &* t
                 let out = y + (b &* t &* c &+ h &* d)
-                for i0 in stride(from: 0, to: t, by: s.causal ? rowBlock : max(t, 1)) {
+                for i0 in attentionBlockStarts(s, rowBlock) {
                     let (rows, columns) = attentionBlock(i0, s, rowBlock)
-                    gemm(
-                        p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: d, transposeB: true,
-                        alpha: scale, lda: 3 &* c, ldb: 3 &* c, ldc: t)
+                    blockScores(p, q, from: i0, rows: rows, columns: columns, shape: s)
                     for i in i0..<(i0 &+ rows) {
                         let row = p + i &* t
                         let valid = s.causal ? i &+ 1 : t
@@ -181,7 +197,6 @@ extension Kernels {
         let count = s.batch &* s.heads
         let workers = min(Threads.count, count)
         let scratch = TensorStorage(capacity: workers &* 2 &* t &* t, zeroed: false)  // P and dP per worker
-        let step = s.causal ? rowBlock : max(t, 1)
         Threads.parallelFor(workers) { worker in
             let p = scratch.base + worker &* 2 &* t &* t  // (T, T)
             let dp = p + t &* t  // (T, T)
@@ -192,14 +207,13 @@ extension Kernels {
                 let dyh = dy + (b &* t &* c &+ h &* d)
                 let l = lse + bh &* t
                 let e0 = bh &* t &* t  // flat index of this head's first weight in `keep`
-                // Per row block: P = e^(S − L), 0 right of the diagonal up to the block's last column; dP =
-                // (dY Vᵀ) ⊙ M; then dS = P ⊙ (dP − Σ dP·P) · scale in dP's place, and dQ += dS K. The weights
-                // P ⊙ M for dV wait in dP's buffer until dP overwrites them, so dV goes first, by column blocks.
-                for i0 in stride(from: 0, to: t, by: step) {
+                // Three passes. By row blocks, P = e^(S − L) (0 right of the diagonal up to the block's last
+                // column) and, with dropout, the weights P ⊙ M in dP's buffer. By column blocks, dV += (P ⊙ M)ᵀ dY.
+                // By row blocks again, dP = (dY Vᵀ) ⊙ M over those weights, dS = P ⊙ (dP − Σ dP·P) · scale in its
+                // place, and dQ += dS K; then by column blocks dK += dSᵀ Q.
+                for i0 in attentionBlockStarts(s, rowBlock) {
                     let (rows, columns) = attentionBlock(i0, s, rowBlock)
-                    gemm(
-                        p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: d, transposeB: true,
-                        alpha: scale, lda: 3 &* c, ldb: 3 &* c, ldc: t)
+                    blockScores(p, q, from: i0, rows: rows, columns: columns, shape: s)
                     for i in i0..<(i0 &+ rows) {
                         let row = p + i &* t
                         let valid = s.causal ? i &+ 1 : t
@@ -213,13 +227,13 @@ extension Kernels {
                 }
                 // dV += (P ⊙ M)ᵀ dY: the rows of column block j0 are j0 and below (P is 0 above the diagonal).
                 let weights = keep == nil ? UnsafePointer(p) : UnsafePointer(dp)
-                for j0 in stride(from: 0, to: t, by: step) {
+                for j0 in attentionBlockStarts(s, rowBlock) {
                     let columns = s.causal ? min(rowBlock, t &- j0) : t
                     gemm(
                         dq + 2 &* c + j0 &* 3 &* c, weights + (j0 &* t &+ j0), dyh + j0 &* c, m: columns, n: d,
                         k: t &- j0, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 &* c)
                 }
-                for i0 in stride(from: 0, to: t, by: step) {
+                for i0 in attentionBlockStarts(s, rowBlock) {
                     let (rows, columns) = attentionBlock(i0, s, rowBlock)
                     gemm(
                         dp + i0 &* t, dyh + i0 &* c, q + 2 &* c, m: rows, n: columns, k: d, transposeB: true,
@@ -240,7 +254,7 @@ extension Kernels {
                         ldb: 3 &* c, ldc: 3 &* c)
                 }
                 // dK += dSᵀ Q, by column blocks as dV.
-                for j0 in stride(from: 0, to: t, by: step) {
+                for j0 in attentionBlockStarts(s, rowBlock) {
                     let columns = s.causal ? min(rowBlock, t &- j0) : t
                     gemm(
                         dq + c + j0 &* 3 &* c, dp + (j0 &* t &+ j0), q + j0 &* 3 &* c, m: columns, n: d, k: t &- j0,
