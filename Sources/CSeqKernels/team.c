@@ -1,7 +1,8 @@
-// A team of persistent worker threads for short parallel sections (seqkit_team_run). Dispatch's
-// concurrentPerform costs several microseconds per call; a decoding step makes about twenty calls of a few
-// microseconds each, so the hand-off has to cost far less than that. Workers spin on a generation counter for
-// a while after each call, then sleep on a condition variable.
+// A team of persistent worker threads that runs every parallel part of SeqKit (seqkit_team_run_on; Swift's
+// Threads.team): a decoding step's twenty calls of a few microseconds each, a recurrent pass's chunks of whole
+// time loops, and the slabs of a training step's products. Dispatch's concurrentPerform cost several
+// microseconds per call and a third thread; this hand-off costs well under one. Workers spin on a generation
+// counter for a while after each call, then sleep on a condition variable.
 #include "CSeqKernels.h"
 #include "vector_math.h"
 
@@ -19,11 +20,10 @@
 #define SEQKIT_TEAM_SPINS 8192
 /// When the workers are not getting a core (other processes busy on it), handing them work only makes the
 /// caller wait: after a call whose worker was descheduled mid-part, or SEQKIT_TEAM_MISSES calls in a row in
-/// which no awake worker took a part, the calls of the next SEQKIT_TEAM_BACKOFF_NS run on the caller alone
-/// (time, not a count of calls: a backoff must not send a run of long calls, a training step's products, to
-/// one core). (A worker
-/// that was asleep when the call began is still waking: its misses do not count, or the team could never
-/// come back from a backoff, whose end always finds the workers asleep.)
+/// which no awake worker took a part, the calls of the next SEQKIT_TEAM_BACKOFF_NS run on the caller alone.
+/// The backoff is a time, not a count of calls, so it never sends a run of long calls (a training step's
+/// products) to one core. A worker that was asleep when the call began is still waking: its misses do not
+/// count, or the team could never come back from a backoff, whose end always finds the workers asleep.
 ///
 /// A worker counts as descheduled when the caller, done with its own parts, waits longer than
 /// SEQKIT_TEAM_WAIT_NS and more than twice as long as its parts took. Waiting for a part as long as the

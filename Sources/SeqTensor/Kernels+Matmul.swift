@@ -50,9 +50,9 @@ extension Kernels {
                 Int32(ldc))
             return
         }
-        let bound = { (p: Int) in p == parts ? extent : (extent &* p / parts &+ 8) / 16 &* 16 }
         Threads.team(parts) { p in
-            let (lo, hi) = (bound(p), bound(p &+ 1))
+            let slab = Threads.range(p, of: parts, extent, grain: 16)
+            let (lo, hi) = (slab.lowerBound, slab.upperBound)
             if hi <= lo { return }
             if alongRows {
                 cblas_sgemm(
