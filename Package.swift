@@ -123,7 +123,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],
-            path: "Benchmarks/embedbench"),
+            path: "Benchmarks/embedbench", exclude: ["compare_torch.py"]),
         .executableTarget(
             name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"
         ),

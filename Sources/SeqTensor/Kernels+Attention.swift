@@ -115,17 +115,22 @@ extension Kernels {
         stride(from: 0, to: s.time, by: s.causal ? rowBlock : max(s.time, 1))
     }
 
-    /// One head's scaled scores `S = Q Kᵀ / √d` for block `i0`'s rows and columns, into rows of `p` (T wide);
-    /// `q` is the head's first query in the fused (B, T, 3C) q/k/v, its keys C further on.
+    /// For each row block of one head: its scaled scores `S = Q Kᵀ / √d` into the block's rows of `p` (T wide;
+    /// the block's columns only), then `body(i0, rows, columns)`. `q` is the head's first query in the fused
+    /// (B, T, 3C) q/k/v, its keys C further on.
     @inline(__always)
-    static func blockScores(
-        _ p: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, from i0: Int, rows: Int, columns: Int,
-        shape s: AttentionShape
+    static func scoreBlocks(
+        _ p: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, shape s: AttentionShape, rowBlock: Int,
+        _ body: (_ i0: Int, _ rows: Int, _ columns: Int) -> Void
     ) {
         let (t, c) = (s.time, s.width)
-        gemm(
-            p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: s.headSize, transposeB: true,
-            alpha: 1 / Float(s.headSize).squareRoot(), lda: 3 &* c, ldb: 3 &* c, ldc: t)
+        for i0 in attentionBlockStarts(s, rowBlock) {
+            let (rows, columns) = attentionBlock(i0, s, rowBlock)
+            gemm(
+                p + i0 &* t, q + i0 &* 3 &* c, q + c, m: rows, n: columns, k: s.headSize, transposeB: true,
+                alpha: 1 / Float(s.headSize).squareRoot(), lda: 3 &* c, ldb: 3 &* c, ldc: t)
+            body(i0, rows, columns)
+        }
     }
 
     /// ``attention(_:logSumExp:keep:keepScale:qkv:shape:)`` with causal row blocks of `rowBlock` rows (tests
@@ -145,9 +150,7 @@ extension Kernels {
                 let q = qkv + (b &* t &* 3 &* c &+ h &* d)
                 let l = lse + bh &* t
                 let out = y + (b &* t &* c &+ h &* d)
-                for i0 in attentionBlockStarts(s, rowBlock) {
-                    let (rows, columns) = attentionBlock(i0, s, rowBlock)
-                    blockScores(p, q, from: i0, rows: rows, columns: columns, shape: s)
+                scoreBlocks(p, q, shape: s, rowBlock: rowBlock) { i0, rows, columns in
                     for i in i0..<(i0 &+ rows) {
                         let row = p + i &* t
                         let valid = s.causal ? i &+ 1 : t
@@ -211,9 +214,7 @@ extension Kernels {
                 // column) and, with dropout, the weights P ⊙ M in dP's buffer. By column blocks, dV += (P ⊙ M)ᵀ dY.
                 // By row blocks again, dP = (dY Vᵀ) ⊙ M over those weights, dS = P ⊙ (dP − Σ dP·P) · scale in its
                 // place, and dQ += dS K; then by column blocks dK += dSᵀ Q.
-                for i0 in attentionBlockStarts(s, rowBlock) {
-                    let (rows, columns) = attentionBlock(i0, s, rowBlock)
-                    blockScores(p, q, from: i0, rows: rows, columns: columns, shape: s)
+                scoreBlocks(p, q, shape: s, rowBlock: rowBlock) { i0, rows, columns in
                     for i in i0..<(i0 &+ rows) {
                         let row = p + i &* t
                         let valid = s.causal ? i &+ 1 : t
