@@ -54,8 +54,9 @@ public final class TensorStorage: @unchecked Sendable {
 ///
 /// A training step allocates the same sizes in the same order every time. A request takes a spare block
 /// of exactly its size if there is one, else the smallest larger spare block, whose pages past the request
-/// are handed back to the kernel (`MADV_DONTNEED`: the mapping stays, the memory goes, and those pages
-/// read as zeros when next touched); only when no spare block is large enough is a new one mapped. So the
+/// are handed back to the kernel when they come to ``minimumReturnedTail`` or more (`MADV_DONTNEED`: the
+/// mapping stays, the memory goes, and those pages read as zeros when next touched); only when no spare
+/// block is large enough is a new one mapped. So the
 /// process holds about the bytes alive at its busiest moment, and a steady training loop faults in only
 /// the tails a block regrows into. Through `malloc`, gpt-10m's pattern left about 240 MiB of holes (a freed
 /// 25 MB block split for 6 MB ones, then grown past for the next 25 MB one); a cache that reused blocks of
