@@ -58,7 +58,7 @@ public final class RecurrentLM: LanguageModel {
     {
         let t = tokens.count / batch
         precondition(batch > 0 && tokens.count == batch * t, "\(tokens.count) tokens do not fill \(batch) rows")
-        if !(context.training && config.dropout > 0),
+        if !context.dropsOut(Float(config.dropout)),
             rnn.readsTokensThroughTable(vocabulary: config.vocabSize, rows: tokens.count)
         {
             // No dropout between the embedding and layer 0: layer 0 reads a projected table (V, G·H).

@@ -80,8 +80,11 @@ public final class ForwardContext {
     /// An evaluation context (no dropout).
     public static func evaluation() -> ForwardContext { ForwardContext(training: false, seed: 0) }
 
+    /// Whether ``dropout(_:_:)`` with probability `p` drops anything: while training, for `p > 0`.
+    public func dropsOut(_ p: Float) -> Bool { training && p > 0 }
+
     /// Dropout with probability `p` while training, the identity otherwise.
     public func dropout(_ x: Variable, _ p: Float) -> Variable {
-        training && p > 0 ? x.dropout(p, using: &rng) : x
+        dropsOut(p) ? x.dropout(p, using: &rng) : x
     }
 }

@@ -349,6 +349,9 @@ extension Kernels {
         let (bs, ts, hs) = (s.batch, s.steps, s.hidden)
         let gw = saved.kind.gateCount &* hs
         let rows = bs &* ts
+        precondition(
+            saved.projectedInput == (weights.weightIH == nil),
+            "recurrent pass: projected inputs come without weight_ih, and only they do")
         if rows == 0 { return }
         // Initial state first, final state last: hT may alias h0 (incremental steps reuse one buffer).
         for b in 0..<bs {
@@ -429,8 +432,7 @@ extension Kernels {
         let gw = saved.kind.gateCount &* s.hidden
         let first = sequences.lowerBound &* s.steps
         if saved.projectedInput {  // the projected inputs' gradient is the gates' own
-            let (d, g) = (dx + first &* gw, scratch.dInput + first &* gw)
-            for e in 0..<(sequences.count &* s.steps &* gw) { d[e] += g[e] }
+            addScaled(dx + first &* gw, scratch.dInput + first &* gw, sequences.count &* s.steps &* gw, 1)
             return
         }
         guard let panels = scratch.inputWeightPanels else { return }
