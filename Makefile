@@ -64,6 +64,7 @@ docs-check: build ## compile and run every Swift snippet in README.md and Docs/ 
 	bash Docs/check-snippets.sh
 
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
 fuzz: deps ## run each parser's libFuzzer target for FUZZ_SECONDS (default 60) from a seed corpus of valid files
-	bash Fuzz/run.sh $(FUZZ_SECONDS)
+	bash Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -2,9 +2,13 @@
 # Builds the libFuzzer targets in Fuzz/ (release, -sanitize=fuzzer), writes a seed corpus of valid files for
 # each — the shipped configs, tokenizer.json files and a whole checkpoint from a tiny training run, text in
 # several scripts — and runs each target for SECONDS (default 60). Inputs that crash or hang a target are kept in
-# .build/fuzz/artifacts/; the script exits non-zero if any target found one. Usage: bash Fuzz/run.sh [SECONDS]
+# .build/fuzz/artifacts/; the script exits non-zero if any target found one.
+# Usage: bash Fuzz/run.sh [SECONDS [TARGET...]]   (targets: config tokenizer-json safetensors checkpoint encode)
 set -euo pipefail
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(config tokenizer-json safetensors checkpoint encode)
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="$root/.build/fuzz"
@@ -51,9 +55,8 @@ cp "$checkpoint/state.json" "$checkpoint/manifest.json" "$seeds/checkpoint/"
 cp "$checkpoint/config.json" "$seeds/config/checkpoint-config.json"
 
 status=0
-summary="$out/summary.txt"
-: > "$summary"
-for target in config tokenizer-json safetensors checkpoint encode; do
+summary="$out/summary.txt"  # appended to: one line per target run
+for target in "${targets[@]}"; do
     echo "== fuzz-$target for ${seconds}s"
     corpus="$out/corpus/$target"
     mkdir -p "$corpus"
