@@ -63,6 +63,7 @@ import argparse
 import json
 import math
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -540,6 +541,8 @@ def main():
     parser.add_argument("--skip-build", action="store_true", help="use the existing .build/release/seqbench")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "seqbench"))
     parser.add_argument("--json", help="also write every measurement and the table as JSON to this file")
+    parser.add_argument("--results", default=os.path.join(ROOT, "Benchmarks", "RESULTS.md"),
+                        help="write the table as Markdown here (default Benchmarks/RESULTS.md; '' for none)")
     # Worker mode (one PyTorch workload in this process).
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -712,6 +715,9 @@ def main():
     print("ratio = SeqKit / PyTorch: above 1 SeqKit is faster; for peak RSS, below 1 SeqKit uses less memory.")
     for problem in problems:
         print(f"compare-pytorch: {problem}", file=sys.stderr)
+    if args.results:
+        write_results(args, torch.__version__, rows, checks, problems, peak_seqkit, peak_torch, peak,
+                      load_before, load_after, time.time() - started)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch": torch.__version__, "threads": args.threads, "rounds": args.rounds,
@@ -719,6 +725,56 @@ def main():
                        "peak_gflops": {"seqkit_openblas": peak_seqkit, "torch_mm": peak_torch, "used": peak},
                        "table": rows, "checks": checks, "runs": results, "problems": problems}, f, indent=2)
     return 1 if problems else 0
+
+
+def machine_description():
+    """The CPU model and core count, from /proc/cpuinfo where there is one."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}"
+
+
+def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak_torch, peak, load_before,
+                  load_after, seconds):
+    """Benchmarks/RESULTS.md: the last run's table, with the command, machine and load that produced it."""
+    command = "python3 Benchmarks/compare-pytorch.py " + " ".join(
+        a for a in sys.argv[1:] if not a.startswith("--results"))
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`Benchmarks/compare-pytorch.py`) from its last run; `Benchmarks/README.md` explains",
+        "the workloads and columns, `Benchmarks/NOTES.md` the history. Ratios are SeqKit / PyTorch in one run on one",
+        "machine: above 1 SeqKit is faster; for peak RSS, below 1 SeqKit uses less memory.",
+        "",
+        f"- run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {seconds:.0f} s, `{command.strip()}`",
+        f"- machine: {machine_description()}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",
+        f"- PyTorch {torch_version} eager (OpenMP wait policy: {args.omp_wait_policy}), {args.threads} threads each,"
+        f" medians of {args.rounds} alternating rounds",
+    ]
+    if peak:
+        lines.append(f"- sgemm peak (2048³): SeqKit's OpenBLAS {peak_seqkit:.1f} GFLOP/s, torch.mm {peak_torch:.1f} "
+                     f"GFLOP/s; MFU is against {peak:.1f} for both")
+    for c in checks:
+        lines.append(f"- same model check, {c['config']}: log p SeqKit {c['seqkit_logprob']:.4f}, PyTorch "
+                     f"{c['pytorch_logprob']:.4f} ({'same' if c['same'] else 'DIFFERENT'})")
+    lines += ["", "| workload | config | SeqKit | PyTorch | unit | ratio | MFU SeqKit / PyTorch | floor |",
+              "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |"]
+    for r in rows:
+        mfu = f"{r['mfu'][0] * 100:.0f}% / {r['mfu'][1] * 100:.0f}%" if r["mfu"] else ""
+        lines.append(f"| {r['metric']} | {r['config']} | {r['seqkit']:,.1f} | {r['pytorch']:,.1f} | {r['unit']} | "
+                     f"{r['ratio']:.2f}× | {mfu} | {r['verdict']} |")
+    for problem in problems:
+        lines.append(f"\n**Problem:** {problem}")
+    with open(args.results, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"wrote {os.path.relpath(args.results, ROOT)}")
 
 
 if __name__ == "__main__":
