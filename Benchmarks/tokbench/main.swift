@@ -6,6 +6,11 @@
 // train_s: training time; encode_mbps: encoding the whole corpus with a freshly loaded tokenizer (empty cache);
 // encode_warm_mbps: encoding it again (pre-token cache filled); decode_mbps: decoding the ids to text.
 // MB = 10^6 bytes of the corpus. No normalization (the references run none either).
+//
+//     .build/release/tokbench --combining-marks
+//
+// times NFC encoding of 'a' followed by 10^4, 10^5 and 10^6 alternating U+0301 U+0316 (one run of marks that
+// canonical ordering must sort) and prints one JSON line per size; the time should grow linearly.
 import Foundation
 import SeqTokenizers
 
@@ -45,6 +50,18 @@ while !arguments.isEmpty {
         }
         unit = value
         arguments.removeFirst()
+    case "--combining-marks":
+        let tokenizer = try trainTokenizer(
+            TokenizerOptions(kind: .bpe, normalization: [.nfc], vocabularySize: 300), corpus: Array("ab a\u{301}".utf8))
+        for marks in [10_000, 100_000, 1_000_000] {
+            var input = Array("a".utf8)
+            input.reserveCapacity(1 + 2 * marks)
+            for _ in 0..<(marks / 2) { input += Array("\u{301}\u{316}".utf8) }
+            var count = 0
+            let time = try seconds { count = try tokenizer.encode(bytes: input).count }
+            print("{\"marks\": \(marks), \"encode_s\": \(time), \"ids\": \(count)}")
+        }
+        exit(0)
     case "--save":
         guard let value = arguments.first else { fail("--save needs a path") }
         savePath = value

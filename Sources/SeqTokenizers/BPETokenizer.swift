@@ -204,6 +204,19 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
         _ text: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, shift: Int, segment: TextPipeline.Segment,
         _ s: inout EncoderState, _ ids: inout [Int], _ wantSpans: Bool, _ out: inout [TokenSpan]
     ) throws {
+        if r.count > Self.longestMergedPiece {
+            // A pre-token this long (a line of letters with no space, a base64 blob) would need ~30 bytes of merge
+            // state per byte; merging it in windows bounds memory, and the ids differ from whole-piece merging only
+            // at the cuts.
+            var start = r.lowerBound
+            while start < r.upperBound {
+                var end = min(r.upperBound, start + Self.longestMergedPiece)
+                while end < r.upperBound && end > start + 1 && text[end] & 0xC0 == 0x80 { end -= 1 }
+                try mergePiece(text, start..<end, shift: shift, segment: segment, &s, &ids, wantSpans, &out)
+                start = end
+            }
+            return
+        }
         let base = text.baseAddress! + r.lowerBound
         let length = r.count
         if ignoreMerges {
@@ -249,6 +262,9 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
         let o = segment.originalRange(a..<b)
         out.append(TokenSpan(id: id, start: o.lowerBound, end: o.upperBound))
     }
+
+    /// Pre-tokens longer than this many bytes are merged in windows of this size, cut at a scalar boundary.
+    static let longestMergedPiece = 1 << 16
 
     /// Pre-tokens with more symbols than this merge through a heap instead of rescanning every pair.
     static let longPiece = 48

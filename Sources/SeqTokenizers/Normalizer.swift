@@ -214,21 +214,64 @@ struct Normalizer: Sendable {
     }
 
     /// Canonical ordering: stable-sorts each run of non-starters by combining class.
+    ///
+    /// Runs of up to ``Normalizer/insertionSortLimit`` marks (all real text) use an insertion sort; longer runs use a
+    /// stable counting sort over the 256 combining classes, so a run of n marks costs O(n), not O(n²). This keeps the
+    /// exact canonical order Unicode defines, unlike UAX #15's Stream-Safe Text Format, which would insert U+034F
+    /// into such runs and so change the normalized text.
     private func canonicalOrder(_ s: inout [Int32]) {
         guard s.count > 1 else { return }
-        var i = 1
+        var i = 0
         while i < s.count {
-            let ci = utf8proc_get_property(s[i]).pointee.combining_class
-            if ci != 0 {
-                var j = i
-                while j > 0 {
-                    let cj = utf8proc_get_property(s[j - 1]).pointee.combining_class
-                    if cj <= ci { break }
-                    s.swapAt(j, j - 1)
-                    j -= 1
-                }
+            guard Self.combiningClass(s[i]) != 0 else {
+                i += 1
+                continue
             }
+            var j = i + 1
+            while j < s.count && Self.combiningClass(s[j]) != 0 { j += 1 }
+            if j - i > Self.insertionSortLimit {
+                Self.countingSort(&s, i..<j)
+            } else if j - i > 1 {
+                Self.insertionSort(&s, i..<j)
+            }
+            i = j
+        }
+    }
+
+    /// The longest run of non-starters sorted by insertion; longer runs are counting-sorted.
+    static let insertionSortLimit = 32
+
+    @inline(__always)
+    static func combiningClass(_ c: Int32) -> Int {
+        Int(utf8proc_get_property(c).pointee.combining_class)
+    }
+
+    /// Stable insertion sort of `s[r]` by combining class: O(r.count²), fastest for the short runs of real text.
+    static func insertionSort(_ s: inout [Int32], _ r: Range<Int>) {
+        var i = r.lowerBound + 1
+        while i < r.upperBound {
+            let c = s[i]
+            let ci = combiningClass(c)
+            var j = i
+            while j > r.lowerBound && combiningClass(s[j - 1]) > ci {
+                s[j] = s[j - 1]
+                j -= 1
+            }
+            s[j] = c
             i += 1
+        }
+    }
+
+    /// Stable counting sort of `s[r]` by combining class (0...255): O(r.count + 256).
+    static func countingSort(_ s: inout [Int32], _ r: Range<Int>) {
+        var counts = [Int](repeating: 0, count: 257)
+        for k in r { counts[combiningClass(s[k]) + 1] += 1 }
+        for k in 1..<257 { counts[k] += counts[k - 1] }
+        let run = Array(s[r])
+        for c in run {
+            let slot = combiningClass(c)
+            s[r.lowerBound + counts[slot]] = c
+            counts[slot] += 1
         }
     }
 }

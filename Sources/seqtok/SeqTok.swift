@@ -207,7 +207,17 @@ extension SeqTok {
                                 "[" + (try ids.map { jsonString(try model.piece(for: $0)) }).joined(separator: ", ")
                                 + "]\n"
                         } else {
-                            out += "[" + ids.map(String.init).joined(separator: ", ") + "]\n"
+                            // Written id by id, so a line of millions of ids never holds them all as strings.
+                            out += "["
+                            for (k, id) in ids.enumerated() {
+                                if k > 0 { out += ", " }
+                                out += String(id)
+                                if out.utf8.count > 1 << 20 {
+                                    write(out)
+                                    out = ""
+                                }
+                            }
+                            out += "]\n"
                         }
                     }
                     if out.utf8.count > 1 << 20 {
