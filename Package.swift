@@ -68,12 +68,16 @@ let package = Package(
             name: "SeqKit",
             dependencies: ["SeqTokenizers", "SeqModels", "SeqTraining", "SeqSampling", "SeqEncoders"]),
 
-        // Executables (thin: options, validate, one library call).
-        .executableTarget(name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", argumentParser]),
-        .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", argumentParser]),
+        // Executables (thin: options, validate, one library call); SeqCommandLine gives them one-line flag errors.
+        .target(name: "SeqCommandLine", dependencies: [argumentParser]),
+        .executableTarget(
+            name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", "SeqCommandLine", argumentParser]),
+        .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", "SeqTensor", "SeqCommandLine", argumentParser]),
         .executableTarget(
             name: "seqsample",
-            dependencies: ["SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", argumentParser]),
+            dependencies: [
+                "SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", "SeqCommandLine", argumentParser,
+            ]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(

@@ -52,14 +52,20 @@ public enum Threads {
         return configured.load(ordering: .relaxed)
     }
 
-    /// Sets the thread count (`0` = automatic).
+    /// The most threads a setting may ask for (`run.threads`, `--threads`, `SEQKIT_THREADS`): more than the
+    /// cores of any machine SeqKit runs on, and few enough that a mistyped count cannot make the worker team
+    /// start an OS thread per unit of it. Tools refuse a larger request with a message; ``configure(_:)``
+    /// clips to it.
+    public static let maximumCount = 1024
+
+    /// Sets the thread count (`0` = automatic), at most ``maximumCount``.
     public static func configure(_ requested: Int) {
         var n = requested
         if n <= 0, let text = ProcessInfo.processInfo.environment["SEQKIT_THREADS"], let value = Int(text), value > 0 {
             n = value
         }
         if n <= 0 { n = ProcessInfo.processInfo.activeProcessorCount }
-        configured.store(max(1, n), ordering: .relaxed)
+        configured.store(min(max(1, n), maximumCount), ordering: .relaxed)
     }
 
     /// Makes the calling thread flush denormals to zero (MXCSR FTZ/DAZ on x86, FPCR.FZ on arm64).

@@ -1,6 +1,7 @@
 import Foundation
 import SeqConfig
 import SeqModels
+import SeqTensor
 
 extension TrainingConfig {
     /// Checks every rule that needs no corpus or tokenizer; the first broken rule is thrown with its key.
@@ -148,10 +149,14 @@ extension ScheduleConfig {
 }
 
 extension RunConfig {
-    /// A non-negative thread count.
+    /// A thread count in 0...``Threads/maximumCount``.
     public func validate() throws {
         if threads < 0 {
             throw invalid("run", CodingKeys.threads, "must be 0 (automatic) or positive; got \(threads)")
+        }
+        if threads > Threads.maximumCount {
+            throw invalid(
+                "run", CodingKeys.threads, "must be at most \(Threads.maximumCount) (0 = one per core); got \(threads)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeqCommandLine
 import SeqConfig
 import SeqTokenizers
 
@@ -10,6 +11,22 @@ struct SeqTok: ParsableCommand {
         commandName: "seqtok",
         abstract: "Train, apply and inspect SeqKit tokenizers (tokenizer.json).",
         subcommands: [Train.self, Encode.self, Decode.self, Inspect.self])
+
+    /// Parse errors are one line, like every other mistake.
+    static func main() { mainReportingOneLine() }
+}
+
+/// Invalid UTF-8 in what seqtok reads, said with the flag that accepts it (the library's message names the
+/// config key instead).
+struct InvalidInput: Error, CustomStringConvertible {
+    /// The file, or "standard input".
+    let source: String
+    /// Byte offset of the first invalid byte in `source`.
+    let offset: Int
+
+    var description: String {
+        "\(source): invalid UTF-8 at byte offset \(offset); fix the input or pass --replace-invalid to substitute U+FFFD"
+    }
 }
 
 /// Prints one line to standard error and exits with status 1.
@@ -33,15 +50,29 @@ func tokenizerSection(_ data: Data) -> Data {
     return bytes
 }
 
-/// Reads a whole file, or standard input for `nil` or `-`.
+/// Reads a whole file (a device or pipe such as `/dev/null` too), or standard input for `nil` or `-`.
 func readInput(_ path: String?) throws -> [UInt8] {
-    if let path, path != "-" {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError.io(path: path, reason: "no such readable file")
-        }
-        return [UInt8](data)
+    guard let path, path != "-" else { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw TokenizerError.io(path: path, reason: "does not exist; check the path")
     }
-    return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    if isDirectory.boolValue { throw TokenizerError.io(path: path, reason: "is a directory; give a file") }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw TokenizerError.io(path: path, reason: "cannot be opened for reading; check its permissions")
+    }
+    defer { try? handle.close() }
+    do {
+        return [UInt8](try handle.readToEnd() ?? Data())
+    } catch {
+        throw TokenizerError.io(path: path, reason: "cannot be read (\(error.localizedDescription))")
+    }
+}
+
+/// The name `readInput` reads from, for messages.
+func inputName(_ path: String?) -> String {
+    guard let path, path != "-" else { return "standard input" }
+    return path
 }
 
 /// Splits bytes into lines at `\n` (a final newline ends the last line rather than starting an empty one).
@@ -141,9 +172,19 @@ extension SeqTok {
             try failing {
                 let options = try options()
                 var bytes = [UInt8]()
-                for path in corpus { bytes += try readInput(path) }
+                var ends: [Int] = []  // where each corpus file ends in `bytes`
+                for path in corpus {
+                    bytes += try readInput(path)
+                    ends.append(bytes.count)
+                }
                 let start = Date()
-                let tokenizer = try trainTokenizer(options, corpus: bytes)
+                let tokenizer: any Tokenizer
+                do {
+                    tokenizer = try trainTokenizer(options, corpus: bytes)
+                } catch TokenizerError.invalidUTF8(let offset) {
+                    let file = ends.firstIndex(where: { offset < $0 }) ?? max(0, ends.count - 1)
+                    throw InvalidInput(source: corpus[file], offset: offset - (file > 0 ? ends[file - 1] : 0))
+                }
                 try tokenizer.save(to: URL(fileURLWithPath: output))
                 let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
                 FileHandle.standardError.write(
@@ -192,7 +233,7 @@ extension SeqTok {
                         do {
                             spans = try model.encodeWithOffsets(bytes: lineBytes)
                         } catch TokenizerError.invalidUTF8(let offset) {
-                            throw TokenizerError.invalidUTF8(offset: base + offset)
+                            throw InvalidInput(source: inputName(input), offset: base + offset)
                         }
                         out += "[" + spans.map { "[\($0.id), \($0.start), \($0.end)]" }.joined(separator: ", ") + "]\n"
                     } else {
@@ -200,7 +241,7 @@ extension SeqTok {
                         do {
                             ids = try model.encode(bytes: lineBytes)
                         } catch TokenizerError.invalidUTF8(let offset) {
-                            throw TokenizerError.invalidUTF8(offset: base + offset)
+                            throw InvalidInput(source: inputName(input), offset: base + offset)
                         }
                         if pieces {
                             out +=

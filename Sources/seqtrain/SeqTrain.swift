@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import SeqCommandLine
+import SeqTensor
 import SeqTraining
 
 @main
@@ -15,6 +17,9 @@ struct SeqTrain: ParsableCommand {
               seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
             Ctrl-C saves a checkpoint at the next step and exits 0.
             """)
+
+    /// Parse errors are one line, like every other mistake.
+    static func main() { mainReportingOneLine() }
 
     @Option(name: .long, help: "The training config (JSON). Optional with --resume.")
     var config: String?
@@ -49,7 +54,9 @@ struct SeqTrain: ParsableCommand {
         if config == nil && resume == nil { throw OptionError("give --config FILE (or --resume RUN_DIR)") }
         if resume != nil && initFrom != nil { throw OptionError("--resume and --init-from exclude each other") }
         if let maxSteps, maxSteps <= 0 { throw OptionError("--max-steps must be positive") }
-        if let threads, threads < 0 { throw OptionError("--threads must be 0 (automatic) or more") }
+        if let threads, threads < 0 || threads > Threads.maximumCount {
+            throw OptionError("--threads must be in 0...\(Threads.maximumCount) (0 = one per core); got \(threads)")
+        }
     }
 
     func run() throws {
