@@ -36,6 +36,10 @@ public final class ParameterArena {
     /// All gradients, in the same layout as ``values``.
     public private(set) var gradients = TensorStorage(capacity: 0)
     private var index: [String: Int] = [:]
+    /// Second names of tied slots, `(alias, slot name)`: `("lm_head.weight", "transformer.wte.weight")` when the
+    /// head reuses the embedding. A PyTorch `state_dict` lists a tied tensor under each name, so the safetensors
+    /// files of the arena do too (see ``write(to:metadata:)``).
+    public private(set) var aliases: [(alias: String, slot: String)] = []
 
     /// An empty arena.
     public init() {}
@@ -61,6 +65,17 @@ public final class ParameterArena {
         newGradients.base.update(from: gradients.base, count: count)
         values = newValues
         gradients = newGradients
+    }
+
+    /// Records `alias` as a second name of the slot `slot` (which must exist) for the files the arena writes and
+    /// reads; it takes no room of its own.
+    ///
+    /// `arena.addAlias("lm_head.weight", of: "transformer.wte.weight")`
+    public func addAlias(_ alias: String, of slot: String) {
+        precondition(index[slot] != nil, "alias '\(alias)' of unknown parameter '\(slot)'")
+        precondition(
+            index[alias] == nil && !aliases.contains { $0.alias == alias }, "name '\(alias)' registered twice")
+        aliases.append((alias, slot))
     }
 
     /// The slot with this name, if any.

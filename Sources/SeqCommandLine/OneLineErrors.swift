@@ -77,7 +77,8 @@ struct CommandLineMistake {
         if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
         if let flag = quoted(after: "Unknown option '", in: text) {
             text = "unknown option '\(flag)'" + (suggestion(for: flag).map { "; did you mean '--\($0)'?" } ?? "")
-        } else if let flag = quoted(after: "' is invalid for '", in: text), let value = quoted(after: "The value '", in: text)
+        } else if let flag = quoted(after: "' is invalid for '", in: text),
+            let value = quoted(after: "The value '", in: text)
         {
             let name = String(flag.prefix(while: { $0 != " " }))
             text = "'\(value)' is not a valid value for \(name)" + expectation(for: name)

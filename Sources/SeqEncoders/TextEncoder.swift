@@ -59,36 +59,59 @@ public final class TextEncoder: @unchecked Sendable {
     /// `let encoder = try TextEncoder(path: URL(fileURLWithPath: "runs/tiny-gpt"), prefer: .latest)`
     public convenience init(path: URL, prefer: CheckpointSlot = .best) throws {
         let fm = FileManager.default
-        let directory: URL
         let has = { (name: String) in fm.fileExists(atPath: path.appendingPathComponent(name).path) }
+        let configBytes: Data
+        let tokenizerBytes: Data
+        let weights: SafeTensorsFile
+        let configPath: String
         if has(Checkpoint.configFile) && has(Checkpoint.modelFile) && !has(Checkpoint.manifestFile) {
-            directory = path  // an encoder directory: no manifest to verify
+            // An encoder directory: no manifest to verify; each file must still be a regular file.
+            configPath = path.appendingPathComponent(Checkpoint.configFile).path
+            configBytes = try Self.regularFile(
+                path, Checkpoint.configFile, fix: "the directory needs the model's config.json")
+            tokenizerBytes = try Self.regularFile(
+                path, Checkpoint.tokenizerFile, fix: "put the tokenizer.json the model was trained with next to it")
+            weights = try SafeTensorsFile(contentsOf: path.appendingPathComponent(Checkpoint.modelFile))
         } else {
-            directory = try TrainedCheckpoint.locate(path, prefer: prefer)
-            _ = try Checkpoint.verify(directory)
+            // A checkpoint: read whole through one directory handle and verified, even while seqtrain replaces it.
+            let directory = try TrainedCheckpoint.locate(path, prefer: prefer)
+            let snapshot = try CheckpointSnapshot(
+                directory, keeping: [Checkpoint.configFile, Checkpoint.tokenizerFile, Checkpoint.modelFile])
+            configPath = snapshot.path(Checkpoint.configFile)
+            configBytes = Data(try snapshot.bytes(Checkpoint.configFile))
+            tokenizerBytes = Data(try snapshot.bytes(Checkpoint.tokenizerFile))
+            weights = try snapshot.safeTensors(Checkpoint.modelFile)
         }
-        let tokenizerURL = directory.appendingPathComponent(Checkpoint.tokenizerFile)
         let tokenizer: any Tokenizer
         do {
-            tokenizer = try loadTokenizer(from: tokenizerURL)
+            tokenizer = try loadTokenizer(json: tokenizerBytes)
         } catch let error as TokenizerError {
             throw FileError(
-                path: tokenizerURL.path, problem: "cannot be loaded: \(error)",
+                path: path.appendingPathComponent(Checkpoint.tokenizerFile).path, problem: "cannot be loaded: \(error)",
                 fix: "put the tokenizer.json the model was trained with next to it")
         }
-        let configFile = directory.appendingPathComponent(Checkpoint.configFile)
-        let bytes: Data
-        do {
-            bytes = try Data(contentsOf: configFile)
-        } catch {
-            throw FileError(
-                path: configFile.path, problem: "cannot be read", fix: "the directory needs the model's config.json")
-        }
-        let model = try TrainingConfig.decode(bytes, file: configFile.path).model
+        let model = try TrainingConfig.decode(configBytes, file: configPath).model
             .resolved(tokenizerVocabularySize: tokenizer.vocabularySize)
         let trunk = try makeEncoder(model, seed: 0)
-        try trunk.arena.read(from: directory.appendingPathComponent(Checkpoint.modelFile))
+        try trunk.arena.read(from: weights)  // refuses NaN or infinite weights
         try self.init(trunk: trunk, tokenizer: tokenizer)
+    }
+
+    /// The bytes of `directory/name`, which must be a regular file (a link to one is fine): a device or pipe
+    /// would never end.
+    static func regularFile(_ directory: URL, _ name: String, fix: String) throws -> Data {
+        let url = directory.appendingPathComponent(name)
+        let target = url.resolvingSymlinksInPath()
+        let type = (try? FileManager.default.attributesOfItem(atPath: target.path))?[.type] as? FileAttributeType
+        guard let type else { throw FileError(path: url.path, problem: "cannot be read", fix: fix) }
+        guard type == .typeRegular else {
+            throw FileError(path: url.path, problem: "is not a regular file (a device, pipe or folder)", fix: fix)
+        }
+        do {
+            return try Data(contentsOf: target)
+        } catch {
+            throw FileError(path: url.path, problem: "cannot be read", fix: fix)
+        }
     }
 
     /// Width of every hidden state and embedding (C): the transformer's `embeddingSize`, the recurrent

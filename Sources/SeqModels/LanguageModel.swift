@@ -58,11 +58,15 @@ public protocol IncrementalDecoder: AnyObject {
 }
 
 extension LanguageModel {
-    /// Saves the parameters as `model.safetensors`-style F32 safetensors (atomic).
+    /// Saves the parameters as `model.safetensors`-style F32 safetensors (atomic); a tied head is stored under
+    /// its own name too (`lm_head.weight`, `head.weight`), as PyTorch's `state_dict` has it.
     public func save(to url: URL) throws { try arena.write(to: url, metadata: ["format": "pt"]) }
 
     /// Loads parameters by name; a missing, extra or mis-shaped tensor is an error naming it.
     public func load(from url: URL) throws { try arena.read(from: url) }
+
+    /// Loads parameters from a safetensors file already read, e.g. one of a verified checkpoint.
+    public func load(from file: SafeTensorsFile) throws { try arena.read(from: file) }
 
     /// Number of trainable values.
     public var parameters: [Parameter] { arena.slots.map { Parameter(arena: arena, slot: $0) } }

@@ -38,6 +38,8 @@ public final class RecurrentLM: LanguageModel {
         headWeight =
             config.tieWeights || !head ? nil : arena.parameter("head.weight", [v, h], .uniform(bound: bound), &rng)
         headBias = config.bias && head ? arena.parameter("head.bias", [v], .uniform(bound: bound), &rng) : nil
+        // A tied PyTorch twin's state_dict lists the matrix as head.weight too; so do the files this arena writes.
+        if config.tieWeights && head { arena.addAlias("head.weight", of: "embedding.weight") }
     }
 
     static func cell(_ config: ModelConfig) -> RecurrentKind {

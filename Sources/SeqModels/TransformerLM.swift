@@ -51,6 +51,8 @@ public final class TransformerLM: LanguageModel {
             ? nil
             : Linear(
                 arena, "lm_head", inFeatures: c, outFeatures: v, bias: false, weightInit: .normal(std: std), rng: &rng)
+        // nanoGPT's state_dict lists the tied matrix under both names; so do the files this arena writes.
+        if config.tieWeights && head { arena.addAlias("lm_head.weight", of: "transformer.wte.weight") }
     }
 
     /// The final hidden states `(B, T, C)` of a window of token ids: the trunk without the head.

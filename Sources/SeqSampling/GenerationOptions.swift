@@ -25,14 +25,21 @@ public struct GenerationOptions: Sendable, Equatable {
     public var frequencyPenalty: Double = 0
     /// Tokens of history (prompt included) the penalties look at (≥ 1).
     public var penaltyWindow = 64
+    /// Forbid any token that would repeat an n-gram of this many tokens already in the prompt or the text so
+    /// far (Hugging Face's `no_repeat_ngram_size`), in sampling and in beam search; 0 = off.
+    public var noRepeatNgram = 0
     /// Seed of the sampling generator: the same seed, model and options give the same tokens.
     public var seed: UInt64 = 1337
     /// Argmax decoding instead of sampling (penalties still apply; temperature must stay 1).
     public var greedy = false
-    /// Beam-search width (≥ 1); more than 1 runs ``Generator/beamSearch(prompt:beams:maxTokens:lengthPenalty:stopTokens:)``.
+    /// Beam-search width (≥ 1); more than 1 runs
+    /// ``Generator/beamSearch(prompt:beams:maxTokens:lengthPenalty:noRepeatNgram:stopTokens:)``.
     public var beams = 1
     /// Beam search ranks a hypothesis of n tokens by `Σ log p / n^lengthPenalty` (0 = raw sum).
     public var lengthPenalty: Double = 1
+    /// The characters of text each token id stands for (one entry per id); beam search then counts `n` in
+    /// characters rather than tokens (`seqsample` passes its tokenizer's). nil = every token counts 1.
+    public var tokenLengths: [Int]? = nil
     /// Independent samples generated side by side as one batch (≥ 1).
     public var numSamples = 1
     /// Token ids that end a sequence when chosen (not emitted, not in the result).
@@ -52,6 +59,12 @@ public struct GenerationOptions: Sendable, Equatable {
         guard numSamples >= 1 else { throw invalid("samples", numSamples, "must be ≥ 1") }
         guard beams >= 1 else { throw invalid("beams", beams, "must be ≥ 1") }
         guard lengthPenalty.isFinite else { throw invalid("length penalty", lengthPenalty, "must be finite") }
+        if let tokenLengths, tokenLengths.count != vocabSize || tokenLengths.contains(where: { $0 < 0 }) {
+            throw invalid(
+                "token lengths", "\(tokenLengths.count) entries",
+                "must give a length ≥ 0 for each of the \(vocabSize) ids")
+        }
+        guard noRepeatNgram >= 0 else { throw invalid("no-repeat n-gram", noRepeatNgram, "must be ≥ 0 (0 = off)") }
         _ = try makePipeline()  // every processor checks its own range
         if let bad = stopTokens.first(where: { $0 < 0 || $0 >= vocabSize }) {
             throw invalid("stop token", bad, "must be a token id in 0..<\(vocabSize)")
@@ -104,6 +117,7 @@ public struct GenerationOptions: Sendable, Equatable {
             processors.append(try FrequencyPenalty(frequencyPenalty, window: penaltyWindow))
         }
         try checkWindow(penaltyWindow)
+        if noRepeatNgram > 0 { processors.append(try NoRepeatNgram(noRepeatNgram)) }
         let temperature = try Temperature(temperature)
         if temperature.value != 1 { processors.append(temperature) }
         if let topK { processors.append(try TopK(topK)) }
@@ -114,8 +128,8 @@ public struct GenerationOptions: Sendable, Equatable {
 }
 
 /// Processors applied one after another. Built from ``GenerationOptions`` the order is fixed:
-/// repetition, presence and frequency penalties (on the raw logits), then temperature, then the masks
-/// top-k, top-p and min-p (each on what the previous left, so top-p renormalises over the top k).
+/// repetition, presence and frequency penalties (on the raw logits), the no-repeat n-gram mask, then
+/// temperature, then the masks top-k, top-p and min-p (each on what the previous left, so top-p renormalises over the top k).
 ///
 /// ```swift
 /// let pipeline = LogitPipeline([try RepetitionPenalty(1.3, window: 64), try Temperature(0.8), try TopK(40)])

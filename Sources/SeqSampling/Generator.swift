@@ -98,10 +98,12 @@ public final class Generator {
     ) throws -> GenerationResult {
         try options.validate(vocabSize: model.config.vocabSize)
         try checkPrompt(prompt)
+        try options.checkMemory(for: model.config, promptLength: prompt.count)
         if options.beams > 1 {
             var best = try beamSearch(
                 prompt: prompt, beams: options.beams, maxTokens: options.maxTokens,
-                lengthPenalty: options.lengthPenalty, stopTokens: options.stopTokens
+                lengthPenalty: options.lengthPenalty, noRepeatNgram: options.noRepeatNgram,
+                stopTokens: options.stopTokens
             ).best
             for (i, token) in best.tokens.enumerated() where !onToken(0, token, best.logProbabilities[i]) {
                 best.tokens.removeSubrange((i + 1)...)

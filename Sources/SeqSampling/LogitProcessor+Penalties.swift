@@ -98,3 +98,56 @@ func checkWindow(_ window: Int) throws {
             name: "penalty window", value: "\(window)", rule: "must be ≥ 1 tokens of recent history")
     }
 }
+
+/// Hugging Face's `no_repeat_ngram_size`: forbids (`x_i ← −∞`) every token that would complete an n-gram
+/// already present in the history (prompt and generated tokens), so no n tokens in a row ever appear twice.
+/// If every token would be forbidden it forbids none, so a tiny vocabulary cannot leave nothing to choose.
+///
+/// `try NoRepeatNgram(2).process(row, history: [5, 7, 5])   // x_7 ← −∞: "5 7" must not repeat`
+public struct NoRepeatNgram: LogitProcessor {
+    /// n ≥ 1 (1 forbids any token seen before).
+    public let size: Int
+
+    /// Throws unless `size ≥ 1`.
+    public init(_ size: Int) throws {
+        guard size >= 1 else {
+            throw SamplingError.invalidSetting(
+                name: "no-repeat n-gram", value: "\(size)", rule: "must be ≥ 1 tokens (0 turns it off)")
+        }
+        self.size = size
+    }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: [Int]) {
+        var banned = bannedTokens(history, vocabSize: logits.count)
+        if banned.count >= logits.count { banned.removeAll() }
+        for t in banned { logits[t] = -.infinity }
+    }
+
+    /// The tokens that would repeat an n-gram of `history`: each token that followed an earlier occurrence of
+    /// the last `size − 1` tokens. O(history · size).
+    public func bannedTokens(_ history: [Int], vocabSize: Int) -> Set<Int> {
+        let prefix = size - 1
+        let count = history.count
+        guard count >= prefix else { return [] }
+        var banned = Set<Int>()
+        history.withUnsafeBufferPointer { h in
+            // Earlier n-grams start at i with i + size ≤ count; their first size − 1 tokens must equal the tail.
+            var i = 0
+            while i + size <= count {
+                var match = true
+                var j = 0
+                while j < prefix {
+                    if h[i + j] != h[count - prefix + j] {
+                        match = false
+                        break
+                    }
+                    j += 1
+                }
+                let next = h[i + prefix]
+                if match && next >= 0 && next < vocabSize { banned.insert(next) }
+                i += 1
+            }
+        }
+        return banned
+    }
+}

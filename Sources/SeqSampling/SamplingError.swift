@@ -20,6 +20,9 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case textTooShort(count: Int)
     /// A stop string must have at least one character.
     case emptyStopString
+    /// Generating with `setting = value` needs about `bytes` (nil: more than `Int` counts) but only
+    /// `available` can be had; `largest` is the most that fits with the other settings as they are.
+    case tooLarge(setting: String, value: Int, bytes: Int?, available: Int, largest: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +41,11 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
             "scoring needs at least 2 tokens (the first is only context), got \(count): score a longer text"
         case .emptyStopString:
             "a stop string is empty: give each stop string at least one character"
+        case .tooLarge(let setting, let value, let bytes, let available, let largest):
+            "\(setting) = \(value) needs "
+                + (bytes.map { "about \(formatBytes($0))" } ?? "more memory than can be counted")
+                + " but \(formatBytes(available)) is available: "
+                + (largest > 0 ? "ask for at most \(largest)" : "lower the other counts first")
         }
     }
 }

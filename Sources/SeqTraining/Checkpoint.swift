@@ -27,6 +27,20 @@ public enum Checkpoint {
     public static let formatVersion = 1
     /// The SeqKit release that writes checkpoints, recorded in the manifest.
     public static let seqkitVersion = "0.1.0"
+    /// A recurrent model's hidden state carried into the next window (safetensors), so a resumed run continues
+    /// exactly; only in checkpoints of recurrent runs.
+    public static let carriedFile = "carried.safetensors"
+    /// The files every checkpoint holds and its manifest lists.
+    public static let requiredFiles = [configFile, tokenizerFile, modelFile, optimizerFile, stateFile]
+    /// Every name a manifest may list: ``requiredFiles`` and ``carriedFile``.
+    static let checkpointFiles = Set(requiredFiles + [carriedFile])
+    /// Largest `manifest.json` read: it lists six files, in a few hundred bytes.
+    static let maximumManifestBytes = 1 << 20
+    /// Largest `state.json` or `config.json` read outside a manifest's size bound.
+    static let maximumJSONBytes = 16 << 20
+    /// What to do about a checkpoint whose files do not match its manifest.
+    static let damagedFix =
+        "the checkpoint is damaged; resume from the other checkpoint (latest/ or best/) or train again"
 
     /// Where a run stands, saved as `state.json` so a resumed run continues exactly.
     ///
@@ -79,6 +93,33 @@ public enum Checkpoint {
             elapsedSeconds = try c.decode(Double.self, forKey: .elapsedSeconds)
             evaluationsWithoutImprovement =
                 try c.decodeIfPresent(Int.self, forKey: .evaluationsWithoutImprovement) ?? 0
+        }
+
+        /// Refuses values no run writes: a negative count, a time or loss that is negative or not finite, more
+        /// evaluations than steps. The data position against the corpus is checked when a run resumes.
+        ///
+        /// `step: -5` → `runs/x/latest/state.json has 'step' -5, but a step count is 0 or more; the checkpoint
+        /// is damaged; …`
+        func check(path: String) throws {
+            func refuse(_ key: String, _ value: String, _ rule: String) -> FileError {
+                FileError(path: path, problem: "has '\(key)' \(value), but \(rule)", fix: Checkpoint.damagedFix)
+            }
+            if step < 0 { throw refuse("step", "\(step)", "a step count is 0 or more") }
+            if tokensSeen < 0 { throw refuse("tokensSeen", "\(tokensSeen)", "a token count is 0 or more") }
+            if dataPosition < 0 {
+                throw refuse("dataPosition", "\(dataPosition)", "a position in the training tokens is 0 or more")
+            }
+            if let loss = bestValidationLoss, !(loss.isFinite && loss >= 0) {
+                throw refuse("bestValidationLoss", "\(loss)", "a cross-entropy loss is finite and 0 or more")
+            }
+            if !(elapsedSeconds.isFinite && elapsedSeconds >= 0) {
+                throw refuse("elapsedSeconds", "\(elapsedSeconds)", "a training time is finite and 0 or more")
+            }
+            if evaluationsWithoutImprovement < 0 || evaluationsWithoutImprovement > step {
+                throw refuse(
+                    "evaluationsWithoutImprovement", "\(evaluationsWithoutImprovement)",
+                    "it counts evaluations, at most one per step (0...\(step))")
+            }
         }
     }
 
@@ -133,31 +174,41 @@ public enum Checkpoint {
     }
 
     /// Reads `state.json` from `directory`; a missing, truncated or foreign file is a ``FileError`` naming it.
+    ///
+    /// The file is not checked against the manifest: ``CheckpointSnapshot`` does that for a whole checkpoint.
     public static func readState(in directory: URL) throws -> State {
-        try readJSON(State.self, file: stateFile, in: directory)
+        let folder = try CheckpointFolder(directory)
+        defer { folder.release() }
+        return try decodeState(folder.contents(of: stateFile, limit: maximumJSONBytes), path: folder.path(stateFile))
     }
 
-    /// Hashes every file of `directory` except the manifest and writes `manifest.json`; returns what it wrote.
+    /// Decodes the bytes of a `state.json` read from `path` and checks that every value is possible (see
+    /// ``State/check(path:)``).
+    static func decodeState(_ bytes: [UInt8], path: String) throws -> State {
+        let state = try decodeJSON(State.self, Data(bytes), file: stateFile, path: path)
+        try state.check(path: path)
+        return state
+    }
+
+    /// Hashes every file of a checkpoint in `directory` (the fixed names that are present, the manifest aside)
+    /// and writes `manifest.json`; returns what it wrote.
     ///
     /// Call it last, after the other files are complete.
     @discardableResult
     public static func writeManifest(in directory: URL, corpusSHA256: String, tokenizerSHA256: String) throws
         -> Manifest
     {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw FileError(
-                path: directory.path, problem: "cannot be listed (\(error.localizedDescription))",
+                path: directory.path, problem: "is not a directory",
                 fix: "check that the checkpoint directory exists and is readable")
         }
         var files: [FileEntry] = []
-        for name in names.sorted() where name != manifestFile {
+        for name in checkpointFiles.sorted() {
             let url = directory.appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue
-            else { continue }
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
             files.append(FileEntry(name: name, size: try fileSize(url), sha256: try SHA256.hex(ofFileAt: url)))
         }
         let manifest = Manifest(corpusSHA256: corpusSHA256, tokenizerSHA256: tokenizerSHA256, files: files)
@@ -168,12 +219,20 @@ public enum Checkpoint {
     /// Reads `manifest.json` from `directory`; a missing, truncated, foreign or too-new manifest is a ``FileError``.
     ///
     /// A directory with no manifest: `runs/x/latest is not a SeqKit checkpoint (no manifest.json); pass a
-    /// directory written by seqtrain`.
+    /// directory written by seqtrain`. The files it lists are not read: ``verify(_:)`` does that.
     public static func readManifest(in directory: URL) throws -> Manifest {
-        let manifest = try readJSON(Manifest.self, file: manifestFile, in: directory)
+        let folder = try CheckpointFolder(directory)
+        defer { folder.release() }
+        return try decodeManifest(
+            folder.contents(of: manifestFile, limit: maximumManifestBytes), path: folder.path(manifestFile))
+    }
+
+    /// Decodes the bytes of a `manifest.json` read from `path`, refusing a format newer than this reader.
+    static func decodeManifest(_ bytes: [UInt8], path: String) throws -> Manifest {
+        let manifest = try decodeJSON(Manifest.self, Data(bytes), file: manifestFile, path: path)
         if manifest.formatVersion > formatVersion {
             throw FileError(
-                path: directory.appendingPathComponent(manifestFile).path,
+                path: path,
                 problem: "has checkpoint format \(manifest.formatVersion), newer than this SeqKit reads "
                     + "(\(formatVersion); written by SeqKit \(manifest.seqkitVersion))",
                 fix: "use SeqKit \(manifest.seqkitVersion) or newer")
@@ -181,31 +240,50 @@ public enum Checkpoint {
         return manifest
     }
 
+    /// Checks that a manifest lists only files of a checkpoint, by their plain names, each once, every required
+    /// one included, with a possible size and a SHA-256 of 64 hex digits.
+    static func checkEntries(_ manifest: Manifest, path: String) throws {
+        let known = checkpointFiles.sorted().joined(separator: ", ")
+        var seen = Set<String>()
+        for entry in manifest.files {
+            let name = entry.name
+            if name.contains("/") || name == "." || name == ".." || name.contains("\0") || name.isEmpty {
+                throw FileError(
+                    path: path, problem: "lists '\(name)', which is not a file name inside the checkpoint folder",
+                    fix: "a manifest names only the checkpoint's own files (\(known)); " + damagedFix)
+            }
+            guard checkpointFiles.contains(name) else {
+                throw FileError(
+                    path: path, problem: "lists '\(name)', which is not a file of a SeqKit checkpoint",
+                    fix: "a manifest names only the checkpoint's own files (\(known)); " + damagedFix)
+            }
+            guard seen.insert(name).inserted else {
+                throw FileError(path: path, problem: "lists '\(name)' twice", fix: damagedFix)
+            }
+            guard entry.size >= 0 else {
+                throw FileError(path: path, problem: "records \(entry.size) bytes for '\(name)'", fix: damagedFix)
+            }
+            guard entry.sha256.utf8.count == 64, entry.sha256.utf8.allSatisfy({ isLowerHexDigit($0) }) else {
+                throw FileError(
+                    path: path, problem: "records '\(entry.sha256)' as the SHA-256 of '\(name)', not 64 hex digits",
+                    fix: damagedFix)
+            }
+        }
+        if let missing = requiredFiles.first(where: { !seen.contains($0) }) {
+            throw FileError(
+                path: path, problem: "does not list \(missing), so it cannot be verified",
+                fix: "every file of a checkpoint is listed with its size and SHA-256; " + damagedFix)
+        }
+    }
+
     /// Reads the manifest and checks that every file it lists is present with the recorded size and SHA-256.
     ///
     /// A changed byte in `model.safetensors` → `…/model.safetensors does not match manifest.json (SHA-256 …)`.
+    /// The files are read through one handle on the directory (see ``CheckpointSnapshot``), so a checkpoint that
+    /// the trainer replaces meanwhile is verified whole, the old one or the new one.
     @discardableResult
     public static func verify(_ directory: URL) throws -> Manifest {
-        let manifest = try readManifest(in: directory)
-        let damaged = "the checkpoint is damaged; resume from the other checkpoint (latest/ or best/) or train again"
-        for entry in manifest.files {
-            let url = directory.appendingPathComponent(entry.name)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw FileError(path: url.path, problem: "is listed in manifest.json but missing", fix: damaged)
-            }
-            let size = try fileSize(url)
-            if size != entry.size {
-                throw FileError(
-                    path: url.path, problem: "has \(size) bytes but manifest.json records \(entry.size)", fix: damaged)
-            }
-            let hash = try SHA256.hex(ofFileAt: url)
-            if hash != entry.sha256 {
-                throw FileError(
-                    path: url.path, problem: "does not match manifest.json (SHA-256 \(hash), recorded \(entry.sha256))",
-                    fix: damaged)
-            }
-        }
-        return manifest
+        try CheckpointSnapshot(directory, keeping: []).manifest
     }
 }
 
@@ -225,32 +303,12 @@ func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
     }
 }
 
-/// Reads `directory/file` as `T`, telling a missing directory, a missing file, a truncated file and a foreign file
-/// apart.
-func readJSON<T: Decodable>(_ type: T.Type, file: String, in directory: URL) throws -> T {
-    let url = directory.appendingPathComponent(file)
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
-    else {
-        throw FileError(
-            path: directory.path, problem: "is not a directory",
-            fix: "pass a checkpoint directory written by seqtrain, such as runs/NAME/latest")
-    }
-    guard FileManager.default.fileExists(atPath: url.path) else {
-        throw FileError(
-            path: directory.path, problem: "is not a SeqKit checkpoint (no \(file))",
-            fix: "pass a directory written by seqtrain")
-    }
-    let data: Data
-    do {
-        data = try Data(contentsOf: url)
-    } catch {
-        throw FileError(
-            path: url.path, problem: "cannot be read (\(error.localizedDescription))", fix: "check its permissions")
-    }
-    let damaged = "the checkpoint is damaged; resume from the other checkpoint (latest/ or best/) or train again"
+/// Decodes `data`, the contents of a checkpoint's `file` read from `path`, as `T`, telling a truncated file and a
+/// foreign file apart.
+func decodeJSON<T: Decodable>(_ type: T.Type, _ data: Data, file: String, path: String) throws -> T {
     guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
-        throw FileError(path: url.path, problem: "is truncated or not JSON (\(data.count) bytes)", fix: damaged)
+        throw FileError(
+            path: path, problem: "is truncated or not JSON (\(data.count) bytes)", fix: Checkpoint.damagedFix)
     }
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -259,13 +317,18 @@ func readJSON<T: Decodable>(_ type: T.Type, file: String, in directory: URL) thr
         return try decoder.decode(T.self, from: data)
     } catch DecodingError.keyNotFound(let key, _) {
         throw FileError(
-            path: url.path, problem: "is not a SeqKit \(file) (no '\(key.stringValue)' field)",
+            path: path, problem: "is not a SeqKit \(file) (no '\(key.stringValue)' field)",
             fix: "pass a directory written by seqtrain")
     } catch {
         throw FileError(
-            path: url.path, problem: "is not a SeqKit \(file) (a field has the wrong type)",
+            path: path, problem: "is not a SeqKit \(file) (a field has the wrong type)",
             fix: "pass a directory written by seqtrain")
     }
+}
+
+/// Whether `byte` is one of `0-9a-f`.
+private func isLowerHexDigit(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
 }
 
 /// The size in bytes of the file at `url`.

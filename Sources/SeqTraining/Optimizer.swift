@@ -135,15 +135,18 @@ public final class Optimizer {
     }
 
     /// Restores moments and the step count written by ``save(to:)``.
-    public func load(from url: URL) throws {
-        let file = try SafeTensorsFile(contentsOf: url)
+    public func load(from url: URL) throws { try load(from: SafeTensorsFile(contentsOf: url)) }
+
+    /// Restores moments and the step count from a file already read, e.g. one of a verified checkpoint.
+    public func load(from file: SafeTensorsFile) throws {
+        let name = (file.source as NSString).lastPathComponent
         let scratch = Optimizer(config, arena: arena)
         for slot in arena.slots {
             for (prefix, storage) in [("exp_avg.", scratch.first), ("exp_avg_sq.", scratch.second)] {
                 let info = try file.info(prefix + slot.name)
                 guard info.shape == slot.shape else {
                     throw ParameterLoadError.shapeMismatch(
-                        file: url.lastPathComponent, name: prefix + slot.name, expected: slot.shape, found: info.shape)
+                        file: name, name: prefix + slot.name, expected: slot.shape, found: info.shape)
                 }
                 try file.copyFloats(
                     prefix + slot.name,
@@ -152,7 +155,7 @@ public final class Optimizer {
         }
         guard let text = file.metadata["steps"], let saved = Int(text), saved >= 0 else {
             throw SafeTensorsError.malformed(
-                file: url.lastPathComponent, tensor: nil, field: "__metadata__.steps",
+                file: name, tensor: nil, field: "__metadata__.steps",
                 problem: "is missing or not a count")
         }
         first.base.update(from: scratch.first.base, count: arena.count)

@@ -25,18 +25,19 @@ public struct TrainedCheckpoint {
     public let manifest: Checkpoint.Manifest
 
     /// Reads and verifies a checkpoint; `prefer` picks the slot of a run directory.
+    ///
+    /// Every file is read once, through one handle on the directory, and checked against the manifest before any
+    /// is parsed, so a checkpoint that `seqtrain` replaces meanwhile is read whole (see ``CheckpointSnapshot``).
+    /// Weights that are NaN or infinite are refused (``ParameterLoadError/nonFinite(file:name:count:)``).
     public init(path: URL, prefer: CheckpointSlot = .best) throws {
         let directory = try TrainedCheckpoint.locate(path, prefer: prefer)
         self.directory = directory
-        manifest = try Checkpoint.verify(directory)
-        config = try TrainingConfig.load(from: directory.appendingPathComponent(Checkpoint.configFile))
-        do {
-            tokenizer = try loadTokenizer(from: directory.appendingPathComponent(Checkpoint.tokenizerFile))
-        } catch let error as TokenizerError {
-            throw FileError(
-                path: directory.appendingPathComponent(Checkpoint.tokenizerFile).path,
-                problem: "cannot be loaded: \(error)", fix: "the checkpoint is damaged; use another one")
-        }
+        let snapshot = try CheckpointSnapshot(
+            directory,
+            keeping: [Checkpoint.configFile, Checkpoint.tokenizerFile, Checkpoint.modelFile, Checkpoint.stateFile])
+        manifest = snapshot.manifest
+        config = try snapshot.config()
+        tokenizer = try snapshot.tokenizer()
         guard tokenizer.vocabularySize == config.model.vocabSize else {
             throw FileError(
                 path: directory.path,
@@ -44,8 +45,9 @@ public struct TrainedCheckpoint {
                 fix: "the checkpoint is damaged or mixed from two runs; use another one")
         }
         model = try makeModel(config.model, seed: config.run.seed)
-        try model.load(from: directory.appendingPathComponent(Checkpoint.modelFile))
-        state = try Checkpoint.readState(in: directory)
+        try model.load(from: try snapshot.safeTensors(Checkpoint.modelFile))
+        state = try Checkpoint.decodeState(
+            try snapshot.bytes(Checkpoint.stateFile), path: snapshot.path(Checkpoint.stateFile))
     }
 
     /// The checkpoint directory `path` names.

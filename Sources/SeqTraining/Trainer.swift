@@ -48,16 +48,29 @@ public struct TrainingOutcome: Sendable {
 
 /// A training failure that is not a config or file mistake.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
-    /// The loss became NaN or infinite; nothing was saved after the last good checkpoint.
-    case nonFiniteLoss(step: Int, lastCheckpoint: String?)
+    /// A checkpoint left in place by a failed run, and the step it holds.
+    public struct KeptCheckpoint: Equatable, Sendable {
+        /// The checkpoint directory, e.g. `runs/x/latest`.
+        public var path: String
+        /// The step its `state.json` records.
+        public var step: Int
+    }
+
+    /// The loss, the weights or the optimizer state (`subject`, e.g. "the loss") became NaN or infinite at
+    /// `step`; nothing from that step was saved, and the checkpoints in `kept` are finite.
+    case nonFinite(subject: String, step: Int, kept: [KeptCheckpoint])
     /// `--resume` with a corpus or tokenizer that differs from the checkpoint's.
     case changedInput(what: String, checkpoint: String)
 
     public var description: String {
         switch self {
-        case .nonFiniteLoss(let step, let last):
-            "the loss became NaN or infinite at step \(step); "
-                + (last.map { "the last good checkpoint is \($0); " } ?? "no checkpoint was written; ")
+        case .nonFinite(let subject, let step, let kept):
+            "\(subject) became NaN or infinite at step \(step), so nothing from that step was saved; "
+                + (kept.isEmpty
+                    ? "no checkpoint was written; "
+                    : "the last good checkpoint"
+                        + (kept.count > 1 ? "s are " : " is ")
+                        + kept.map { "\($0.path) (step \($0.step))" }.joined(separator: " and ") + "; ")
                 + "lower optimizer.learningRate or set training.clipNorm"
         case .changedInput(let what, let checkpoint):
             "the \(what) differs from the one \(checkpoint) was trained on (manifest.json hash); "

@@ -6,11 +6,10 @@ import SeqNN
 import SeqTensor
 
 extension Session {
-    /// The file that holds a recurrent model's carried hidden state, so a resumed run continues exactly.
-    static let carriedFile = "carried.safetensors"
-
-    /// Writes every file of a checkpoint into `slot`, atomically.
+    /// Writes every file of a checkpoint into `slot`, atomically, after checking that nothing it would write is
+    /// NaN or infinite: a diverged run keeps its last finite checkpoint and stops with an error naming it.
     func save(_ slot: CheckpointSlot, elapsed: Double) throws {
+        if let problem = nonFiniteState() { throw nonFinite(problem, at: step) }
         let state = Checkpoint.State(
             step: step, tokensSeen: tokensSeen, rngStates: sampler.rng.state + context.rng.state,
             dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed,
@@ -25,12 +24,51 @@ extension Session {
                 var tensors: [(name: String, shape: [Int], values: [Float])] = []
                 for (k, h) in recurrent.h.enumerated() { tensors.append(("h.\(k)", h.shape, h.value.toArray())) }
                 for (k, c) in recurrent.c.enumerated() { tensors.append(("c.\(k)", c.shape, c.value.toArray())) }
-                try SafeTensorsFile.write(tensors, to: folder.appendingPathComponent(Session.carriedFile))
+                try SafeTensorsFile.write(tensors, to: folder.appendingPathComponent(Checkpoint.carriedFile))
             }
             try Checkpoint.write(state, in: folder)
             try Checkpoint.writeManifest(in: folder, corpusSHA256: corpus.sha256, tokenizerSHA256: tokenizerSHA256)
         }
         if slot == .latest { lastCheckpoint = runDirectory.checkpointURL(.latest).path }
+    }
+
+    /// What of the state a checkpoint saves is NaN or infinite (weights first, then optimizer moments, carried
+    /// state, best validation loss), as the subject of a sentence; nil when all of it is finite.
+    func nonFiniteState() -> String? {
+        if let (name, count) = model.arena.firstNonFinite() {
+            return "the weights of '\(name)' (\(count) values)"
+        }
+        for (label, storage) in [("first", optimizer.first), ("second", optimizer.second)] {
+            if let (name, count) = model.arena.firstNonFinite(in: storage) {
+                return "the \(label) optimizer moment of '\(name)' (\(count) values)"
+            }
+        }
+        if let recurrent = carried?.recurrent {
+            for (k, tensor) in (recurrent.h + recurrent.c).enumerated()
+            where tensor.value.toArray().contains(where: { !$0.isFinite }) {
+                return "the carried recurrent state (tensor \(k))"
+            }
+        }
+        if let loss = bestValidationLoss, !loss.isFinite { return "the validation loss" }
+        return nil
+    }
+
+    /// The error that stops a run whose `subject` became NaN or infinite at `step`, naming the checkpoints kept
+    /// and the step each holds.
+    func nonFinite(_ subject: String, at step: Int) -> TrainingError {
+        var kept: [TrainingError.KeptCheckpoint] = []
+        for slot in CheckpointSlot.allCases where runDirectory.hasCheckpoint(slot) {
+            let folder = runDirectory.checkpointURL(slot)
+            if let saved = try? Checkpoint.readState(in: folder) {
+                kept.append(TrainingError.KeptCheckpoint(path: folder.path, step: saved.step))
+            }
+        }
+        if kept.isEmpty, let lastCheckpoint,
+            let saved = try? Checkpoint.readState(in: URL(fileURLWithPath: lastCheckpoint))
+        {
+            kept.append(TrainingError.KeptCheckpoint(path: lastCheckpoint, step: saved.step))
+        }
+        return .nonFinite(subject: subject, step: step, kept: kept)
     }
 
     private func write(_ data: Data, to url: URL) throws {
@@ -43,18 +81,41 @@ extension Session {
         }
     }
 
-    /// Loads weights, optimizer moments, generators, data position and carried state from a checkpoint.
+    /// Loads weights, optimizer moments, generators, data position and carried state from a checkpoint, read
+    /// whole and verified against its manifest; refuses NaN or infinite values and a `state.json` value that
+    /// does not fit this config and corpus, naming its key.
     func restore(from directory: URL) throws {
-        try model.load(from: directory.appendingPathComponent(Checkpoint.modelFile))
-        try optimizer.load(from: directory.appendingPathComponent(Checkpoint.optimizerFile))
-        let state = try Checkpoint.readState(in: directory)
+        let snapshot = try CheckpointSnapshot(
+            directory,
+            keeping: [Checkpoint.modelFile, Checkpoint.optimizerFile, Checkpoint.stateFile, Checkpoint.carriedFile])
+        try model.load(from: try snapshot.safeTensors(Checkpoint.modelFile))
+        try optimizer.load(from: try snapshot.safeTensors(Checkpoint.optimizerFile))
+        for storage in [optimizer.first, optimizer.second] {
+            if let (name, count) = model.arena.firstNonFinite(in: storage) {
+                throw ParameterLoadError.nonFinite(file: Checkpoint.optimizerFile, name: name, count: count)
+            }
+        }
+        let statePath = snapshot.path(Checkpoint.stateFile)
+        let state = try Checkpoint.decodeState(try snapshot.bytes(Checkpoint.stateFile), path: statePath)
         guard state.rngStates.count == 8, let batchRNG = SeededGenerator(state: Array(state.rngStates[0..<4])),
             let dropoutRNG = SeededGenerator(state: Array(state.rngStates[4..<8]))
         else {
             throw FileError(
-                path: directory.appendingPathComponent(Checkpoint.stateFile).path,
-                problem: "has \(state.rngStates.count) generator words where SeqKit writes 8",
+                path: statePath,
+                problem: "has 'rngStates' of \(state.rngStates.count) words (or a generator of all zeros) where "
+                    + "SeqKit writes 8",
                 fix: "the checkpoint was not written by this version of seqtrain; start a new run")
+        }
+        let positions =
+            sampler.mode == .streams
+            ? (0...sampler.streamLength, "the length of each of the \(sampler.batch) training streams")
+            : (0...data.train.count, "the \(data.train.count) training tokens")
+        guard positions.0.contains(state.dataPosition) else {
+            throw FileError(
+                path: statePath,
+                problem: "has 'dataPosition' \(state.dataPosition), outside 0...\(positions.0.upperBound) "
+                    + "(\(positions.1) of this corpus)",
+                fix: Checkpoint.damagedFix)
         }
         step = state.step
         tokensSeen = state.tokensSeen
@@ -65,14 +126,19 @@ extension Session {
         sampler.position = state.dataPosition
         context.rng = dropoutRNG
         lastCheckpoint = directory.path
-        let carriedURL = directory.appendingPathComponent(Session.carriedFile)
-        if FileManager.default.fileExists(atPath: carriedURL.path) {
-            let file = try SafeTensorsFile(contentsOf: carriedURL)
+        if snapshot.has(Checkpoint.carriedFile) {
+            let file = try snapshot.safeTensors(Checkpoint.carriedFile)
             let layers = config.model.layers
             func load(_ prefix: String) throws -> [Variable] {
                 try (0..<layers).map { k in
                     let info = try file.info("\(prefix).\(k)")
-                    return Variable(Tensor(shape: info.shape, values: try file.floats("\(prefix).\(k)")))
+                    let values = try file.floats("\(prefix).\(k)")
+                    guard values.allSatisfy(\.isFinite) else {
+                        throw ParameterLoadError.nonFinite(
+                            file: Checkpoint.carriedFile, name: "\(prefix).\(k)",
+                            count: values.filter { !$0.isFinite }.count)
+                    }
+                    return Variable(Tensor(shape: info.shape, values: values))
                 }
             }
             let h = try load("h")

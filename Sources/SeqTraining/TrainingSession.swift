@@ -150,7 +150,7 @@ final class Session {
             let loss = trainStep(learningRate: lr)
             guard loss.isFinite else {
                 progressBreak(progress)
-                throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: lastCheckpoint)
+                throw nonFinite("the loss", at: step + 1)
             }
             step += 1
             tokensSeen += tokensPerStep

@@ -51,17 +51,20 @@ private func expectFileError(_ fragment: String, _ body: () throws -> Void) {
 @Test func manifestListsAndVerifiesEveryFile() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
+    for name in Checkpoint.requiredFiles { try Data().write(to: folder.appendingPathComponent(name)) }
     try Data("abc".utf8).write(to: folder.appendingPathComponent(Checkpoint.modelFile))
-    try Data().write(to: folder.appendingPathComponent(Checkpoint.optimizerFile))
+    try Data().write(to: folder.appendingPathComponent("notes.txt"))  // not a checkpoint file: not listed
     let written = try Checkpoint.writeManifest(in: folder, corpusSHA256: "c0", tokenizerSHA256: "t0")
+    let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     #expect(
         written.files == [
+            Checkpoint.FileEntry(name: "config.json", size: 0, sha256: empty),
             Checkpoint.FileEntry(
                 name: "model.safetensors", size: 3,
                 sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            Checkpoint.FileEntry(
-                name: "optimizer.safetensors", size: 0,
-                sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            Checkpoint.FileEntry(name: "optimizer.safetensors", size: 0, sha256: empty),
+            Checkpoint.FileEntry(name: "state.json", size: 0, sha256: empty),
+            Checkpoint.FileEntry(name: "tokenizer.json", size: 0, sha256: empty),
         ])
     #expect(written.formatVersion == Checkpoint.formatVersion)
     #expect(written.seqkitVersion == Checkpoint.seqkitVersion)
@@ -113,6 +116,7 @@ private func expectFileError(_ fragment: String, _ body: () throws -> Void) {
 @Test func verifyCatchesAChangedAShortenedAndAMissingFile() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
+    for name in Checkpoint.requiredFiles { try Data().write(to: folder.appendingPathComponent(name)) }
     let model = folder.appendingPathComponent(Checkpoint.modelFile)
     let bytes = [UInt8](repeating: 7, count: 1000)
     try Data(bytes).write(to: model)
