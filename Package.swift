@@ -72,7 +72,8 @@ let package = Package(
         .target(name: "SeqCommandLine", dependencies: [argumentParser]),
         .executableTarget(
             name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", "SeqCommandLine", argumentParser]),
-        .executableTarget(name: "seqtrain", dependencies: ["SeqTraining", "SeqTensor", "SeqCommandLine", argumentParser]),
+        .executableTarget(
+            name: "seqtrain", dependencies: ["SeqTraining", "SeqTensor", "SeqCommandLine", argumentParser]),
         .executableTarget(
             name: "seqsample",
             dependencies: [
