@@ -107,7 +107,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "SeqTrainingTests",
-            dependencies: ["SeqTraining", "SeqModels", "SeqTokenizers", "SeqConfig", "_SeqTestSupport"]),
+            dependencies: [
+                "SeqTraining", "SeqModels", "SeqAutograd", "SeqTokenizers", "SeqConfig", "_SeqTestSupport",
+            ]),
         // Runs the built tools as a user would (needs `swift build` of the executables first).
         .testTarget(name: "CLITests", dependencies: ["SeqTraining"]),
         // Logit processors, samplers, beam search, generation on the incremental decoders, scoring.

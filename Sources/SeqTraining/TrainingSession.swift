@@ -208,8 +208,8 @@ final class Session {
         }
         if reason == .interrupted {
             log(
-                "interrupted at step \(step); saved \(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)"
-            )
+                "interrupted by \(Interrupt.signalName ?? "a signal") at step \(step); saved "
+                    + "\(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)")
         } else {
             log(
                 "done at step \(step): validation loss "

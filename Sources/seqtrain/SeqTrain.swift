@@ -15,7 +15,7 @@ struct SeqTrain: ParsableCommand {
               seqtrain --config Configs/char-lstm.json --max-steps 500 --set optimizer.learningRate=3e-3
               seqtrain --resume runs/tiny-gpt                 continue a run from its latest checkpoint
               seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
-            Ctrl-C saves a checkpoint at the next step and exits 0.
+            Ctrl-C, SIGTERM or SIGHUP saves a checkpoint at the next step and exits 0.
             """)
 
     /// Parse errors are one line, like every other mistake.

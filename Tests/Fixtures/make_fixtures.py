@@ -169,9 +169,10 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """nanoGPT: logits = lm_head(ln_f(blocks(wte[ids] + wpe[positions]))); lm_head has no bias and is not tied."""
+    """nanoGPT: logits = lm_head(ln_f(blocks(wte[ids] + wpe[positions]))); lm_head has no bias; `tied` shares
+    wte's matrix with lm_head as nanoGPT does (its state_dict then lists the matrix under both names)."""
 
-    def __init__(self, vocab, width, layers, heads, block_size):
+    def __init__(self, vocab, width, layers, heads, block_size, tied=False):
         super().__init__()
         self.transformer = nn.ModuleDict(
             dict(
@@ -182,6 +183,8 @@ class GPT(nn.Module):
             )
         )
         self.lm_head = nn.Linear(width, vocab, bias=False)
+        if tied:
+            self.transformer.wte.weight = self.lm_head.weight
 
     def forward(self, ids):
         t = ids.shape[1]
@@ -366,6 +369,17 @@ def make_lm_gpt():
                   gelu="tanh", eps="1e-05")
 
 
+def make_lm_gpt_tied():
+    """nanoGPT with its head tied to the token embedding (tiny-gpt's tieWeights). named_parameters lists the shared
+    matrix once, as transformer.wte.weight (its gradient sums both uses); `state_dict` records every key that
+    load_state_dict(strict=True) requires, lm_head.weight included."""
+    torch.manual_seed(205)
+    model = GPT(V, C, 2, HEADS, BLOCK_SIZE, tied=True)
+    init_parameters(model)
+    model_fixture("lm_gpt_tied", model, 205, vocab=V, width=C, layers=2, heads=HEADS, block_size=BLOCK_SIZE,
+                  gelu="tanh", eps="1e-05", state_dict=",".join(model.state_dict().keys()))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # safetensors reader fixtures → Tests/SeqTensorTests/Fixtures
 
@@ -461,6 +475,7 @@ MAKERS = {
     "lm_lstm": lambda: make_lm_recurrent("lstm"),
     "lm_gru": lambda: make_lm_recurrent("gru"),
     "lm_gpt": make_lm_gpt,
+    "lm_gpt_tied": make_lm_gpt_tied,
     "safetensors": make_safetensors_fixtures,
 }
 

@@ -70,3 +70,43 @@ func logitsLossAndGradientsMatchPyTorch(name: String) throws {
     let lstm = try makeModel(config, seed: 1)
     #expect(lstm.summary(batch: 50).totalParameters == counts["char-lstm"])
 }
+
+/// tiny-gpt ties its head to the token embedding as nanoGPT does: the same logits and gradients as the tied PyTorch
+/// twin, and a saved `model.safetensors` holds exactly the keys of the twin's `state_dict`, `lm_head.weight`
+/// included, so it loads into nanoGPT with `load_state_dict(strict=True)`.
+@Test func tiedGPTMatchesNanoGPTAndSavesEveryStateDictKey() throws {
+    let file = try SafeTensorsFile(contentsOf: fixtureURL("lm_gpt_tied.safetensors"))
+    var config = fixtureConfig("lm_gpt")
+    config.tieWeights = true
+    let model = try makeModel(config, seed: 1)
+    for slot in model.arena.slots {
+        try file.copyFloats(slot.name, into: model.arena.value(of: slot).mutableBuffer)
+    }
+    let (logits, _) = model.forward(try file.ints("inputs"), batch: 2, state: nil, context: .evaluation())
+    #expect(relativeError(logits.value.toArray(), try file.floats("logits")) < 1e-4)
+    let loss = crossEntropy(logits, targets: try file.ints("targets"))
+    model.arena.zeroGradients()
+    loss.backward()
+    for slot in model.arena.slots {
+        let error = relativeError(model.arena.gradient(of: slot).toArray(), try file.floats("grad.\(slot.name)"))
+        #expect(error < 1e-3, "grad.\(slot.name): \(error)")
+    }
+
+    let info = try #require(file.metadata["fixture"].flatMap { Data($0.utf8) })
+    let fixture = try #require(try JSONSerialization.jsonObject(with: info) as? [String: String])
+    let stateDictKeys = try #require(fixture["state_dict"]).split(separator: ",").map(String.init)
+    #expect(stateDictKeys.contains("lm_head.weight"))
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-tied-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("model.safetensors")
+    try model.save(to: url)
+    let saved = try SafeTensorsFile(contentsOf: url)
+    #expect(Set(saved.names) == Set(stateDictKeys))
+    #expect(try saved.floats("lm_head.weight") == saved.floats("transformer.wte.weight"))
+    // And it loads back, both names agreeing.
+    let reloaded = try makeModel(config, seed: 2)
+    try reloaded.load(from: url)
+    let again = reloaded.forward(try file.ints("inputs"), batch: 2, state: nil, context: .evaluation()).logits
+    #expect(again.value.toArray() == logits.value.toArray())
+}
