@@ -50,8 +50,14 @@ install: tools ## copy the release tools to $(PREFIX)/bin (PREFIX defaults to ~/
 	install -m 755 $(addprefix .build/release/,$(TOOLS)) "$(PREFIX)/bin/"
 	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "note: $(PREFIX)/bin is not on PATH; add it, e.g. export PATH=\"$(PREFIX)/bin:\$$PATH\"";; esac
 
-run: tools corpus ## the main job: build in release, train $(CONFIG), then print a sample from it
-	.build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT)
+TRAIN_ARGS ?=
+
+run: tools corpus ## the main job: build in release, train $(CONFIG) (kept if trained before), print a sample from it
+	@if [ -d "$(RUN_OUT)/latest" ] && [ -z "$(TRAIN_ARGS)" ]; then \
+	  echo "$(RUN_OUT) holds a trained run; sampling from it (make run TRAIN_ARGS=--overwrite trains it again)"; \
+	else \
+	  .build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT) $(TRAIN_ARGS); \
+	fi
 	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "ROMEO:" --max-tokens 400 --seed 1337
 
 BENCH_ARGS ?=

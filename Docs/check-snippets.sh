@@ -66,7 +66,7 @@ cat > "$work/run/Configs/tiny-gpt.json" <<'JSON'
 {
   "model": { "kind": "transformer", "contextLength": 32, "embeddingSize": 32, "layers": 1, "heads": 2 },
   "tokenizer": { "kind": "char" },
-  "data": { "corpus": ["Corpora/tiny.txt"], "validationFraction": 0.1 },
+  "data": { "corpus": ["../Corpora/tiny.txt"], "validationFraction": 0.1 },
   "optimizer": { "kind": "adamw", "learningRate": 3e-3 },
   "schedule": { "kind": "constant", "warmupSteps": 5 },
   "training": { "batchSize": 8, "maxSteps": 40, "evalInterval": 20, "evalWindows": 4, "logInterval": 10 },

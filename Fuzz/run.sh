@@ -53,6 +53,9 @@ cp "$checkpoint/tokenizer.json" "$seeds/tokenizer-json/run.json"
 cp "$checkpoint/model.safetensors" "$checkpoint/optimizer.safetensors" "$seeds/safetensors/"
 cp "$checkpoint/state.json" "$checkpoint/manifest.json" "$seeds/checkpoint/"
 cp "$checkpoint/config.json" "$seeds/config/checkpoint-config.json"
+mkdir -p "$out/checkpoint"
+cp "$checkpoint"/*.json "$checkpoint"/*.safetensors "$out/checkpoint/"
+export SEQKIT_FUZZ_CHECKPOINT="$out/checkpoint"  # fuzz-checkpoint's scratch folder starts as a copy of it
 
 status=0
 summary="$out/summary.txt"  # appended to: one line per target run

@@ -60,11 +60,14 @@ public struct RunDirectory: Sendable {
     var strategy: SwapStrategy = .exchange
     var crash: CommitStep? = nil
 
-    /// Opens the run folder, creating it (and its parents) if needed, and cleans or recovers what a killed run left.
+    /// Opens the run folder, creating it (and its parents) if needed, and cleans or recovers what a killed run left:
+    /// a half-swapped checkpoint, and a run that `--overwrite` moved aside before the new one saved anything.
+    /// With `create` false nothing is created or changed (`--dry-run`).
     ///
     /// A folder that cannot be created is a ``FileError`` naming it and suggesting another `--out`.
-    public init(url: URL) throws {
+    public init(url: URL, create: Bool = true) throws {
         self.url = url
+        guard create else { return }
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
@@ -78,6 +81,7 @@ public struct RunDirectory: Sendable {
                 fix: "choose another folder with --out or run.out, or fix its permissions")
         }
         for slot in CheckpointSlot.allCases { try recover(slot) }
+        try restoreReplacedRunIfUnsaved()
     }
 
     /// `runs/NAME/latest` or `runs/NAME/best`.

@@ -11,14 +11,19 @@ public struct TrainerOptions: Sendable {
     public var resume: URL?
     /// Start a new run from the weights and tokenizer of this checkpoint (fresh optimizer and schedule).
     public var initFrom: URL?
-    /// Print the resolved config, the model summary and an estimate of memory and time per step, then stop.
+    /// Print the resolved config, the model summary and an estimate of memory and time per step, then stop,
+    /// creating nothing.
     public var dryRun = false
+    /// Start a new run in a folder that holds one: the old run is moved aside and removed once the new run has
+    /// saved its first checkpoint (put back if the new run fails before). Without it such a folder is refused.
+    public var overwrite = false
 
     /// Options for a fresh run.
-    public init(resume: URL? = nil, initFrom: URL? = nil, dryRun: Bool = false) {
+    public init(resume: URL? = nil, initFrom: URL? = nil, dryRun: Bool = false, overwrite: Bool = false) {
         self.resume = resume
         self.initFrom = initFrom
         self.dryRun = dryRun
+        self.overwrite = overwrite
     }
 }
 
@@ -104,9 +109,22 @@ public final class Trainer {
     /// Runs to the end, to early stopping, or to Ctrl-C; throws one-line errors for user mistakes.
     public func run() throws -> TrainingOutcome {
         try config.validate()
+        let warmup = config.schedule.fittedWarmupSteps(maxSteps: config.training.maxSteps)
+        if warmup != config.schedule.warmupSteps && options.resume == nil {
+            log(
+                "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
+                    + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
+            config.schedule.warmupSteps = warmup
+        }
         Threads.configure(config.run.threads)
         Threads.flushDenormalsOnThisThread()
         let session = try Session(trainer: self)
-        return try session.run()
+        do {
+            return try session.run()
+        } catch {
+            // A run that failed before its first checkpoint gives the folder back to the run it replaced.
+            if session.replacing { try? session.runDirectory.restoreReplacedRunIfUnsaved() }
+            throw error
+        }
     }
 }

@@ -7,12 +7,17 @@ extension TrainingConfig {
     ///
     /// An override's value is read as a JSON literal when it is one (`3e-4`, `true`, `["a.txt"]`), else as a
     /// string (`runs/x`). An override whose path names no field is the same unknown-key error as in the file.
-    /// An empty `run.out` becomes `runs/NAME`, NAME being the file's name without `.json`.
+    /// An empty `run.out` becomes `runs/NAME`, NAME being the file's name without `.json`. With `resolvingPaths`,
+    /// relative `data.corpus` paths of the file are taken from the file's folder (so a config works from any
+    /// working directory) and become absolute; paths given by an override stay relative to the working directory,
+    /// as the shell that typed them sees them. A checkpoint's `config.json` is read with `resolvingPaths: false`.
     /// ```swift
     /// let config = try TrainingConfig.load(from: URL(fileURLWithPath: "Configs/tiny-gpt.json"),
     ///                                      overrides: ["training.maxSteps=100", "run.seed=7"])
     /// ```
-    public static func load(from url: URL, overrides: [String] = []) throws -> TrainingConfig {
+    public static func load(from url: URL, overrides: [String] = [], resolvingPaths: Bool = true) throws
+        -> TrainingConfig
+    {
         let path = url.relativePath  // as the user typed it
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -34,6 +39,14 @@ extension TrainingConfig {
         let name = url.deletingPathExtension().lastPathComponent
         var config = try decode(bytes, file: path, overrides: overrides)
         if config.run.out.isEmpty { config.run.out = "runs/\(name)" }
+        let corpusOverridden = overrides.contains { $0.hasPrefix("data.corpus=") || $0.hasPrefix("data=") }
+        if resolvingPaths && !corpusOverridden {
+            let folder = url.deletingLastPathComponent()
+            config.data.corpus = config.data.corpus.map { pattern in
+                pattern.hasPrefix("/") || pattern.hasPrefix("~")
+                    ? pattern : folder.appendingPathComponent(pattern).standardizedFileURL.path
+            }
+        }
         try config.validate()
         return config
     }

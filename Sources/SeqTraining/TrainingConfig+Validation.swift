@@ -115,15 +115,24 @@ extension ScheduleConfig {
     /// The step at which linear and cosine reach the floor: `decaySteps`, or `maxSteps` when it is 0.
     public func resolvedDecaySteps(maxSteps: Int) -> Int { decaySteps == 0 ? maxSteps : decaySteps }
 
-    /// Warmup within the run and shorter than the decay, a floor in [0, peak], and a usable step rule.
+    /// The warmup a run of `maxSteps` uses: `warmupSteps`, or a tenth of the run when `warmupSteps` would not end
+    /// within it (`--max-steps 20` with a config's 100 warmup steps), so a shortened run keeps the shape of the
+    /// schedule instead of being refused. The trainer records the value it uses in the run's config.
+    ///
+    /// `schedule.fittedWarmupSteps(maxSteps: 20) == 2` for a config with `"warmupSteps": 100`
+    public func fittedWarmupSteps(maxSteps: Int) -> Int {
+        let decays = kind == .linear || kind == .cosine
+        guard warmupSteps > maxSteps || (decays && decaySteps == 0 && warmupSteps >= maxSteps) else {
+            return warmupSteps
+        }
+        return maxSteps / 10
+    }
+
+    /// Warmup (as fitted to the run) shorter than the decay, a floor in [0, peak], and a usable step rule.
     public func validate(peak: Double, maxSteps: Int) throws {
         func fail(_ key: CodingKeys, _ rule: String) -> ConfigError { invalid("schedule", key, rule) }
         if warmupSteps < 0 { throw fail(.warmupSteps, "must be 0 (none) or positive; got \(warmupSteps)") }
-        if warmupSteps > maxSteps {
-            throw fail(
-                .warmupSteps,
-                "must not exceed training.maxSteps (\(warmupSteps) > \(maxSteps)); lower one or raise the other")
-        }
+        let warmupSteps = fittedWarmupSteps(maxSteps: maxSteps)
         if !(minLearningRate >= 0 && minLearningRate <= peak) {
             throw fail(
                 .minLearningRate,

@@ -30,6 +30,10 @@ extension Session {
             try Checkpoint.writeManifest(in: folder, corpusSHA256: corpus.sha256, tokenizerSHA256: tokenizerSHA256)
         }
         if slot == .latest { lastCheckpoint = runDirectory.checkpointURL(.latest).path }
+        if replacing {
+            try runDirectory.discardReplacedRun()
+            replacing = false
+        }
     }
 
     /// What of the state a checkpoint saves is NaN or infinite (weights first, then optimizer moments, carried

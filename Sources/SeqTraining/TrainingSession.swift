@@ -29,20 +29,37 @@ final class Session {
     var evaluationsWithoutImprovement = 0
     var elapsedBefore = 0.0
     var lastCheckpoint: String?
+    /// The lock on the run folder, held for the session's life (nil for a dry run).
+    let lock: RunLock?
+    /// True while a run that `--overwrite` moved aside waits for this run's first checkpoint.
+    var replacing = false
 
     init(trainer: Trainer) throws {
         var config = trainer.config
         options = trainer.options
         log = trainer.log
+        // The run folder: nothing is created for a dry run; another writer is refused before any work, and so is,
+        // for a new run, a run already there.
+        let runURL = URL(fileURLWithPath: config.run.out)
+        var runLock: RunLock?
+        var isDirectory: ObjCBool = false
+        if !options.dryRun && FileManager.default.fileExists(atPath: runURL.path, isDirectory: &isDirectory)
+            && isDirectory.boolValue
+        {
+            runLock = try RunLock(runURL)
+        }
         let resumeDirectory = try options.resume.map { try TrainedCheckpoint.locate($0, prefer: .latest) }
         let initDirectory = try options.initFrom.map { try TrainedCheckpoint.locate($0, prefer: .best) }
         if let resumeDirectory {
-            // A resumed run continues with its own resolved config; only run-level knobs may change.
-            var saved = try TrainingConfig.load(from: resumeDirectory.appendingPathComponent(Checkpoint.configFile))
-            saved.training.maxSteps = config.training.maxSteps
-            saved.run.out = config.run.out
-            saved.run.threads = config.run.threads
-            config = saved
+            // A resumed run continues with its own resolved config; what may change without breaking the run
+            // (schedule, length, intervals, threads) comes from the command line, anything else is refused.
+            let saved = try TrainingConfig.load(
+                from: resumeDirectory.appendingPathComponent(Checkpoint.configFile), resolvingPaths: false)
+            config = try saved.resumed(with: config)
+            try config.validate()
+        }
+        if !options.dryRun && resumeDirectory == nil {
+            try RunDirectory.checkNewRun(at: runURL, overwrite: options.overwrite)
         }
         corpus = try Corpus(patterns: config.data.corpus)
 
@@ -101,7 +118,8 @@ final class Session {
                     + "\(time) + 1; lower training.batchSize or model.contextLength")
         }
         self.config = config
-        runDirectory = try RunDirectory(url: URL(fileURLWithPath: config.run.out))
+        runDirectory = try RunDirectory(url: runURL, create: !options.dryRun)
+        lock = options.dryRun ? nil : try runLock ?? RunLock(runURL)
 
         model = try makeModel(config.model, seed: config.run.seed)
         optimizer = Optimizer(config.optimizer, arena: model.arena)
@@ -116,6 +134,12 @@ final class Session {
         } else if let initDirectory {
             try model.load(from: initDirectory.appendingPathComponent(Checkpoint.modelFile))
             log("initialised the weights from \(initDirectory.path)")
+        }
+        if options.overwrite && resumeDirectory == nil && !options.dryRun {
+            replacing = try runDirectory.moveRunAside()
+            if replacing {
+                log("moved the previous run in \(runURL.path) aside; it is removed once this run saves a checkpoint")
+            }
         }
     }
 
@@ -133,6 +157,13 @@ final class Session {
         Interrupt.install()
         defer { Interrupt.uninstall() }
 
+        if options.resume != nil && step >= config.training.maxSteps {
+            log(
+                "\(runDirectory.url.path) is already at step \(step), its training.maxSteps; nothing to train. "
+                    + "Pass --max-steps N with N above \(step) to train further")
+            return TrainingOutcome(
+                step: step, validationLoss: nil, bestValidationLoss: bestValidationLoss, reason: .finished)
+        }
         let started = Date()
         let startStep = step
         var windowStart = Date()
@@ -162,7 +193,10 @@ final class Session {
             let eta = ProgressLine.eta(
                 elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
                 stepsLeft: config.training.maxSteps - step)
-            progress.emit(step: step, loss: loss, tokensPerSecond: rate, learningRate: Double(lr), etaSeconds: eta)
+            // The mean since the last record, the figure metrics.jsonl records at the next log step.
+            progress.emit(
+                step: step, loss: lossSum / Double(lossCount), tokensPerSecond: rate, learningRate: Double(lr),
+                etaSeconds: eta)
 
             let last = step == config.training.maxSteps
             let evaluate = step % config.training.evalInterval == 0 || last
@@ -201,7 +235,8 @@ final class Session {
                 progressBreak(progress)
                 reason = .interrupted
             }
-            if reason != .finished || last || step % config.training.checkpointInterval == 0 {
+            let interval = config.training.checkpointInterval  // 0 = only at the end
+            if reason != .finished || last || (interval > 0 && step % interval == 0) {
                 try save(.latest, elapsed: elapsedBefore + Date().timeIntervalSince(started))
             }
             if reason != .finished { break }

@@ -13,7 +13,8 @@ struct SeqTrain: ParsableCommand {
             Examples:
               seqtrain --config Configs/tiny-gpt.json
               seqtrain --config Configs/char-lstm.json --max-steps 500 --set optimizer.learningRate=3e-3
-              seqtrain --resume runs/tiny-gpt                 continue a run from its latest checkpoint
+              seqtrain --resume runs/tiny-gpt --max-steps 4000  continue a run from its latest checkpoint
+              seqtrain --config Configs/tiny-gpt.json --overwrite  start runs/tiny-gpt again
               seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
             Ctrl-C, SIGTERM or SIGHUP saves a checkpoint at the next step and exits 0.
             """)
@@ -45,14 +46,22 @@ struct SeqTrain: ParsableCommand {
     @Option(name: .long, help: "Start from the weights and tokenizer of this checkpoint (new optimizer and schedule).")
     var initFrom: String?
 
-    @Flag(name: .long, help: "Print the resolved config, the model summary and estimates, then stop.")
+    @Flag(name: .long, help: "Print the resolved config, the model summary and estimates, then stop; creates nothing.")
     var dryRun = false
+
+    @Flag(
+        name: .long,
+        help: "Start again in a run directory that holds a run; the old run is removed once the new one has saved.")
+    var overwrite = false
 
     /// Contradictory or out-of-range flags: one line on stderr, exit 64 (ArgumentParser's own `validate()`
     /// would add the usage text).
     func checkOptions() throws {
         if config == nil && resume == nil { throw OptionError("give --config FILE (or --resume RUN_DIR)") }
         if resume != nil && initFrom != nil { throw OptionError("--resume and --init-from exclude each other") }
+        if resume != nil && overwrite {
+            throw OptionError("--resume continues the run and --overwrite starts it again; give one of them")
+        }
         if let maxSteps, maxSteps <= 0 { throw OptionError("--max-steps must be positive") }
         if let threads, threads < 0 || threads > Threads.maximumCount {
             throw OptionError("--threads must be in 0...\(Threads.maximumCount) (0 = one per core); got \(threads)")
@@ -69,10 +78,11 @@ struct SeqTrain: ParsableCommand {
                 ?? TrainedCheckpoint.locate(
                     URL(fileURLWithPath: resume!), prefer: .latest
                 ).appendingPathComponent("config.json")
-            let loaded = try TrainingConfig.load(from: file, overrides: list)
+            // A checkpoint's config.json records absolute corpus paths (older ones: relative to where it ran).
+            let loaded = try TrainingConfig.load(from: file, overrides: list, resolvingPaths: config != nil)
             let options = TrainerOptions(
                 resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
-                dryRun: dryRun)
+                dryRun: dryRun, overwrite: overwrite)
             _ = try Trainer(config: loaded, options: options).run()
         } catch let error as OptionError {
             FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))

@@ -27,7 +27,11 @@ private func configFiles() -> [String] {
 func everyShippedConfigDecodesAndValidates(name: String) throws {
     let config = try TrainingConfig.load(from: configsFolder.appendingPathComponent(name))
     #expect(config.run.out == "runs/\(name.replacingOccurrences(of: ".json", with: ""))")
-    #expect(config.data.corpus == ["Corpora/shakespeare.txt"])
+    // Relative to the config's folder, whatever the working directory.
+    let corpus = configsFolder.deletingLastPathComponent().appendingPathComponent("Corpora/shakespeare.txt")
+    #expect(config.data.corpus == [corpus.standardizedFileURL.path])
+    // No shipped config fixes the decay: it follows --max-steps.
+    #expect(config.schedule.decaySteps == 0)
 }
 
 @Test func tinyGPTIsNanoGPTsCPUConfig() throws {

@@ -168,12 +168,15 @@ func badEnumValuesNameTheKeyAndListTheChoices(json: String, key: String, choices
     (#"{"training": {"checkpointInterval": -5}}"#, "training.checkpointInterval", "0 (only at the end)"),
     (#"{"training": {"logInterval": 0}}"#, "training.logInterval", "at least 1"),
     (#"{"schedule": {"warmupSteps": -1}}"#, "schedule.warmupSteps", "0 (none) or positive"),
-    (#"{"schedule": {"warmupSteps": 3000}}"#, "schedule.warmupSteps", "(3000 > 2000)"),
+    (#"{"schedule": {"warmupSteps": -1}}"#, "schedule.warmupSteps", "got -1"),
     (#"{"schedule": {"minLearningRate": 0.01}}"#, "schedule.minLearningRate", "[0, optimizer.learningRate]"),
     (#"{"schedule": {"minLearningRate": -1}}"#, "schedule.minLearningRate", "[0, optimizer.learningRate]"),
     (#"{"schedule": {"decaySteps": -1}}"#, "schedule.decaySteps", "0 (= training.maxSteps)"),
     (#"{"schedule": {"decaySteps": 50}}"#, "schedule.decaySteps", "must end after warmup"),
-    (#"{"schedule": {"kind": "linear", "warmupSteps": 2000}}"#, "schedule.decaySteps", "must end after warmup"),
+    (
+        #"{"schedule": {"kind": "linear", "warmupSteps": 500, "decaySteps": 400}}"#, "schedule.decaySteps",
+        "must end after warmup"
+    ),
     (#"{"schedule": {"kind": "step", "stepSize": 0}}"#, "schedule.stepSize", "at least 1"),
     (#"{"schedule": {"kind": "step", "gamma": 0}}"#, "schedule.gamma", "(0, 1]"),
     (#"{"schedule": {"kind": "step", "gamma": 2}}"#, "schedule.gamma", "(0, 1]"),
@@ -450,4 +453,17 @@ func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment
     #expect(config.resolvedThreads == 3)
     config.run.threads = 0
     #expect(config.resolvedThreads == ProcessInfo.processInfo.activeProcessorCount)
+}
+
+/// A warmup that would not end within the run is cut to a tenth of it instead of being refused; one that fits stays.
+@Test func aWarmupLongerThanTheRunIsFittedToIt() throws {
+    var schedule = ScheduleConfig()
+    schedule.warmupSteps = 100
+    #expect(schedule.fittedWarmupSteps(maxSteps: 2000) == 100)
+    #expect(schedule.fittedWarmupSteps(maxSteps: 20) == 2)
+    #expect(schedule.fittedWarmupSteps(maxSteps: 100) == 10)  // cosine over 100 steps must start after warmup
+    schedule.kind = .constant
+    #expect(schedule.fittedWarmupSteps(maxSteps: 100) == 100)
+    #expect(schedule.fittedWarmupSteps(maxSteps: 99) == 9)
+    try schedule.validate(peak: 1e-3, maxSteps: 20)
 }

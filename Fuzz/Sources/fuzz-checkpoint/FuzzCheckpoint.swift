@@ -16,13 +16,24 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? Checkpoint.readState(in: folder)
     _ = try? Checkpoint.readManifest(in: folder)
     _ = try? Checkpoint.verify(folder)
+    _ = try? TrainedCheckpoint(path: folder)
     return 0
 }
 
 enum Scratch {
+    /// A scratch checkpoint folder. When `SEQKIT_FUZZ_CHECKPOINT` names a real checkpoint (Fuzz/run.sh sets it),
+    /// its other files are copied in, so a fuzzed manifest that names them reaches the size and hash checks.
     static let folder: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-fuzz-\(getpid())")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if let source = ProcessInfo.processInfo.environment["SEQKIT_FUZZ_CHECKPOINT"] {
+            for name in [
+                Checkpoint.configFile, Checkpoint.tokenizerFile, Checkpoint.modelFile, Checkpoint.optimizerFile,
+            ] {
+                try? FileManager.default.copyItem(
+                    at: URL(fileURLWithPath: source).appendingPathComponent(name), to: url.appendingPathComponent(name))
+            }
+        }
         return url
     }()
 }
