@@ -193,6 +193,19 @@ import Testing
             ),
             ("resume from nothing", { _ in }, ["--resume", "runs/none"], "does not exist"),
             (
+                "a flag value that is not a number", { _ in }, ["--config", "tiny.json", "--max-steps", "many"],
+                "'many' is not a valid value for --max-steps"
+            ),
+            ("an abbreviated flag", { _ in }, ["--config", "tiny.json", "--max", "5"], "did you mean '--max-steps'?"),
+            (
+                "a thread count no machine has", { _ in }, ["--config", "tiny.json", "--threads", "100000"],
+                "--threads must be in 0...1024"
+            ),
+            (
+                "a thread count no machine has, in the config", { _ in },
+                ["--config", "tiny.json", "--set", "run.threads=100000"], "must be at most 1024"
+            ),
+            (
                 "resume from a foreign folder",
                 {
                     try FileManager.default.createDirectory(
