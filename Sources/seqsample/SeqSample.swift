@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeqCommandLine
 import SeqSampling
 import SeqTensor
 import SeqTokenizers
@@ -7,6 +8,8 @@ import SeqTraining
 
 @main
 struct SeqSample: ParsableCommand {
+    static func main() { mainReportingOneLine() }
+
     static let configuration = CommandConfiguration(
         commandName: "seqsample",
         abstract: "Generate text from a trained checkpoint, or score a text under it.",
@@ -18,13 +21,15 @@ struct SeqSample: ParsableCommand {
               seqsample --checkpoint runs/tiny-gpt --beams 4 --prompt "JULIET:"
               seqsample --checkpoint runs/tiny-gpt --num-samples 3 --json
               seqsample --checkpoint runs/tiny-gpt --score heldout.txt
+            --prompt and --stop read the escapes \\n \\t \\r \\0 \\\\ \\" \\' and \\uXXXX (or \\u{1F44D}), so
+            --stop "\\n\\n" stops at a blank line; --raw takes them literally. --prompt-file is read as it is.
             --checkpoint takes a run directory (its best/, else latest/) or a checkpoint directory.
             """)
 
     @Option(name: .long, help: "Run directory or checkpoint directory written by seqtrain.")
     var checkpoint: String
 
-    @Option(name: .long, help: "Text to continue (default: a newline).")
+    @Option(name: .long, help: "Text to continue (default: a newline); escapes such as \\n are read unless --raw.")
     var prompt: String?
 
     @Option(name: .long, help: "Read the prompt from this file.")
@@ -54,8 +59,12 @@ struct SeqSample: ParsableCommand {
     @Option(name: .long, help: "Independent samples, generated side by side.")
     var numSamples = 1
 
-    @Option(name: .long, help: "Stop a sample when this text appears (repeatable); it is not printed.")
+    @Option(
+        name: .long, help: "Stop a sample when this text appears (repeatable; \\n etc. read unless --raw); not printed.")
     var stop: [String] = []
+
+    @Flag(name: .long, help: "Take --prompt and --stop literally: a backslash is just a backslash.")
+    var raw = false
 
     @Flag(name: .long, help: "Always take the most likely token.")
     var greedy = false
@@ -88,7 +97,21 @@ struct SeqSample: ParsableCommand {
         if score != nil && (prompt != nil || promptFile != nil) {
             throw OptionError("--score reads its own text; drop --prompt")
         }
+        if !raw {
+            do {
+                _ = try prompt.map { try unescape($0, flag: "--prompt") }
+                _ = try stop.map { try unescape($0, flag: "--stop") }
+            } catch let error as EscapeError {
+                throw OptionError(error.description)
+            }
+        }
     }
+
+    /// `--prompt` with its escapes read (unless `--raw`).
+    var promptText: String? { raw ? prompt : prompt.map { (try? unescape($0, flag: "--prompt")) ?? $0 } }
+
+    /// `--stop` strings with their escapes read (unless `--raw`).
+    var stopStrings: [String] { raw ? stop : stop.map { (try? unescape($0, flag: "--stop")) ?? $0 } }
 
     func run() throws {
         do {
@@ -111,7 +134,7 @@ struct SeqSample: ParsableCommand {
 
     func generate(_ trained: TrainedCheckpoint) throws {
         let tokenizer = trained.tokenizer
-        var text = prompt ?? "\n"
+        var text = promptText ?? "\n"
         if let promptFile {
             guard let data = FileManager.default.contents(atPath: promptFile) else {
                 throw SampleCLIError("\(promptFile) cannot be read; check the path")
@@ -135,7 +158,7 @@ struct SeqSample: ParsableCommand {
 
         // Per sample: a streaming decoder (complete UTF-8 / graphemes only) and a stop-string matcher.
         let decoders = (0..<numSamples).map { _ in tokenizer.makeStreamingDecoder() }
-        var matchers = try (0..<numSamples).map { _ in try StopMatcher(stops: stop) }
+        var matchers = try (0..<numSamples).map { _ in try StopMatcher(stops: stopStrings) }
         var texts = [String](repeating: "", count: numSamples)
         let streaming = numSamples == 1 && !json
         if streaming { write(text) }
