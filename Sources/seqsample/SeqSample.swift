@@ -136,10 +136,7 @@ struct SeqSample: ParsableCommand {
         let tokenizer = trained.tokenizer
         var text = promptText ?? "\n"
         if let promptFile {
-            guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw SampleCLIError("\(promptFile) cannot be read; check the path")
-            }
-            text = String(decoding: data, as: UTF8.self)
+            text = try readText(promptFile)
         }
         let ids = try encodePrompt(text, tokenizer)
         var options = GenerationOptions()
@@ -154,6 +151,10 @@ struct SeqSample: ParsableCommand {
         options.beams = beams
         options.lengthPenalty = lengthPenalty
         options.numSamples = numSamples
+        // Checked before the per-sample decoders and matchers below are made, so an impossible count is
+        // one line rather than an allocation failure.
+        try options.validate(vocabSize: trained.model.config.vocabSize)
+        try options.checkMemory(for: trained.model.config, promptLength: ids.count)
         let generator = Generator(model: trained.model)
 
         // Per sample: a streaming decoder (complete UTF-8 / graphemes only) and a stop-string matcher.
@@ -215,13 +216,11 @@ struct SeqSample: ParsableCommand {
     }
 
     func scoreFile(_ path: String, _ trained: TrainedCheckpoint) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SampleCLIError("\(path) cannot be read; check the path")
-        }
-        let ids = try trained.tokenizer.encode(bytes: Array(data))
+        let text = try readText(path)
+        let ids = try trained.tokenizer.encode(text)
         guard ids.count >= 2 else { throw SampleCLIError("\(path) has fewer than 2 tokens; score a longer text") }
         let result = try SeqSampling.score(ids, model: trained.model)
-        let normalized = try trained.tokenizer.normalize(String(decoding: data, as: UTF8.self))
+        let normalized = try trained.tokenizer.normalize(text)
         let characters = normalized.unicodeScalars.count
         let bytes = normalized.utf8.count
         write(
@@ -229,6 +228,18 @@ struct SeqSample: ParsableCommand {
                 format: "tokens %d | mean NLL %.4f nats/token | perplexity %.3f | %.4f bits/char | %.4f bits/byte\n",
                 result.tokenCount, result.meanNLL, result.perplexity, result.bitsPerCharacter(characters: characters),
                 result.totalNLL / Foundation.log(2.0) / Double(bytes)))
+    }
+
+    /// The text of the file at `path`; a missing file or invalid UTF-8 is an error naming the file (and the
+    /// byte offset), since decoding would silently turn bad bytes into U+FFFD.
+    func readText(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SampleCLIError("\(path) cannot be read; check the path")
+        }
+        if let offset = firstInvalidUTF8Offset(data) {
+            throw SampleCLIError("\(path): invalid UTF-8 at byte offset \(offset); fix the file")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
@@ -243,4 +254,21 @@ struct SampleCLIError: Error, CustomStringConvertible {
 struct OptionError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+
+/// The offset of the first byte of `bytes` that does not begin a valid UTF-8 scalar, or nil when all are valid.
+///
+/// `firstInvalidUTF8Offset(Data([0x61, 0xC3, 0xA9, 0xFF])) == 3`
+func firstInvalidUTF8Offset(_ bytes: Data) -> Int? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+        switch parser.parseScalar(from: &iterator) {
+        case .valid(let scalar): offset += scalar.count
+        case .emptyInput: return nil
+        case .error: return offset
+        }
+    }
 }
