@@ -53,6 +53,15 @@ struct SeqSample: ParsableCommand {
     @Option(name: .long, help: "Penalise tokens seen in the last 64 tokens (> 1 discourages repeats).")
     var repetitionPenalty: Double?
 
+    @Option(name: .long, help: "Subtract this from the logit of each token seen in the last 64 (> 0 discourages).")
+    var presencePenalty: Double?
+
+    @Option(name: .long, help: "Subtract this per occurrence in the last 64 tokens (> 0 discourages repeats).")
+    var frequencyPenalty: Double?
+
+    @Option(name: .long, help: "Never repeat a run of N tokens (prompt included), sampling or beams; 0 = off.")
+    var noRepeatNgram = 0
+
     @Option(name: .long, help: "Seed of the sampler: same checkpoint, prompt and seed give the same text.")
     var seed: UInt64 = 1337
 
@@ -89,8 +98,11 @@ struct SeqSample: ParsableCommand {
         if greedy && (topK != nil || topP != nil || minP != nil) {
             throw OptionError("--greedy takes the most likely token; drop --top-k, --top-p and --min-p")
         }
-        if beams > 1 && (temperature != nil || topK != nil || topP != nil || minP != nil || numSamples > 1) {
-            throw OptionError("--beams searches deterministically; drop the sampling options and --num-samples")
+        let penalties = [repetitionPenalty, presencePenalty, frequencyPenalty].contains { $0 != nil }
+        if beams > 1 && (temperature != nil || topK != nil || topP != nil || minP != nil || numSamples > 1 || penalties)
+        {
+            throw OptionError(
+                "--beams searches deterministically; drop the sampling options, the penalties and --num-samples")
         }
         if maxTokens < 1 { throw OptionError("--max-tokens must be at least 1") }
         if numSamples < 1 { throw OptionError("--num-samples must be at least 1") }
@@ -146,11 +158,15 @@ struct SeqSample: ParsableCommand {
         options.topP = topP
         options.minP = minP
         options.repetitionPenalty = repetitionPenalty ?? 1
+        options.presencePenalty = presencePenalty ?? 0
+        options.frequencyPenalty = frequencyPenalty ?? 0
+        options.noRepeatNgram = noRepeatNgram
         options.seed = seed
         options.greedy = greedy
         options.beams = beams
         options.lengthPenalty = lengthPenalty
         options.numSamples = numSamples
+        if beams > 1 { options.tokenLengths = characterLengths(tokenizer) }
         // Checked before the per-sample decoders and matchers below are made, so an impossible count is
         // one line rather than an allocation failure.
         try options.validate(vocabSize: trained.model.config.vocabSize)
@@ -198,6 +214,16 @@ struct SeqSample: ParsableCommand {
             } else {
                 write((sample > 0 ? "\n---\n" : "") + text + texts[sample] + "\n")
             }
+        }
+    }
+
+    /// The characters (Unicode scalars) each id stands for, so beam search normalises its scores per character:
+    /// a byte of UTF-8 counts 1 when it starts a scalar and 0 when it continues one, so a byte-level token
+    /// holding half a character still sums correctly with its neighbours. Ids without text count 0.
+    func characterLengths(_ tokenizer: any Tokenizer) -> [Int] {
+        (0..<tokenizer.vocabularySize).map { id in
+            let bytes = (try? tokenizer.decodeBytes([id])) ?? []
+            return bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
         }
     }
 
