@@ -69,7 +69,8 @@ struct SeqSample: ParsableCommand {
     var numSamples = 1
 
     @Option(
-        name: .long, help: "Stop a sample when this text appears (repeatable; \\n etc. read unless --raw); not printed.")
+        name: .long, help: "Stop a sample when this text appears (repeatable; \\n etc. read unless --raw); not printed."
+    )
     var stop: [String] = []
 
     @Flag(name: .long, help: "Take --prompt and --stop literally: a backslash is just a backslash.")
@@ -281,7 +282,6 @@ struct OptionError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
 
 /// The offset of the first byte of `bytes` that does not begin a valid UTF-8 scalar, or nil when all are valid.
 ///

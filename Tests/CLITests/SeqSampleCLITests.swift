@@ -151,7 +151,8 @@ private func expectOneLine(_ result: ProcessResult, _ expected: String, status: 
             (["--prompt", #"ROMEO\"#], "backslash at the end"),
         ]
         for (arguments, expected) in cases {
-            expectOneLine(try runTool("seqsample", ["--checkpoint", "runs/none"] + arguments, in: folder), expected, status: 64)
+            expectOneLine(
+                try runTool("seqsample", ["--checkpoint", "runs/none"] + arguments, in: folder), expected, status: 64)
         }
     }
 
@@ -228,6 +229,7 @@ private func expectOneLine(_ result: ProcessResult, _ expected: String, status: 
         for i in 0...(tokens.count - 4) {
             #expect(seen.insert(Array(tokens[i..<(i + 4)])).inserted, "repeated 4-gram at \(i): \(tokens)")
         }
-        expectOneLine(try runTool("seqsample", ["--checkpoint", "runs/tiny", "--no-repeat-ngram=-1"], in: folder), "no-repeat")
+        expectOneLine(
+            try runTool("seqsample", ["--checkpoint", "runs/tiny", "--no-repeat-ngram=-1"], in: folder), "no-repeat")
     }
 }

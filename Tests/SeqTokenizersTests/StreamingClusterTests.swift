@@ -8,16 +8,28 @@ import Testing
     static let text = "Thumbs 👍🏽 up, flag 🇫🇷🇩🇪 and cafe\u{301} e\u{301}\u{302}x 👨\u{200D}👩\u{200D}👧 end"
 
     static let tokenizers: [(String, any Tokenizer)] = [
-        ("char scalar", try! trainTokenizer(
-            TokenizerOptions(kind: .char, unit: .scalar, normalization: [], unknown: .byteFallback),
-            corpus: try! Fixtures.corpus)),
-        ("char grapheme", try! trainTokenizer(
-            TokenizerOptions(kind: .char, unit: .grapheme, normalization: [], unknown: .byteFallback),
-            corpus: try! Fixtures.corpus)),
-        ("byte-level BPE", try! trainTokenizer(
-            TokenizerOptions(kind: .bpe, normalization: [], vocabularySize: 400), corpus: try! Fixtures.corpus)),
-        ("byte-level BPE, NFC", try! trainTokenizer(
-            TokenizerOptions(kind: .bpe, vocabularySize: 400), corpus: try! Fixtures.corpus)),
+        (
+            "char scalar",
+            try! trainTokenizer(
+                TokenizerOptions(kind: .char, unit: .scalar, normalization: [], unknown: .byteFallback),
+                corpus: try! Fixtures.corpus)
+        ),
+        (
+            "char grapheme",
+            try! trainTokenizer(
+                TokenizerOptions(kind: .char, unit: .grapheme, normalization: [], unknown: .byteFallback),
+                corpus: try! Fixtures.corpus)
+        ),
+        (
+            "byte-level BPE",
+            try! trainTokenizer(
+                TokenizerOptions(kind: .bpe, normalization: [], vocabularySize: 400), corpus: try! Fixtures.corpus)
+        ),
+        (
+            "byte-level BPE, NFC",
+            try! trainTokenizer(
+                TokenizerOptions(kind: .bpe, vocabularySize: 400), corpus: try! Fixtures.corpus)
+        ),
     ]
 
     @Test(arguments: 0..<4)
@@ -39,7 +51,8 @@ import Testing
             let chunk = try stream.push(id)
             if !chunk.isEmpty { chunks += 1 }
             out += chunk
-            #expect(boundaries.contains(out.utf8.count), "\(name): chunk ends inside a cluster: \(out.debugDescription)")
+            #expect(
+                boundaries.contains(out.utf8.count), "\(name): chunk ends inside a cluster: \(out.debugDescription)")
         }
         out += stream.finish()
         #expect(out == full, "\(name)")
