@@ -18,11 +18,12 @@ struct SeqSample: ParsableCommand {
               seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:"
               seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:" --temperature 0.8 --top-k 40 --seed 7
               seqsample --checkpoint runs/char-lstm --greedy --max-tokens 100 --stop "\\n\\n"
-              seqsample --checkpoint runs/tiny-gpt --beams 4 --prompt "JULIET:"
+              seqsample --checkpoint runs/tiny-gpt --beams 4 --no-repeat-ngram 4 --prompt "JULIET:"
               seqsample --checkpoint runs/tiny-gpt --num-samples 3 --json
               seqsample --checkpoint runs/tiny-gpt --score heldout.txt
-            --prompt and --stop read the escapes \\n \\t \\r \\0 \\\\ \\" \\' and \\uXXXX (or \\u{1F44D}), so
-            --stop "\\n\\n" stops at a blank line; --raw takes them literally. --prompt-file is read as it is.
+            --prompt and --stop read \\n \\t \\r \\0 \\\\ \\" \\' \\uXXXX and \\u{1F44D}.
+            --raw takes them literally; --prompt-file is read as it is.
+            Beam search gives the likely continuation: for short completions, not creative text.
             --checkpoint takes a run directory (its best/, else latest/) or a checkpoint directory.
             """)
 
@@ -68,9 +69,7 @@ struct SeqSample: ParsableCommand {
     @Option(name: .long, help: "Independent samples, generated side by side.")
     var numSamples = 1
 
-    @Option(
-        name: .long, help: "Stop a sample when this text appears (repeatable; \\n etc. read unless --raw); not printed."
-    )
+    @Option(name: .long, help: "Stop a sample when this text appears; it is not printed (repeatable; \\n read).")
     var stop: [String] = []
 
     @Flag(name: .long, help: "Take --prompt and --stop literally: a backslash is just a backslash.")
