@@ -15,6 +15,9 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
     case malformed(file: String, reason: String)
     /// A value of the wrong JSON type: `expected` is how a user would say the right one ("a whole number").
     case wrongType(file: String, key: String, expected: String)
+    /// A config whose estimated memory (`needed` bytes, nil when it overflows `Int`) exceeds the `available`
+    /// bytes; `largest` names the biggest term and `fix` the key to lower.
+    case tooLarge(needed: Int?, largest: String, available: Int, fix: String)
     /// A JSON syntax mistake or a duplicated key, at a 1-based line and column of the file.
     case syntax(file: String, line: Int, column: Int, problem: String)
     /// A `--set key.path=value` override whose value does not fit its key; `reason` says what to write instead.
@@ -31,6 +34,9 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(file) is not a valid config: \(reason); fix the JSON and run again"
         case .wrongType(let file, let key, let expected):
             return "\(file) is not a valid config: '\(key)' should be \(expected); fix the JSON and run again"
+        case .tooLarge(let needed, let largest, let available, let fix):
+            let amount = needed.map { "about \(formatBytes($0))" } ?? "more memory than can be counted"
+            return "the config needs \(amount) (largest: \(largest)) but \(formatBytes(available)) is available; \(fix)"
         case .syntax(let file, let line, let column, let problem):
             return "\(file):\(line):\(column): \(problem)"
         case .override(let text, let reason):

@@ -488,3 +488,22 @@ func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment
     config.run.threads = 0
     #expect(config.resolvedThreads == ProcessInfo.processInfo.activeProcessorCount)
 }
+
+@Test func validateRefusesATrainingRunTooLargeForTheMachine() throws {
+    var config = try decode("{}")
+    config.data.corpus = ["c.txt"]
+    config.training.batchSize = 100_000_000
+    #expect(throws: ConfigError.self) { try config.validate() }
+    // Reading a checkpoint to sample skips the training estimate; building the model checks its own.
+    try config.validate(checkingMemory: false)
+    config.training.batchSize = 12
+    try config.validate()
+    // tokenizer.vocabularySize stands in for a vocabSize of 0: a 1e9-entry BPE vocabulary is refused up front.
+    config.tokenizer.vocabularySize = 1_000_000_000
+    do {
+        try config.checkMemory(available: 20_100_000_000)
+        Issue.record("expected a refusal")
+    } catch let error as ConfigError {
+        #expect("\(error)".contains("largest: logits of batchSize 12 × contextLength 64 × vocabSize 1000000000"))
+    }
+}
