@@ -84,6 +84,13 @@ extension DataConfig {
         if let index = corpus.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw invalid("data", CodingKeys.corpus, "entry \(index) is empty; give a file, folder or glob")
         }
+        if !cacheDir.isEmpty && cacheDir.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw invalid(
+                "data", CodingKeys.cacheDir, "is blank; leave it out for ~/.cache/seqkit or give a folder path")
+        }
+        if cacheDir.utf8.contains(0) {
+            throw invalid("data", CodingKeys.cacheDir, "contains a NUL character; give a folder path")
+        }
         if !(validationFraction > 0 && validationFraction < 1) {
             throw invalid(
                 "data", CodingKeys.validationFraction, "must be in (0, 1), e.g. 0.1; got \(validationFraction)")

@@ -49,3 +49,37 @@ import Testing
         #expect(lr.stderr.contains("did you mean 'learningRate'?"))
     }
 }
+
+/// The token cache lives outside the corpus folder, and a cache that cannot be written does not stop a run.
+@Suite struct TokenCacheCLITests {
+    @Test func readOnlyCorpusFolderTrainsAndTheCacheGoesToCacheDir() throws {
+        let folder = try makeWorkspace(steps: 10, corpus: "texts/corpus.txt")
+        defer {
+            try? FileManager.default.setAttributes(
+                [.posixPermissions: 0o755], ofItemAtPath: folder.appendingPathComponent("texts").path)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        let texts = folder.appendingPathComponent("texts")
+        try FileManager.default.createDirectory(at: texts, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(
+            at: folder.appendingPathComponent("corpus.txt"), to: texts.appendingPathComponent("corpus.txt"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: texts.path)
+        let result = try runTool("seqtrain", ["--config", "tiny.json", "--set", "data.cacheDir=cache"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: texts.path) == ["corpus.txt"])
+        let cached = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("cache").path)
+        #expect(cached.count == 1 && cached[0].hasSuffix(".tokens"))
+    }
+
+    @Test func unwritableCacheIsOneWarningNotAFailure() throws {
+        let folder = try makeWorkspace(steps: 10)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // /proc refuses new folders even to root, where chmod would not stop a write.
+        let result = try runTool(
+            "seqtrain", ["--config", "tiny.json", "--set", "data.cacheDir=/proc/seqkit"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("token cache") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+        #expect(warnings.first?.hasPrefix("warning: cannot write the token cache /proc/seqkit/") == true)
+    }
+}
