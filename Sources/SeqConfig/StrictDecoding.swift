@@ -162,6 +162,9 @@ private func describe(_ type: Any.Type) -> String {
     case is [Double].Type, is [Float].Type: return "a list of numbers"
     case is [Any].Type: return "a list"
     case is [String: Any].Type: return "an object { ... }"
-    default: return "a \(String(describing: type).lowercased())"
+    case is any FixedWidthInteger.Type: return "a whole number"
+    case is any BinaryFloatingPoint.Type: return "a number"
+    // Never a Swift type name: users write JSON, not Swift.
+    default: return "a different kind of JSON value"
     }
 }

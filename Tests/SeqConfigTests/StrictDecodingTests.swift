@@ -130,6 +130,16 @@ func syntaxMistakesGiveFileLineAndColumn(json: String, line: Int, column: Int, p
     }
 }
 
+@Test func otherNumericTypesAreNamedInWords() {
+    struct Seeded: Decodable { var seed: UInt64; var scale: Float; var table: [String: Int] }
+    #expect(throws: ConfigError.wrongType(file: "c.json", key: "seed", expected: "a whole number")) {
+        try decodeConfig(Seeded.self, from: Data(#"{"seed": "x", "scale": 1, "table": {}}"#.utf8), file: "c.json")
+    }
+    #expect(throws: ConfigError.wrongType(file: "c.json", key: "table", expected: "an object { ... }")) {
+        try decodeConfig(Seeded.self, from: Data(#"{"seed": 1, "scale": 1, "table": []}"#.utf8), file: "c.json")
+    }
+}
+
 @Test(arguments: [("lr", "learningRate"), ("learn", "learningRate"), ("steps", "steps"), ("q", nil)])
 func abbreviationsSuggestTheKeyTheyShorten(key: String, expected: String?) {
     #expect(nearestKey(to: key, in: ["learningRate", "steps", "seed"]) == expected)
