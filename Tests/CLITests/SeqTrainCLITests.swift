@@ -155,7 +155,7 @@ import Testing
                     try "{ \"model\": ".write(
                         to: $0.appendingPathComponent("tiny.json"), atomically: true, encoding: .utf8)
                 },
-                ["--config", "tiny.json"], "is not a valid config"
+                ["--config", "tiny.json"], "tiny.json:1:12: the file ends where a value should be"
             ),
             (
                 "unknown key", { _ in }, ["--config", "tiny.json", "--set", "training.batchsize=4"],
