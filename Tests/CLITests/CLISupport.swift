@@ -114,3 +114,16 @@ func metrics(_ folder: URL, run: String = "runs/tiny") throws -> [[String: Any]]
         try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
     }
 }
+
+/// Starts `seqtrain` with `arguments` in `folder` (its output discarded) and returns once the file at `relativePath`
+/// in `folder` exists and is not empty, or after two minutes. The caller stops the process.
+func startTrainer(_ arguments: [String], in folder: URL, waitingFor relativePath: String) throws -> Process {
+    let process = try makeProcess("seqtrain", arguments, in: folder)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let file = folder.appendingPathComponent(relativePath)
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline && (try? Data(contentsOf: file).count) ?? 0 == 0 { usleep(10_000) }
+    return process
+}

@@ -39,21 +39,13 @@ import Testing
     @Test func readersOfLatestNeverSeeAHalfSwappedCheckpoint() throws {
         let folder = try makeWorkspace(
             steps: 100_000, extra: #", "checkpointInterval": 1, "evalInterval": 100000, "logInterval": 100000"#)
-        let trainer = try makeProcess("seqtrain", ["--config", "tiny.json"], in: folder)
-        trainer.standardOutput = FileHandle.nullDevice
-        trainer.standardError = FileHandle.nullDevice
-        try trainer.run()
+        let trainer = try startTrainer(
+            ["--config", "tiny.json"], in: folder, waitingFor: "runs/tiny/latest/state.json")
         defer {
             if trainer.isRunning { kill(trainer.processIdentifier, SIGKILL) }
             trainer.waitUntilExit()
         }
         let latest = folder.appendingPathComponent("runs/tiny/latest")
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline
-            && !FileManager.default.fileExists(atPath: latest.appendingPathComponent("state.json").path)
-        {
-            usleep(10_000)
-        }
         var steps: [Int] = []
         var failures: [String] = []
         for _ in 0..<300 {

@@ -56,16 +56,12 @@ private func snapshot(_ folder: URL) throws -> [String: Data] {
 
     @Test func aSecondTrainerOnTheSameRunIsRefusedWithTheHoldersPID() throws {
         let folder = try makeWorkspace(steps: 100_000, extra: #", "checkpointInterval": 10"#)
-        let first = try makeProcess("seqtrain", ["--config", "tiny.json"], in: folder)
-        first.standardOutput = FileHandle.nullDevice
-        try first.run()
+        let first = try startTrainer(
+            ["--config", "tiny.json"], in: folder, waitingFor: "runs/tiny/latest/manifest.json")
         defer {
             if first.isRunning { kill(first.processIdentifier, SIGKILL) }
             first.waitUntilExit()
         }
-        let metricsFile = folder.appendingPathComponent("runs/tiny/latest/manifest.json")
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline && (try? Data(contentsOf: metricsFile).count) ?? 0 == 0 { usleep(20_000) }
 
         for arguments in [["--config", "tiny.json", "--overwrite"], ["--resume", "runs/tiny"]] {
             let second = try runTool("seqtrain", arguments, in: folder)

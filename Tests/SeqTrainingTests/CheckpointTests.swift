@@ -9,7 +9,8 @@ private func temporaryFolder() throws -> URL {
     return url
 }
 
-private func expectFileError(_ fragment: String, _ body: () throws -> Void) {
+/// `body` must throw a one-line ``FileError`` containing `fragment`.
+func expectFileError(_ fragment: String, _ body: () throws -> Void) {
     do {
         try body()
         Issue.record("expected an error containing \(fragment)")

@@ -26,19 +26,6 @@ private func editManifest(_ folder: URL, _ edit: (inout [[String: Any]]) -> Void
     try JSONSerialization.data(withJSONObject: object).write(to: url)
 }
 
-/// `body` must throw a one-line ``FileError`` containing `fragment`.
-private func expectRefusal(_ fragment: String, _ body: () throws -> Void) {
-    do {
-        try body()
-        Issue.record("expected a refusal containing \(fragment)")
-    } catch let error as FileError {
-        #expect(error.description.contains(fragment), "was: \(error)")
-        #expect(!error.description.contains("\n"))
-    } catch {
-        Issue.record("unexpected error \(error)")
-    }
-}
-
 @Test func aManifestNameOutsideTheFolderIsRefusedWithoutOpeningIt() throws {
     let folder = try checkpointFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -51,29 +38,29 @@ private func expectRefusal(_ fragment: String, _ body: () throws -> Void) {
             "name": "../\(outside.lastPathComponent)", "size": 0, "sha256": String(repeating: "0", count: 64),
         ])
     }
-    expectRefusal("which is not a file name inside the checkpoint folder") { _ = try Checkpoint.verify(folder) }
+    expectFileError("which is not a file name inside the checkpoint folder") { _ = try Checkpoint.verify(folder) }
 
     try editManifest(folder) { files in
         files.removeLast()
         files.append(["name": "notes.txt", "size": 0, "sha256": String(repeating: "0", count: 64)])
     }
-    expectRefusal("'notes.txt', which is not a file of a SeqKit checkpoint") { _ = try Checkpoint.verify(folder) }
+    expectFileError("'notes.txt', which is not a file of a SeqKit checkpoint") { _ = try Checkpoint.verify(folder) }
 }
 
 @Test func aManifestThatLeavesOutAFileIsRefused() throws {
     let folder = try checkpointFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     try editManifest(folder) { files in files.removeAll { $0["name"] as? String == Checkpoint.modelFile } }
-    expectRefusal("does not list model.safetensors") { _ = try Checkpoint.verify(folder) }
+    expectFileError("does not list model.safetensors") { _ = try Checkpoint.verify(folder) }
     try editManifest(folder) { files in files.removeAll() }
-    expectRefusal("does not list") { _ = try Checkpoint.verify(folder) }
+    expectFileError("does not list") { _ = try Checkpoint.verify(folder) }
 }
 
 @Test func aManifestListingAFileTwiceIsRefused() throws {
     let folder = try checkpointFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     try editManifest(folder) { files in files.append(files[0]) }
-    expectRefusal("twice") { _ = try Checkpoint.verify(folder) }
+    expectFileError("twice") { _ = try Checkpoint.verify(folder) }
 }
 
 @Test func linksDevicesAndPipesAreNotRead() throws {
@@ -82,12 +69,12 @@ private func expectRefusal(_ fragment: String, _ body: () throws -> Void) {
     let model = folder.appendingPathComponent(Checkpoint.modelFile)
     try FileManager.default.removeItem(at: model)
     try FileManager.default.createSymbolicLink(atPath: model.path, withDestinationPath: "/dev/zero")
-    expectRefusal("is a symbolic link") { _ = try Checkpoint.verify(folder) }
-    expectRefusal("is a symbolic link") { _ = try TrainedCheckpoint(path: folder) }
+    expectFileError("is a symbolic link") { _ = try Checkpoint.verify(folder) }
+    expectFileError("is a symbolic link") { _ = try TrainedCheckpoint(path: folder) }
 
     try FileManager.default.removeItem(at: model)
     #expect(mkfifo(model.path, 0o600) == 0)
-    expectRefusal("is not a regular file") { _ = try Checkpoint.verify(folder) }
+    expectFileError("is not a regular file") { _ = try Checkpoint.verify(folder) }
 }
 
 @Test func aFileLargerThanItsManifestSaysIsRefusedUnread() throws {
@@ -96,7 +83,7 @@ private func expectRefusal(_ fragment: String, _ body: () throws -> Void) {
     let handle = try FileHandle(forWritingTo: folder.appendingPathComponent(Checkpoint.modelFile))
     try handle.truncate(atOffset: 1 << 40)  // a sparse terabyte: reading it would take hours
     try handle.close()
-    expectRefusal("has 1099511627776 bytes but manifest.json records") { _ = try Checkpoint.verify(folder) }
+    expectFileError("has 1099511627776 bytes but manifest.json records") { _ = try Checkpoint.verify(folder) }
 }
 
 @Test(arguments: [
@@ -114,7 +101,7 @@ func impossibleStateValuesAreRefusedByName(key: String, value: String, fragment:
     fields[key] = value
     let json = "{" + fields.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
     try Data(json.utf8).write(to: folder.appendingPathComponent(Checkpoint.stateFile))
-    expectRefusal(fragment) { _ = try Checkpoint.readState(in: folder) }
+    expectFileError(fragment) { _ = try Checkpoint.readState(in: folder) }
 }
 
 @Test func nonFiniteWeightsAreNeitherLoadedNorNamedWrongly() throws {
