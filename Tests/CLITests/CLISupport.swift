@@ -56,6 +56,9 @@ func makeProcess(_ name: String, _ arguments: [String], in directory: URL) throw
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     environment["SEQKIT_THREADS"] = "1"
+    // Token caches of the tests' small corpora go to a scratch folder, not the user's ~/.cache/seqkit.
+    environment["XDG_CACHE_HOME"] =
+        FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-cli-cache").path
     process.environment = environment
     return process
 }
