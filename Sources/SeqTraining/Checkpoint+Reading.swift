@@ -240,7 +240,7 @@ extension CheckpointSnapshot {
 
     /// The checkpoint's `config.json`, decoded and validated.
     package func config() throws -> TrainingConfig {
-        let config = try TrainingConfig.decode(
+        let config = try TrainingConfig.decodeCheckpointConfig(
             Data(try bytes(Checkpoint.configFile)), file: path(Checkpoint.configFile))
         try config.validate()
         return config
