@@ -3,31 +3,32 @@ import SeqConfig
 import SeqModels
 
 extension TrainingConfig {
-    /// Model keys added after checkpoints were first written, with the value a checkpoint that lacks the key was
-    /// trained with: before `model.activation` existed the transformer's MLP used GELU's tanh approximation,
-    /// while a new config without the key gets the exact GELU.
-    static let checkpointModelDefaults: [String: String] = ["activation": Activation.geluTanh.rawValue]
+    /// What a checkpoint's config.json without `model.activation` was trained with: the key came after the
+    /// first checkpoints, whose transformer MLP used GELU's tanh approximation, while a new config without the
+    /// key gets the exact GELU.
+    static let activationOfOlderCheckpoints = Activation.geluTanh
 
-    /// Decodes a checkpoint's `config.json` (the resolved config of the run that wrote it), reading a missing
-    /// key of ``checkpointModelDefaults`` as the behaviour that run had; does not validate.
+    /// Decodes a checkpoint's `config.json` (the resolved config of the run that wrote it) as
+    /// ``decode(_:file:overrides:)`` does, then reads a `model.activation` that neither the file nor an override
+    /// sets as ``activationOfOlderCheckpoints``; does not validate.
     ///
     /// `{"model": {"kind": "transformer"}}` → `model.activation == .geluTanh`, where ``decode(_:file:overrides:)``
     /// gives `.gelu`.
     public static func decodeCheckpointConfig(_ bytes: Data, file: String, overrides: [String] = []) throws
         -> TrainingConfig
     {
-        try decode(withCheckpointDefaults(bytes), file: file, overrides: overrides)
+        // The strict decoder reads the bytes as written, so its errors point into the file itself.
+        var config = try decode(bytes, file: file, overrides: overrides)
+        if !setsModelKey(ModelConfig.CodingKeys.activation.stringValue, in: bytes, overrides: overrides) {
+            config.model.activation = activationOfOlderCheckpoints
+        }
+        return config
     }
 
-    /// `bytes` with each missing key of ``checkpointModelDefaults`` added to the `model` section; unchanged when
-    /// the text is not a JSON object (the strict decoder then words the error against the original).
-    static func withCheckpointDefaults(_ bytes: Data) -> Data {
-        guard var root = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else { return bytes }
-        let present = root["model"]
-        guard present == nil || present is [String: Any] else { return bytes }  // the decoder reports the type
-        var model = present as? [String: Any] ?? [:]
-        for (key, value) in checkpointModelDefaults where model[key] == nil { model[key] = value }
-        root["model"] = model
-        return (try? JSONSerialization.data(withJSONObject: root)) ?? bytes
+    /// Whether config JSON that decoded, with `overrides` applied, has `model.<key>`.
+    static func setsModelKey(_ key: String, in bytes: Data, overrides: [String]) -> Bool {
+        guard var root = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else { return false }
+        for text in overrides { try? applyOverride(text, to: &root) }
+        return (root["model"] as? [String: Any])?[key] != nil
     }
 }
