@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "SeqSampling",
             dependencies: [
-                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", numerics,
+                "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig", numerics,
             ]),
         .testTarget(
             name: "SeqSamplingTests",

@@ -13,6 +13,15 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidValue(key: String, rule: String)
     /// The file is not JSON, or a value has the wrong type.
     case malformed(file: String, reason: String)
+    /// A value of the wrong JSON type: `expected` is how a user would say the right one ("a whole number").
+    case wrongType(file: String, key: String, expected: String)
+    /// A config whose estimated memory (`needed` bytes, nil when it overflows `Int`) exceeds the `available`
+    /// bytes; `largest` names the biggest term and `fix` the key to lower.
+    case tooLarge(needed: Int?, largest: String, available: Int, fix: String)
+    /// A JSON syntax mistake or a duplicated key, at a 1-based line and column of the file.
+    case syntax(file: String, line: Int, column: Int, problem: String)
+    /// A `--set key.path=value` override whose value does not fit its key; `reason` says what to write instead.
+    case override(text: String, reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +32,15 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
             return "invalid value for '\(key)': \(rule)"
         case .malformed(let file, let reason):
             return "\(file) is not a valid config: \(reason); fix the JSON and run again"
+        case .wrongType(let file, let key, let expected):
+            return "\(file) is not a valid config: '\(key)' should be \(expected); fix the JSON and run again"
+        case .tooLarge(let needed, let largest, let available, let fix):
+            let amount = needed.map { "about \(formatBytes($0))" } ?? "more memory than can be counted"
+            return "the config needs \(amount) (largest: \(largest)) but \(formatBytes(available)) is available; \(fix)"
+        case .syntax(let file, let line, let column, let problem):
+            return "\(file):\(line):\(column): \(problem)"
+        case .override(let text, let reason):
+            return "--set \(text): \(reason)"
         }
     }
 }
@@ -55,10 +73,23 @@ extension Decoder {
     }
 }
 
-/// The candidate closest to `key` by edit distance (case-insensitive), if any is close enough to be a typo.
+/// The candidate closest to `key` by edit distance (case-insensitive), if any is close enough to be a typo;
+/// failing that, the one `key` abbreviates (its camel-case initials, as `lr` for `learningRate`, or a prefix).
 ///
 /// `nearestKey(to: "learningrate", in: ["learningRate", "seed"]) == "learningRate"`
+/// `nearestKey(to: "lr", in: ["learningRate", "seed"]) == "learningRate"`
 public func nearestKey(to key: String, in candidates: [String]) -> String? {
+    if let typo = nearestByEditDistance(to: key, in: candidates) { return typo }
+    let lowered = key.lowercased()
+    guard lowered.count >= 2 else { return nil }
+    let abbreviated = candidates.filter { candidate in
+        let initials = String(candidate.prefix(1) + candidate.dropFirst().filter(\.isUppercase)).lowercased()
+        return initials == lowered || candidate.lowercased().hasPrefix(lowered)
+    }
+    return abbreviated.count == 1 ? abbreviated[0] : nil
+}
+
+private func nearestByEditDistance(to key: String, in candidates: [String]) -> String? {
     let lowered = Array(key.lowercased().utf8)
     var best: (String, Int)?
     for candidate in candidates {
@@ -92,16 +123,17 @@ func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
 /// let config = try decodeConfig(TrainingConfig.self, from: data, file: "tiny-gpt.json")
 /// ```
 public func decodeConfig<T: Decodable>(_ type: T.Type, from data: Data, file: String) throws -> T {
+    let bytes = withoutByteOrderMark(Array(data))
+    try checkJSONSyntax(bytes, file: file)
     do {
-        return try JSONDecoder().decode(T.self, from: data)
+        return try JSONDecoder().decode(T.self, from: Data(bytes))
     } catch let error as ConfigError {
         throw error
     } catch DecodingError.typeMismatch(let expected, let context) {
-        throw ConfigError.malformed(
-            file: file, reason: "'\(dotted(context.codingPath))' should be \(describe(expected))")
+        throw ConfigError.wrongType(file: file, key: dotted(context.codingPath), expected: describe(expected))
     } catch DecodingError.valueNotFound(let expected, let context) {
         throw ConfigError.malformed(
-            file: file, reason: "'\(dotted(context.codingPath))' is null; give a \(describe(expected))")
+            file: file, reason: "'\(dotted(context.codingPath))' is null; give \(describe(expected))")
     } catch DecodingError.dataCorrupted(let context) {
         let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
         let reason = underlying ?? context.debugDescription
@@ -125,6 +157,14 @@ private func describe(_ type: Any.Type) -> String {
     case is Double.Type, is Float.Type: return "a number"
     case is Bool.Type: return "true or false"
     case is String.Type: return "a string"
-    default: return "a \(type)"
+    case is [String].Type: return "a list of strings"
+    case is [Int].Type: return "a list of whole numbers"
+    case is [Double].Type, is [Float].Type: return "a list of numbers"
+    case is [Any].Type: return "a list"
+    case is [String: Any].Type: return "an object { ... }"
+    case is any FixedWidthInteger.Type: return "a whole number"
+    case is any BinaryFloatingPoint.Type: return "a number"
+    // Never a Swift type name: users write JSON, not Swift.
+    default: return "a different kind of JSON value"
     }
 }

@@ -26,6 +26,8 @@ func buildModel(_ config: ModelConfig, head: Bool, seed: UInt64, vocabularyFix: 
     guard config.vocabSize > 0 else {
         throw ConfigError.invalidValue(key: "model.vocabSize", rule: "must be positive; \(vocabularyFix)")
     }
+    // Refused before the arena allocates anything: a size that does not fit must be an error, not a trap.
+    try config.trainingMemory(batch: 0, optimizerMoments: 0).check(available: availableMemory())
     var rng = SeededGenerator(seed: seed)
     switch config.kind {
     case .transformer: return TransformerLM(config, head: head, rng: &rng)

@@ -1,5 +1,6 @@
 import Foundation
 import SeqAutograd
+import SeqConfig
 import SeqNN
 
 /// A Keras-style table of a model: each layer with its output shape and parameter count, the totals,
@@ -90,7 +91,6 @@ extension LanguageModel {
         let (b, t) = (batch, context ?? config.contextLength)
         let (v, c, h, n) = (config.vocabSize, config.embeddingSize, config.resolvedHiddenSize, config.layers)
         var rows: [ModelSummary.Row] = []
-        var perTokenActivations = 0  // floats kept per token for the backward pass
         if config.kind == .transformer {
             rows.append(
                 .init(
@@ -117,12 +117,7 @@ extension LanguageModel {
                     layer: "lm_head",
                     kind: config.tieWeights ? "Linear(\(c) → \(v)), tied to wte" : "Linear(\(c) → \(v))",
                     outputShape: [b, t, v], parameters: parameterCount(under: "lm_head")))
-            // Per block: ln_1, qkv (3C), attention out, c_proj, residual, ln_2, c_fc and GELU (2·ratio·C),
-            // c_proj, residual, plus the attention weights (H·T per token); then embeddings, ln_f and logits.
-            let block = (9 + 2 * config.mlpRatio) * c + config.heads * t
-            perTokenActivations = n * block + 2 * c + 2 * v
         } else {
-            let gates = RecurrentLM.cell(config).gateCount
             rows.append(
                 .init(
                     layer: "embedding", kind: "Embedding(\(v) × \(c))", outputShape: [b, t, c],
@@ -136,13 +131,18 @@ extension LanguageModel {
                     layer: "head",
                     kind: config.tieWeights ? "Linear(\(h) → \(v)), tied to embedding" : "Linear(\(h) → \(v))",
                     outputShape: [b, t, v], parameters: parameterCount(under: "head")))
-            // Per layer: gate pre-activations and activations (2·G·H), hidden and cell states, output.
-            perTokenActivations = n * (2 * gates + 3) * h + c + 2 * v
         }
+        // The same estimate that refuses a config too large for the machine (see ModelConfig.trainingMemory).
+        var sized = config
+        sized.contextLength = t
+        let estimate = sized.trainingMemory(batch: b, optimizerMoments: 2)
+        let activations = checkedSum([
+            estimate.bytes(of: "activations"), estimate.bytes(of: "logits"), estimate.bytes(of: "batch windows"),
+        ])
         let total = arena.count
         return ModelSummary(
             rows: rows, totalParameters: total, trainableParameters: total, parameterBytes: 4 * total,
-            gradientBytes: 4 * total, optimizerBytes: 8 * total, activationBytes: 4 * b * t * perTokenActivations,
+            gradientBytes: 4 * total, optimizerBytes: 8 * total, activationBytes: activations ?? Int.max,
             batch: b, context: t)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SeqConfig
 import SeqModels
 
 extension GenerationOptions {
@@ -53,67 +54,18 @@ extension GenerationOptions {
         var floats: Int?
         switch config.kind {
         case .transformer:
-            floats = sum([
-                product([2, l, t, c]), product([t, c, config.mlpRatio + 6]), product([config.heads, t, t]),
-                product([2, v]),
+            floats = checkedSum([
+                checkedProduct([2, l, t, c]), checkedProduct([t, c, checkedSum([config.mlpRatio, 6])]),
+                checkedProduct([config.heads, t, t]),
+                checkedProduct([2, v]),
             ])
         case .rnn, .lstm, .gru:
-            floats = sum([product([10, l, config.resolvedHiddenSize]), c, product([2, v])])
+            floats = checkedSum([checkedProduct([10, l, config.resolvedHiddenSize]), c, checkedProduct([2, v])])
         }
-        let tokens = sum([promptLength, maxTokens])
-        return sum([
-            floats.flatMap { product([4, $0]) }, tokens.flatMap { product([Self.bytesPerToken, $0]) },
-            beams > 1 ? product([32, v]) : 0,
+        let tokens = checkedSum([promptLength, maxTokens])
+        return checkedSum([
+            floats.flatMap { checkedProduct([4, $0]) }, tokens.flatMap { checkedProduct([Self.bytesPerToken, $0]) },
+            beams > 1 ? checkedProduct([32, v]) : 0,
         ])
     }
-}
-
-/// The product of `factors`, nil on overflow or a negative factor.
-private func product(_ factors: [Int]) -> Int? {
-    var total = 1
-    for factor in factors {
-        guard factor >= 0 else { return nil }
-        let (next, overflow) = total.multipliedReportingOverflow(by: factor)
-        if overflow { return nil }
-        total = next
-    }
-    return total
-}
-
-/// The sum of `terms`, nil if one is nil or the sum overflows.
-private func sum(_ terms: [Int?]) -> Int? {
-    var total = 0
-    for term in terms {
-        guard let term, term >= 0 else { return nil }
-        let (next, overflow) = total.addingReportingOverflow(term)
-        if overflow { return nil }
-        total = next
-    }
-    return total
-}
-
-/// Bytes the system can give this process now: `MemAvailable` of `/proc/meminfo` (Linux), else the
-/// physical memory.
-///
-/// `availableMemory()  // 6_123_456_512`
-public func availableMemory() -> Int {
-    if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-    {
-        return kilobytes.multipliedReportingOverflow(by: 1024).overflow ? Int.max : kilobytes * 1024
-    }
-    return Int(clamping: ProcessInfo.processInfo.physicalMemory)
-}
-
-/// `bytes` for people: `"3.1 GB"`.
-func formatBytes(_ bytes: Int) -> String {
-    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000 && unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f", value) + " " + units[unit]
 }

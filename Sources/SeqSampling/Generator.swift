@@ -103,7 +103,7 @@ public final class Generator {
             var best = try beamSearch(
                 prompt: prompt, beams: options.beams, maxTokens: options.maxTokens,
                 lengthPenalty: options.lengthPenalty, noRepeatNgram: options.noRepeatNgram,
-                stopTokens: options.stopTokens
+                tokenLengths: options.tokenLengths, stopTokens: options.stopTokens
             ).best
             for (i, token) in best.tokens.enumerated() where !onToken(0, token, best.logProbabilities[i]) {
                 best.tokens.removeSubrange((i + 1)...)

@@ -1,3 +1,5 @@
+import SeqConfig
+
 /// A bad generation or scoring request: a setting outside its range, two settings that contradict each
 /// other, or token ids the model cannot take. The ``description`` is one line naming the problem and the fix.
 ///

@@ -407,6 +407,6 @@ final class BPETokenizer: Tokenizer, PipelineTokenizer, @unchecked Sendable {
     }
 
     func makeStreamingDecoder() -> StreamingDecoder {
-        StreamingDecoder(pieces: pieces, graphemes: false)
+        StreamingDecoder(pieces: pieces)
     }
 }

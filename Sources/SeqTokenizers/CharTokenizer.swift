@@ -281,7 +281,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
     }
 
     func makeStreamingDecoder() -> StreamingDecoder {
-        StreamingDecoder(pieces: pieces, graphemes: unit == .grapheme)
+        StreamingDecoder(pieces: pieces)
     }
 
     /// Reads a `tokenizer.json` whose model type is `SeqKitChar`.

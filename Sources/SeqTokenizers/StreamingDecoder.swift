@@ -1,7 +1,9 @@
 import CUTF8Proc
 
-/// Turns ids pushed one at a time into text, returning only complete UTF-8 (and, for a grapheme tokenizer,
-/// only complete grapheme clusters); what is held back comes out with a later push or with ``finish()``.
+/// Turns ids pushed one at a time into text, returning only complete UTF-8 and complete grapheme clusters,
+/// whatever the tokenizer: a BPE vocabulary splits 👍🏽, 🇫🇷 or e + U+0301 across tokens as readily as a byte
+/// tokenizer splits a scalar, so the last cluster is always held back until a later push shows it has ended
+/// (or ``finish()`` is called).
 ///
 /// ```swift
 /// let stream = tokenizer.makeStreamingDecoder()
@@ -11,15 +13,13 @@ import CUTF8Proc
 /// ```
 public final class StreamingDecoder {
     private let pieces: [[UInt8]?]
-    private let holdsGraphemes: Bool
     /// Bytes that may still be the start of a scalar.
     private var pending: [UInt8] = []
     /// Complete UTF-8 held back because the last grapheme cluster may continue.
     private var held: [UInt8] = []
 
-    init(pieces: [[UInt8]?], graphemes: Bool) {
+    init(pieces: [[UInt8]?]) {
         self.pieces = pieces
-        self.holdsGraphemes = graphemes
     }
 
     /// Adds one id and returns the text it completes (often `""`).
@@ -66,7 +66,7 @@ public final class StreamingDecoder {
             }
             pending.removeFirst(i)
         }
-        if final || !holdsGraphemes {
+        if final {
             defer { held.removeAll(keepingCapacity: true) }
             return held
         }

@@ -238,11 +238,12 @@ extension CheckpointSnapshot {
     /// `directory/name` as a path, for messages.
     package func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// The checkpoint's `config.json`, decoded and validated.
+    /// The checkpoint's `config.json`, decoded and validated; its training memory is checked when training
+    /// resumes (`Trainer.run`), its model memory when the model is built.
     package func config() throws -> TrainingConfig {
         let config = try TrainingConfig.decodeCheckpointConfig(
             Data(try bytes(Checkpoint.configFile)), file: path(Checkpoint.configFile))
-        try config.validate()
+        try config.validate(checkingMemory: false)
         return config
     }
 

@@ -117,13 +117,20 @@ public struct TokenizedCorpus: Sendable {
     /// UTF-8 bytes per token over the whole corpus (1 for a char tokenizer on ASCII text), for bits per byte.
     public let bytesPerToken: Double
 
-    /// Tokenizes `corpus` (or reads the ids from the cache beside it, keyed by the corpus and
-    /// tokenizer hashes) and splits it. Invalid UTF-8 is an error naming the byte offset and file.
+    /// Tokenizes `corpus` (or reads the ids from the cache in `cacheDirectory`, by default
+    /// ``defaultCacheDirectory(environment:)``, keyed by the corpus and tokenizer hashes) and splits it. Invalid
+    /// UTF-8 is an error naming the byte offset and file. A cache that cannot be written is one `warn` line
+    /// (stderr by default), never a failure: the ids are already in memory.
     public init(
         _ corpus: Corpus, tokenizer: any Tokenizer, tokenizerSHA256: String, validationFraction: Double,
-        cache: Bool, log: (String) -> Void
+        cache: Bool, cacheDirectory: URL? = nil, log: (String) -> Void,
+        warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
     ) throws {
-        let cacheURL = TokenizedCorpus.cacheURL(corpus, tokenizerSHA256: tokenizerSHA256)
+        let cacheURL = TokenizedCorpus.cacheURL(
+            corpus, tokenizerSHA256: tokenizerSHA256,
+            in: cacheDirectory
+                ?? TokenizedCorpus.defaultCacheDirectory(
+                    environment: ProcessInfo.processInfo.environment))
         var ids: [Int]
         if cache, let cached = TokenizedCorpus.readCache(cacheURL) {
             ids = cached
@@ -136,7 +143,7 @@ public struct TokenizedCorpus: Sendable {
                     path: corpus.files.map(\.path).joined(separator: ", "), problem: "cannot be tokenized: \(error)",
                     fix: "fix the text (or set \"invalidUTF8\": \"replace\" in the tokenizer section)")
             }
-            if cache { TokenizedCorpus.writeCache(ids, to: cacheURL, log: log) }
+            if cache { TokenizedCorpus.writeCache(ids, to: cacheURL, warn: warn) }
         }
         guard ids.count >= 2 else {
             throw FileError(
@@ -148,9 +155,22 @@ public struct TokenizedCorpus: Sendable {
         bytesPerToken = Double(corpus.bytes.count) / Double(ids.count)
     }
 
-    static func cacheURL(_ corpus: Corpus, tokenizerSHA256: String) -> URL {
-        corpus.files[0].deletingLastPathComponent().appendingPathComponent(".seqkit-cache")
-            .appendingPathComponent("\(corpus.sha256.prefix(16))-\(tokenizerSHA256.prefix(16)).tokens")
+    /// Where token caches go unless `data.cacheDir` says otherwise: `$XDG_CACHE_HOME/seqkit`, else
+    /// `$HOME/.cache/seqkit` — never beside the corpus, whose folder may be read-only or shared.
+    /// A relative `XDG_CACHE_HOME` is ignored, as the XDG base-directory specification says.
+    ///
+    /// `defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/c"]).path == "/c/seqkit"`
+    public static func defaultCacheDirectory(environment: [String: String]) -> URL {
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("seqkit", isDirectory: true)
+        }
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
+        return URL(fileURLWithPath: home, isDirectory: true).appendingPathComponent(".cache/seqkit", isDirectory: true)
+    }
+
+    /// The cache file of `corpus` tokenized by the tokenizer with hash `tokenizerSHA256`, in `directory`.
+    static func cacheURL(_ corpus: Corpus, tokenizerSHA256: String, in directory: URL) -> URL {
+        directory.appendingPathComponent("\(corpus.sha256.prefix(16))-\(tokenizerSHA256.prefix(16)).tokens")
     }
 
     /// Cache layout: "SQTK", UInt32 version 1, UInt64 count, then Int32 little-endian ids.
@@ -168,7 +188,7 @@ public struct TokenizedCorpus: Sendable {
         }
     }
 
-    static func writeCache(_ ids: [Int], to url: URL, log: (String) -> Void) {
+    static func writeCache(_ ids: [Int], to url: URL, warn: (String) -> Void) {
         var data = Data(capacity: 16 + 4 * ids.count)
         withUnsafeBytes(of: UInt32(0x4B54_5153).littleEndian) { data.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt32(1).littleEndian) { data.append(contentsOf: $0) }
@@ -183,7 +203,9 @@ public struct TokenizedCorpus: Sendable {
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
         } catch {
-            log("note: could not cache the token ids at \(url.path) (\(error.localizedDescription)); continuing")
+            warn(
+                "cannot write the token cache \(url.path) (\(error.localizedDescription)); continuing without it "
+                    + "(set data.cacheDir to a writable folder, or data.cacheTokens to false)")
         }
     }
 }

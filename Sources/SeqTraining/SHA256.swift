@@ -8,7 +8,7 @@ import Foundation
 /// var hasher = SHA256(); hasher.update(Array("ab".utf8)); hasher.update(Array("c".utf8))
 /// hasher.finalize()  // the same 32 bytes
 /// ```
-public struct SHA256: Sendable {
+package struct SHA256: Sendable {
     /// The running hash `H0 … H7`.
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
@@ -19,10 +19,10 @@ public struct SHA256: Sendable {
     private var length: UInt64 = 0
 
     /// A hasher with no input yet.
-    public init() { pending.reserveCapacity(64) }
+    package init() { pending.reserveCapacity(64) }
 
     /// Adds bytes to the message.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0, let base = bytes.baseAddress else { return }
         length &+= UInt64(bytes.count)
         var offset = 0
@@ -46,13 +46,13 @@ public struct SHA256: Sendable {
     }
 
     /// Adds bytes to the message.
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    package mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// Adds bytes to the message.
-    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+    package mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 
     /// Pads the message (`1` bit, zeros, 64-bit big-endian bit length) and returns the 32-byte digest.
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail: [UInt8] = [0x80]
         let used = (pending.count + 1) % 64
@@ -66,14 +66,14 @@ public struct SHA256: Sendable {
     }
 
     /// The digest of `bytes` as 64 lowercase hex digits.
-    public static func hex(of bytes: [UInt8]) -> String {
+    package static func hex(of bytes: [UInt8]) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
         return hexString(hasher.finalize())
     }
 
     /// The digest of `data` as 64 lowercase hex digits.
-    public static func hex(of data: Data) -> String {
+    package static func hex(of data: Data) -> String {
         var hasher = SHA256()
         hasher.update(data)
         return hexString(hasher.finalize())
@@ -82,14 +82,14 @@ public struct SHA256: Sendable {
     /// The digest of the file at `url` as 64 lowercase hex digits, read in 1 MiB chunks.
     ///
     /// `try SHA256.hex(ofFileAt: URL(fileURLWithPath: "Corpora/shakespeare.txt"))` equals `sha256sum`'s output.
-    public static func hex(ofFileAt url: URL) throws -> String {
+    package static func hex(ofFileAt url: URL) throws -> String {
         var hasher = SHA256()
         try hasher.update(fileAt: url)
         return hexString(hasher.finalize())
     }
 
     /// Adds the contents of the file at `url` to the message, read in 1 MiB chunks.
-    public mutating func update(fileAt url: URL) throws {
+    package mutating func update(fileAt url: URL) throws {
         let descriptor = open(url.path, O_RDONLY)
         guard descriptor >= 0 else {
             let code = errno
@@ -118,7 +118,7 @@ public struct SHA256: Sendable {
     /// The digest of several files read one after the other, as if concatenated: the corpus hash of a manifest.
     ///
     /// `try SHA256.hex(ofFilesAt: [a, b]) == SHA256.hex(of: bytes(a) + bytes(b))`
-    public static func hex(ofFilesAt urls: [URL]) throws -> String {
+    package static func hex(ofFilesAt urls: [URL]) throws -> String {
         var hasher = SHA256()
         for url in urls { try hasher.update(fileAt: url) }
         return hexString(hasher.finalize())

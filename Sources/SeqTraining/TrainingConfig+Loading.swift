@@ -72,10 +72,18 @@ extension TrainingConfig {
         }
         // Mistakes in the file itself are reported against the file alone.
         _ = try decodeConfig(TrainingConfig.self, from: bytes, file: file)
-        for text in overrides { try applyOverride(text, to: &root) }
-        let patched = try JSONSerialization.data(withJSONObject: root)
-        let label = "\(file) with overrides [\(overrides.joined(separator: ", "))]"
-        return try decodeConfig(TrainingConfig.self, from: patched, file: label)
+        // Each override is decoded as soon as it is applied, so a mistake is reported against the flag that made it.
+        var config = TrainingConfig()
+        for text in overrides {
+            let path = try applyOverride(text, to: &root)
+            let patched = try JSONSerialization.data(withJSONObject: root)
+            do {
+                config = try decodeConfig(TrainingConfig.self, from: patched, file: "--set \(text)")
+            } catch ConfigError.wrongType(_, let key, let expected) where key == path {
+                throw ConfigError.override(text: text, reason: overrideAdvice(key: key, expected: expected, text: text))
+            }
+        }
+        return config
     }
 
     /// The override list for the run-level command-line options, in the order they should apply (`--set` last).
@@ -110,7 +118,9 @@ extension TrainingConfig {
 }
 
 /// Sets `root[a][b][c] = value` for an override `a.b.c=value`, creating missing sections as objects.
-func applyOverride(_ text: String, to root: inout [String: Any]) throws {
+/// Returns the dotted key path it set.
+@discardableResult
+func applyOverride(_ text: String, to root: inout [String: Any]) throws -> String {
     guard let equals = text.firstIndex(of: "=") else {
         throw ConfigError.invalidValue(
             key: text, rule: "an override is key.path=value, e.g. optimizer.learningRate=3e-4")
@@ -123,6 +133,25 @@ func applyOverride(_ text: String, to root: inout [String: Any]) throws {
     }
     let value = parseOverrideValue(String(text[text.index(after: equals)...]))
     try setValue(value, at: keys[...], in: &root, prefix: [])
+    return path
+}
+
+/// What to write instead of an override whose value has the wrong type, in command-line terms.
+///
+/// `overrideAdvice(key: "data.corpus", expected: "a list of strings", text: "data.corpus=x.txt")`
+/// `== "data.corpus takes a list of strings; write --set 'data.corpus=[\"x.txt\"]'"`
+func overrideAdvice(key: String, expected: String, text: String) -> String {
+    let raw = text.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    let example: String
+    switch expected {
+    case "a list", "a list of strings": example = "[\(jsonString(raw))]"
+    case "a whole number": example = "12"
+    case "a number": example = "0.001"
+    case "true or false": example = "true"
+    case "a string": example = jsonString(raw)
+    default: return "\(key) takes \(expected)"
+    }
+    return "\(key) takes \(expected); write --set '\(key)=\(example)'"
 }
 
 /// The JSON value of an override: a JSON literal when the text is one, else the text as a string.

@@ -7,7 +7,11 @@ extension TrainingConfig {
     /// Checks every rule that needs no corpus or tokenizer; the first broken rule is thrown with its key.
     ///
     /// `optimizer.learningRate: -1` → `invalid value for 'optimizer.learningRate': must be a positive number; got -1.0`
-    public func validate() throws {
+    ///
+    /// With `checkingMemory` (the default), a config whose training memory (``trainingMemory``) exceeds what the
+    /// machine has available is refused too; reading a checkpoint only to sample skips that, as building the model
+    /// checks what sampling needs.
+    public func validate(checkingMemory: Bool = true) throws {
         try model.validateForLanguageModel()
         try tokenizer.validate()
         try data.validate()
@@ -15,6 +19,30 @@ extension TrainingConfig {
         try training.validate()
         try schedule.validate(peak: optimizer.learningRate, maxSteps: training.maxSteps)
         try run.validate()
+        if checkingMemory { try checkMemory(available: availableMemory()) }
+    }
+
+    /// Throws ``ConfigError/tooLarge(needed:largest:available:fix:)`` when ``trainingMemory`` exceeds
+    /// `available` bytes, so a size the machine cannot hold is refused before anything is allocated.
+    ///
+    /// `--set training.batchSize=100000000` → `the config needs about 1.3 TB (largest: activations of
+    /// batchSize 100000000 × contextLength 64 × 4 layers) but 20.1 GB is available; lower training.batchSize …`
+    public func checkMemory(available: Int) throws {
+        try trainingMemory.check(available: available)
+    }
+
+    /// The estimate of ``ModelConfig/trainingMemory(batch:optimizerMoments:)`` for this run: the model with
+    /// the tokenizer's target vocabulary when `model.vocabSize` is 0, this batch size and this optimizer.
+    public var trainingMemory: MemoryEstimate {
+        var resolved = model
+        if resolved.vocabSize == 0 { resolved.vocabSize = tokenizer.vocabularySize }
+        let moments: Int
+        switch optimizer.kind {
+        case .adam, .adamw: moments = 2
+        case .sgd: moments = optimizer.momentum > 0 ? 1 : 0
+        case .rmsprop: moments = optimizer.momentum > 0 ? 2 : 1
+        }
+        return resolved.trainingMemory(batch: training.batchSize, optimizerMoments: moments)
     }
 
     /// Checks the rules that need the corpus size: both splits must hold at least one window plus its target.
@@ -55,6 +83,13 @@ extension DataConfig {
         }
         if let index = corpus.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw invalid("data", CodingKeys.corpus, "entry \(index) is empty; give a file, folder or glob")
+        }
+        if !cacheDir.isEmpty && cacheDir.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw invalid(
+                "data", CodingKeys.cacheDir, "is blank; leave it out for ~/.cache/seqkit or give a folder path")
+        }
+        if cacheDir.utf8.contains(0) {
+            throw invalid("data", CodingKeys.cacheDir, "contains a NUL character; give a folder path")
         }
         if !(validationFraction > 0 && validationFraction < 1) {
             throw invalid(

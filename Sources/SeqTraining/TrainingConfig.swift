@@ -69,15 +69,17 @@ public struct DataConfig: Codable, Sendable, Equatable {
     public var corpus: [String] = []
     /// Fraction of the token stream, taken from its end, held out for validation; in (0, 1).
     public var validationFraction: Double = 0.1
-    /// Keep the tokenized corpus in a cache file beside it, keyed by the corpus and tokenizer hashes.
+    /// Keep the tokenized corpus in a cache file, keyed by the corpus and tokenizer hashes.
     public var cacheTokens: Bool = true
+    /// Folder of the token cache; empty = `$XDG_CACHE_HOME/seqkit`, else `~/.cache/seqkit`.
+    public var cacheDir: String = ""
 
     /// No corpus, 10% held out, token cache on.
     public init() {}
 
     /// The keys of the `data` section.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case corpus, validationFraction, cacheTokens
+        case corpus, validationFraction, cacheTokens, cacheDir
     }
 
     /// Decodes the section; missing keys keep their defaults.
@@ -87,6 +89,12 @@ public struct DataConfig: Codable, Sendable, Equatable {
         corpus = try c.decodeIfPresent([String].self, forKey: .corpus) ?? corpus
         validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? validationFraction
         cacheTokens = try c.decodeIfPresent(Bool.self, forKey: .cacheTokens) ?? cacheTokens
+        cacheDir = try c.decodeIfPresent(String.self, forKey: .cacheDir) ?? cacheDir
+    }
+
+    /// `cacheDir` as a folder (a leading `~` is the home folder), or nil for the default.
+    public var cacheDirectory: URL? {
+        cacheDir.isEmpty ? nil : URL(fileURLWithPath: (cacheDir as NSString).expandingTildeInPath, isDirectory: true)
     }
 }
 

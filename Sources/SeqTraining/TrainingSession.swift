@@ -108,7 +108,8 @@ final class Session {
         }
         data = try TokenizedCorpus(
             corpus, tokenizer: tokenizer, tokenizerSHA256: tokenizerSHA256,
-            validationFraction: config.data.validationFraction, cache: config.data.cacheTokens, log: log)
+            validationFraction: config.data.validationFraction, cache: config.data.cacheTokens,
+            cacheDirectory: config.data.cacheDirectory, log: log)
         try config.validate(corpusTokenCount: data.train.count + data.validation.count)
         let batch = config.training.batchSize
         let time = config.model.contextLength

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeqCommandLine
 import SeqSampling
 import SeqTensor
 import SeqTokenizers
@@ -7,6 +8,8 @@ import SeqTraining
 
 @main
 struct SeqSample: ParsableCommand {
+    static func main() { mainReportingOneLine() }
+
     static let configuration = CommandConfiguration(
         commandName: "seqsample",
         abstract: "Generate text from a trained checkpoint, or score a text under it.",
@@ -15,16 +18,19 @@ struct SeqSample: ParsableCommand {
               seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:"
               seqsample --checkpoint runs/tiny-gpt --prompt "ROMEO:" --temperature 0.8 --top-k 40 --seed 7
               seqsample --checkpoint runs/char-lstm --greedy --max-tokens 100 --stop "\\n\\n"
-              seqsample --checkpoint runs/tiny-gpt --beams 4 --prompt "JULIET:"
+              seqsample --checkpoint runs/tiny-gpt --beams 4 --no-repeat-ngram 4 --prompt "JULIET:"
               seqsample --checkpoint runs/tiny-gpt --num-samples 3 --json
               seqsample --checkpoint runs/tiny-gpt --score heldout.txt
+            --prompt and --stop read \\n \\t \\r \\0 \\\\ \\" \\' \\uXXXX and \\u{1F44D}.
+            --raw takes them literally; --prompt-file is read as it is.
+            Beam search gives the likely continuation: for short completions, not creative text.
             --checkpoint takes a run directory (its best/, else latest/) or a checkpoint directory.
             """)
 
     @Option(name: .long, help: "Run directory or checkpoint directory written by seqtrain.")
     var checkpoint: String
 
-    @Option(name: .long, help: "Text to continue (default: a newline).")
+    @Option(name: .long, help: "Text to continue (default: a newline); escapes such as \\n are read unless --raw.")
     var prompt: String?
 
     @Option(name: .long, help: "Read the prompt from this file.")
@@ -48,14 +54,26 @@ struct SeqSample: ParsableCommand {
     @Option(name: .long, help: "Penalise tokens seen in the last 64 tokens (> 1 discourages repeats).")
     var repetitionPenalty: Double?
 
+    @Option(name: .long, help: "Subtract this from the logit of each token seen in the last 64 (> 0 discourages).")
+    var presencePenalty: Double?
+
+    @Option(name: .long, help: "Subtract this per occurrence in the last 64 tokens (> 0 discourages repeats).")
+    var frequencyPenalty: Double?
+
+    @Option(name: .long, help: "Never repeat a run of N tokens (prompt included), sampling or beams; 0 = off.")
+    var noRepeatNgram = 0
+
     @Option(name: .long, help: "Seed of the sampler: same checkpoint, prompt and seed give the same text.")
     var seed: UInt64 = 1337
 
     @Option(name: .long, help: "Independent samples, generated side by side.")
     var numSamples = 1
 
-    @Option(name: .long, help: "Stop a sample when this text appears (repeatable); it is not printed.")
+    @Option(name: .long, help: "Stop a sample when this text appears; it is not printed (repeatable; \\n read).")
     var stop: [String] = []
+
+    @Flag(name: .long, help: "Take --prompt and --stop literally: a backslash is just a backslash.")
+    var raw = false
 
     @Flag(name: .long, help: "Always take the most likely token.")
     var greedy = false
@@ -80,15 +98,32 @@ struct SeqSample: ParsableCommand {
         if greedy && (topK != nil || topP != nil || minP != nil) {
             throw OptionError("--greedy takes the most likely token; drop --top-k, --top-p and --min-p")
         }
-        if beams > 1 && (temperature != nil || topK != nil || topP != nil || minP != nil || numSamples > 1) {
-            throw OptionError("--beams searches deterministically; drop the sampling options and --num-samples")
+        let penalties = [repetitionPenalty, presencePenalty, frequencyPenalty].contains { $0 != nil }
+        if beams > 1 && (temperature != nil || topK != nil || topP != nil || minP != nil || numSamples > 1 || penalties)
+        {
+            throw OptionError(
+                "--beams searches deterministically; drop the sampling options, the penalties and --num-samples")
         }
         if maxTokens < 1 { throw OptionError("--max-tokens must be at least 1") }
         if numSamples < 1 { throw OptionError("--num-samples must be at least 1") }
         if score != nil && (prompt != nil || promptFile != nil) {
             throw OptionError("--score reads its own text; drop --prompt")
         }
+        if !raw {
+            do {
+                _ = try prompt.map { try unescape($0, flag: "--prompt") }
+                _ = try stop.map { try unescape($0, flag: "--stop") }
+            } catch let error as EscapeError {
+                throw OptionError(error.description)
+            }
+        }
     }
+
+    /// `--prompt` with its escapes read (unless `--raw`).
+    var promptText: String? { raw ? prompt : prompt.map { (try? unescape($0, flag: "--prompt")) ?? $0 } }
+
+    /// `--stop` strings with their escapes read (unless `--raw`).
+    var stopStrings: [String] { raw ? stop : stop.map { (try? unescape($0, flag: "--stop")) ?? $0 } }
 
     func run() throws {
         do {
@@ -111,12 +146,9 @@ struct SeqSample: ParsableCommand {
 
     func generate(_ trained: TrainedCheckpoint) throws {
         let tokenizer = trained.tokenizer
-        var text = prompt ?? "\n"
+        var text = promptText ?? "\n"
         if let promptFile {
-            guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw SampleCLIError("\(promptFile) cannot be read; check the path")
-            }
-            text = String(decoding: data, as: UTF8.self)
+            text = try readText(promptFile)
         }
         let ids = try encodePrompt(text, tokenizer)
         var options = GenerationOptions()
@@ -126,16 +158,24 @@ struct SeqSample: ParsableCommand {
         options.topP = topP
         options.minP = minP
         options.repetitionPenalty = repetitionPenalty ?? 1
+        options.presencePenalty = presencePenalty ?? 0
+        options.frequencyPenalty = frequencyPenalty ?? 0
+        options.noRepeatNgram = noRepeatNgram
         options.seed = seed
         options.greedy = greedy
         options.beams = beams
         options.lengthPenalty = lengthPenalty
         options.numSamples = numSamples
+        if beams > 1 { options.tokenLengths = characterLengths(tokenizer) }
+        // Checked before the per-sample decoders and matchers below are made, so an impossible count is
+        // one line rather than an allocation failure.
+        try options.validate(vocabSize: trained.model.config.vocabSize)
+        try options.checkMemory(for: trained.model.config, promptLength: ids.count)
         let generator = Generator(model: trained.model)
 
         // Per sample: a streaming decoder (complete UTF-8 / graphemes only) and a stop-string matcher.
         let decoders = (0..<numSamples).map { _ in tokenizer.makeStreamingDecoder() }
-        var matchers = try (0..<numSamples).map { _ in try StopMatcher(stops: stop) }
+        var matchers = try (0..<numSamples).map { _ in try StopMatcher(stops: stopStrings) }
         var texts = [String](repeating: "", count: numSamples)
         let streaming = numSamples == 1 && !json
         if streaming { write(text) }
@@ -177,6 +217,16 @@ struct SeqSample: ParsableCommand {
         }
     }
 
+    /// The characters (Unicode scalars) each id stands for, so beam search normalises its scores per character:
+    /// a byte of UTF-8 counts 1 when it starts a scalar and 0 when it continues one, so a byte-level token
+    /// holding half a character still sums correctly with its neighbours. Ids without text count 0.
+    func characterLengths(_ tokenizer: any Tokenizer) -> [Int] {
+        (0..<tokenizer.vocabularySize).map { id in
+            let bytes = (try? tokenizer.decodeBytes([id])) ?? []
+            return bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+        }
+    }
+
     /// The prompt's ids; characters the vocabulary lacks (with an `<unk>` tokenizer) are an error naming them.
     func encodePrompt(_ text: String, _ tokenizer: any Tokenizer) throws -> [Int] {
         let bytes = Array(text.utf8)
@@ -192,13 +242,11 @@ struct SeqSample: ParsableCommand {
     }
 
     func scoreFile(_ path: String, _ trained: TrainedCheckpoint) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SampleCLIError("\(path) cannot be read; check the path")
-        }
-        let ids = try trained.tokenizer.encode(bytes: Array(data))
+        let text = try readText(path)
+        let ids = try trained.tokenizer.encode(text)
         guard ids.count >= 2 else { throw SampleCLIError("\(path) has fewer than 2 tokens; score a longer text") }
         let result = try SeqSampling.score(ids, model: trained.model)
-        let normalized = try trained.tokenizer.normalize(String(decoding: data, as: UTF8.self))
+        let normalized = try trained.tokenizer.normalize(text)
         let characters = normalized.unicodeScalars.count
         let bytes = normalized.utf8.count
         write(
@@ -206,6 +254,18 @@ struct SeqSample: ParsableCommand {
                 format: "tokens %d | mean NLL %.4f nats/token | perplexity %.3f | %.4f bits/char | %.4f bits/byte\n",
                 result.tokenCount, result.meanNLL, result.perplexity, result.bitsPerCharacter(characters: characters),
                 result.totalNLL / Foundation.log(2.0) / Double(bytes)))
+    }
+
+    /// The text of the file at `path`; a missing file or invalid UTF-8 is an error naming the file (and the
+    /// byte offset), since decoding would silently turn bad bytes into U+FFFD.
+    func readText(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SampleCLIError("\(path) cannot be read; check the path")
+        }
+        if let offset = firstInvalidUTF8Offset(data) {
+            throw SampleCLIError("\(path): invalid UTF-8 at byte offset \(offset); fix the file")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
@@ -220,4 +280,20 @@ struct SampleCLIError: Error, CustomStringConvertible {
 struct OptionError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The offset of the first byte of `bytes` that does not begin a valid UTF-8 scalar, or nil when all are valid.
+///
+/// `firstInvalidUTF8Offset(Data([0x61, 0xC3, 0xA9, 0xFF])) == 3`
+func firstInvalidUTF8Offset(_ bytes: Data) -> Int? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+        switch parser.parseScalar(from: &iterator) {
+        case .valid(let scalar): offset += scalar.count
+        case .emptyInput: return nil
+        case .error: return offset
+        }
+    }
 }

@@ -72,6 +72,10 @@ func makeWorkspace(
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try trainingText().write(to: folder.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+    // A key given in `extra` replaces its default: the config reader refuses a key written twice.
+    let defaults = [("evalInterval", 20), ("evalWindows", 16), ("checkpointInterval", 20), ("logInterval", 10)]
+    let intervals = defaults.filter { !extra.contains("\"\($0.0)\"") }.map { "\"\($0.0)\": \($0.1)" }
+        .joined(separator: ", ")
     let config = """
         {
           "model": { "kind": "\(kind)", "contextLength": 16, "embeddingSize": 32, "layers": 1, "heads": 2 },
@@ -80,8 +84,7 @@ func makeWorkspace(
           "optimizer": { "kind": "adamw", "learningRate": 0.01 },
           "schedule": { "kind": "cosine", "warmupSteps": 5, "minLearningRate": 0.001, "decaySteps": \(steps) },
           "training": {
-            "batchSize": 8, "maxSteps": \(steps), "evalInterval": 20, "evalWindows": 16,
-            "checkpointInterval": 20, "logInterval": 10\(extra)
+            "batchSize": 8, "maxSteps": \(steps), \(intervals)\(extra)
           },
           "run": { "out": "runs/tiny", "seed": 7 }
         }

@@ -107,6 +107,28 @@ private func snapshot(_ folder: URL) throws -> [String: Data] {
         #expect(abs(try #require(rates.last) - 0.001) < 1e-4, "\(rates)")
     }
 
+    @Test(arguments: ["tiny-gpt.json", "char-lstm.json"])
+    func maxStepsTwentyRunsWithAShippedConfig(name: String) throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Configs/\(name)")
+        let folder = try makeWorkspace()
+        // The shipped schedule and training settings, a smaller model so a debug build takes seconds.
+        let result = try runTool(
+            "seqtrain",
+            [
+                "--config", shipped.path, "--max-steps", "20", "--out", "runs/shipped", "--set",
+                #"data.corpus=["corpus.txt"]"#, "--set", "model.layers=1", "--set", "model.embeddingSize=32",
+                "--set", "model.contextLength=16", "--set", "training.batchSize=4", "--set", "training.evalWindows=4",
+                "--set", "model.hiddenSize=32",
+            ] + (name == "tiny-gpt.json" ? ["--set", "model.heads=2"] : []), in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("warming up over 2 steps"), "\(result.stdout.suffix(500))")
+        let saved = try TrainedCheckpoint(path: folder.appendingPathComponent("runs/shipped"), prefer: .latest)
+        #expect(saved.state.step == 20 && saved.config.schedule.warmupSteps == 2)
+        let rates = try metrics(folder, run: "runs/shipped").compactMap { $0["lr"] as? Double }
+        #expect(abs(try #require(rates.last) - saved.config.schedule.minLearningRate) < 1e-4, "\(rates)")
+    }
+
     @Test func aConfigElsewhereFindsItsCorpusBesideIt() throws {
         let folder = try makeWorkspace(steps: 10)
         let elsewhere = folder.appendingPathComponent("elsewhere")

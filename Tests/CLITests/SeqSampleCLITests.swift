@@ -116,3 +116,120 @@ private func trainedWorkspace(kind: String = "transformer") throws -> URL {
         #expect(damaged.status != 0 && damaged.stderr.contains("model.safetensors"), "\(damaged.stderr)")
     }
 }
+
+/// One trained workspace shared by the flag tests below (training is the slow part; the tests only read it).
+private let sharedWorkspace = Result { try trainedWorkspace() }
+
+/// The `text` and `tokens` of a `--json` sample.
+private func jsonSample(_ result: ProcessResult) throws -> (text: String, tokens: [Int], prompt: String) {
+    let object = try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+    return (
+        try #require(object["text"] as? String), try #require(object["tokens"] as? [Int]),
+        try #require(object["prompt"] as? String)
+    )
+}
+
+/// Expects exit status `status` (any non-zero when nil) and exactly one line on stderr containing `expected`.
+private func expectOneLine(_ result: ProcessResult, _ expected: String, status: Int32? = nil) {
+    #expect(result.reason == .exit && result.status != 0, "\(result.stderr)")
+    if let status { #expect(result.status == status, "\(result.stderr)") }
+    #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    #expect(result.stderr.contains(expected), "\(result.stderr)")
+}
+
+@Suite struct SeqSampleFlagTests {
+    /// Command-line mistakes fail at parsing, before any checkpoint is read.
+    @Test func flagMistakesAreOneLineWithExit64() throws {
+        let folder = try makeWorkspace()
+        let cases: [([String], String)] = [
+            (["--temp", "0.5"], "did you mean '--temperature'?"),
+            (["--max-tokens", "many"], "'many' is not a valid value for --max-tokens; it takes a whole number"),
+            (["--num-samples", "2.5"], "--num-samples"),
+            (["--stop", #"\q"#], #"--stop has '\q'"#),
+            (["--prompt", #"ROMEO\u12"#], "--raw"),
+            (["--prompt", #"ROMEO\"#], "backslash at the end"),
+        ]
+        for (arguments, expected) in cases {
+            expectOneLine(
+                try runTool("seqsample", ["--checkpoint", "runs/none"] + arguments, in: folder), expected, status: 64)
+        }
+    }
+
+    @Test func stopAndPromptReadEscapesUnlessRaw() throws {
+        let folder = try sharedWorkspace.get()
+        let base = ["--checkpoint", "runs/tiny", "--greedy", "--max-tokens", "60", "--json", "--prompt", "ROMEO:"]
+        let plain = try jsonSample(try runTool("seqsample", base, in: folder))
+        let newline = try #require(plain.text.firstIndex(of: "\n"), "the greedy text should have a newline")
+        // The two characters backslash and n stop at the first newline.
+        let stopped = try jsonSample(try runTool("seqsample", base + ["--stop", #"\n"#], in: folder))
+        #expect(stopped.text == String(plain.text[..<newline]))
+        // With --raw they are a backslash and an n, which the text never has.
+        let raw = try jsonSample(try runTool("seqsample", base + ["--stop", #"\n"#, "--raw"], in: folder))
+        #expect(raw.text == plain.text)
+        // Escapes in the prompt: \u0020 is a space, \t a tab (which the vocabulary lacks: an error naming it).
+        let prompt = try runTool(
+            "seqsample", ["--checkpoint", "runs/tiny", "--max-tokens", "3", "--json", "--prompt", #"ROMEO:\u0020"#],
+            in: folder)
+        #expect(try jsonSample(prompt).prompt == "ROMEO: ")
+        let tab = try runTool("seqsample", ["--checkpoint", "runs/tiny", "--prompt", #"a\tb"#], in: folder)
+        expectOneLine(tab, "vocabulary lacks")
+    }
+
+    @Test func countsThatCannotFitAreOneLineAndFast() throws {
+        let folder = try sharedWorkspace.get()
+        let cases: [([String], String)] = [
+            (["--num-samples", "100000000"], "samples = 100000000 needs"),
+            (["--beams", "100000000"], "beams = 100000000 needs"),
+            (["--max-tokens", "100000000000000"], "max tokens = 100000000000000 needs"),
+            (["--num-samples", "100000000", "--max-tokens", "100000000000000"], "needs"),
+        ]
+        for (arguments, expected) in cases {
+            let start = Date()
+            let result = try runTool("seqsample", ["--checkpoint", "runs/tiny"] + arguments, in: folder)
+            expectOneLine(result, expected)
+            #expect(result.stderr.contains("is available"), "\(result.stderr)")
+            #expect(Date().timeIntervalSince(start) < 20, "\(arguments) took too long")
+        }
+    }
+
+    @Test func invalidUTF8FilesNameTheFileAndByteOffset() throws {
+        let folder = try sharedWorkspace.get()
+        try Data([0x52, 0x4F, 0x4D, 0xC3, 0xA9, 0xFF, 0x45, 0x4F]).write(to: folder.appendingPathComponent("bad.txt"))
+        for flag in ["--prompt-file", "--score"] {
+            let result = try runTool("seqsample", ["--checkpoint", "runs/tiny", flag, "bad.txt"], in: folder)
+            expectOneLine(result, "bad.txt: invalid UTF-8 at byte offset 5; fix the file")
+        }
+    }
+
+    @Test func presenceAndFrequencyPenaltiesAreApplied() throws {
+        let folder = try sharedWorkspace.get()
+        let base = ["--checkpoint", "runs/tiny", "--greedy", "--max-tokens", "12", "--json"]
+        // A huge penalty on every recent token: greedy decoding can then never pick a token twice.
+        for flag in ["--presence-penalty", "--frequency-penalty"] {
+            let sample = try jsonSample(try runTool("seqsample", base + [flag, "1000"], in: folder))
+            #expect(sample.tokens.count == 12 && Set(sample.tokens).count == 12, "\(flag): \(sample.tokens)")
+            expectOneLine(
+                try runTool("seqsample", ["--checkpoint", "runs/tiny", flag, "inf"], in: folder), "must be finite")
+            expectOneLine(
+                try runTool("seqsample", ["--checkpoint", "runs/tiny", "--beams", "2", flag, "1"], in: folder),
+                "--beams", status: 64)
+        }
+    }
+
+    @Test func beamsWithNoRepeatNgramRepeatNoFourGram() throws {
+        let folder = try sharedWorkspace.get()
+        let result = try runTool(
+            "seqsample",
+            ["--checkpoint", "runs/tiny", "--beams", "4", "--no-repeat-ngram", "4", "--max-tokens", "60", "--json"],
+            in: folder)
+        let tokens = try jsonSample(result).tokens
+        #expect(tokens.count == 60)
+        var seen = Set<[Int]>()
+        for i in 0...(tokens.count - 4) {
+            #expect(seen.insert(Array(tokens[i..<(i + 4)])).inserted, "repeated 4-gram at \(i): \(tokens)")
+        }
+        expectOneLine(
+            try runTool("seqsample", ["--checkpoint", "runs/tiny", "--no-repeat-ngram=-1"], in: folder), "no-repeat")
+    }
+}

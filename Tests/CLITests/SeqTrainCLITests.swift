@@ -155,7 +155,7 @@ import Testing
                     try "{ \"model\": ".write(
                         to: $0.appendingPathComponent("tiny.json"), atomically: true, encoding: .utf8)
                 },
-                ["--config", "tiny.json"], "is not a valid config"
+                ["--config", "tiny.json"], "tiny.json:1:12: the file ends where a value should be"
             ),
             (
                 "unknown key", { _ in }, ["--config", "tiny.json", "--set", "training.batchsize=4"],
@@ -192,6 +192,19 @@ import Testing
                 ["--config", "tiny.json", "--set", #"data.corpus=["bad.txt"]"#], "offset"
             ),
             ("resume from nothing", { _ in }, ["--resume", "runs/none"], "does not exist"),
+            (
+                "a flag value that is not a number", { _ in }, ["--config", "tiny.json", "--max-steps", "many"],
+                "'many' is not a valid value for --max-steps"
+            ),
+            ("an abbreviated flag", { _ in }, ["--config", "tiny.json", "--max", "5"], "did you mean '--max-steps'?"),
+            (
+                "a thread count no machine has", { _ in }, ["--config", "tiny.json", "--threads", "100000"],
+                "--threads must be in 0...1024"
+            ),
+            (
+                "a thread count no machine has, in the config", { _ in },
+                ["--config", "tiny.json", "--set", "run.threads=100000"], "must be at most 1024"
+            ),
             (
                 "resume from a foreign folder",
                 {

@@ -91,7 +91,31 @@ import Testing
 
         let invalid = try run(["encode", "-t", model], input: [0x6F, 0x6B, 0x0A, 0x61, 0xFF, 0x0A])
         #expect(invalid.status != 0)
-        #expect(invalid.error == "seqtok: " + TokenizerError.invalidUTF8(offset: 4).description + "\n")
+        // The message names the byte and seqtok's own flag, not the config key "invalidUTF8".
+        #expect(
+            invalid.error
+                == "seqtok: standard input: invalid UTF-8 at byte offset 4; fix the input or pass --replace-invalid "
+                + "to substitute U+FFFD\n")
+        let file = folder.appendingPathComponent("bad.txt")
+        try Data([0x61, 0x62, 0x0A, 0x63, 0xC3]).write(to: file)
+        let invalidFile = try run(["encode", "-t", model, file.path])
+        #expect(invalidFile.error.contains("\(file.path): invalid UTF-8 at byte offset 4"), "\(invalidFile.error)")
+        let invalidCorpus = try run(["train", Fixtures.url("corpus.txt").path, file.path, "-o", model + ".2"])
+        #expect(invalidCorpus.error.contains("\(file.path): invalid UTF-8 at byte offset 4"), "\(invalidCorpus.error)")
+
+        // A device or pipe reads like a file: /dev/null is empty input.
+        let empty = try run(["encode", "-t", model, "/dev/null"])
+        #expect(empty.status == 0 && empty.output.isEmpty, "\(empty.error)")
+        let missing = try run(["encode", "-t", model, folder.appendingPathComponent("nope.txt").path])
+        #expect(missing.status != 0 && missing.error.contains("does not exist"))
+
+        // Flag mistakes are one line, with the flag meant.
+        let notANumber = try run(["train", Fixtures.url("corpus.txt").path, "--vocab-size", "many", "-o", model])
+        #expect(notANumber.status == 64, "\(notANumber.error)")
+        #expect(notANumber.error.split(separator: "\n").count == 1, "\(notANumber.error)")
+        #expect(notANumber.error.contains("'many' is not a valid value for --vocab-size"), "\(notANumber.error)")
+        let abbreviated = try run(["train", Fixtures.url("corpus.txt").path, "--vocab", "300", "-o", model])
+        #expect(abbreviated.error.contains("did you mean '--vocab-size'?"), "\(abbreviated.error)")
 
         let replaced = try run(["encode", "-t", model, "--replace-invalid"], input: [0x61, 0xFF, 0x0A])
         #expect(replaced.status == 0)

@@ -118,7 +118,8 @@ private func temporaryFolder() throws -> URL {
         (#"{"model": {"hidenSize": 4}}"#, "model", "hidenSize", "hiddenSize"),
         (#"{"data": {"corpuss": []}}"#, "data", "corpuss", "corpus"),
         (#"{"optimizer": {"learningrate": 1}}"#, "optimizer", "learningrate", "learningRate"),
-        (#"{"schedule": {"warmup": 1}}"#, "schedule", "warmup", nil),
+        (#"{"schedule": {"warmup": 1}}"#, "schedule", "warmup", "warmupSteps"),
+        (#"{"schedule": {"length": 1}}"#, "schedule", "length", nil),
         (#"{"schedule": {"warmupStep": 1}}"#, "schedule", "warmupStep", "warmupSteps"),
         (#"{"training": {"batch_size": 1}}"#, "training", "batch_size", "batchSize"),
         (#"{"run": {"seeds": 1}}"#, "run", "seeds", "seed"),
@@ -299,7 +300,10 @@ func malformedOverridesAreRejected(override: String) {
         _ = try decode("{}", overrides: ["training.maxSteps=lots"])
         Issue.record("expected an error")
     } catch {
-        #expect("\(error)".contains("'training.maxSteps' should be a whole number"))
+        #expect(
+            "\(error)"
+                == "--set training.maxSteps=lots: training.maxSteps takes a whole number; write --set 'training.maxSteps=12'"
+        )
     }
 }
 
@@ -390,7 +394,7 @@ func malformedOverridesAreRejected(override: String) {
         _ = try TrainingConfig.load(from: broken)
         Issue.record("expected an error")
     } catch let error as ConfigError {
-        #expect(error.description.hasPrefix("\(broken.path) is not a valid config"))
+        #expect(error.description == "\(broken.path):1:23: the file ends inside an object; a '}' is missing")
     }
     let list = folder.appendingPathComponent("list.json")
     try Data("[1, 2]".utf8).write(to: list)
@@ -431,15 +435,48 @@ func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment
     do {
         _ = try decode("{}", overrides: ["training.batchSize=many"])
         Issue.record("expected an error")
-    } catch let ConfigError.malformed(file, reason) {
-        #expect(file == "run.json with overrides [training.batchSize=many]")
-        #expect(reason.contains("'training.batchSize' should be a whole number"))
+    } catch let ConfigError.override(text, reason) {
+        #expect(text == "training.batchSize=many")
+        #expect(reason.hasPrefix("training.batchSize takes a whole number"))
     } catch {
         Issue.record("unexpected error \(error)")
     }
     // A mistake in the file is still the file's, even with overrides.
-    #expect(throws: ConfigError.malformed(file: "run.json", reason: "'training.batchSize' should be a whole number")) {
+    #expect(throws: ConfigError.wrongType(file: "run.json", key: "training.batchSize", expected: "a whole number")) {
         try decode(#"{"training": {"batchSize": "x"}}"#, overrides: ["run.seed=1"])
+    }
+}
+
+@Test func aListKeySetToOneStringSaysHowToWriteAList() {
+    #expect(
+        throws: ConfigError.override(
+            text: "data.corpus=x.txt", reason: #"data.corpus takes a list; write --set 'data.corpus=["x.txt"]'"#)
+    ) {
+        try decode("{}", overrides: ["data.corpus=x.txt"])
+    }
+    let message = ConfigError.override(text: "data.corpus=x.txt", reason: "r").description
+    #expect(message == "--set data.corpus=x.txt: r")
+}
+
+@Test func anAbbreviatedOverrideKeyIsSuggested() {
+    #expect(throws: ConfigError.unknownKey(path: "optimizer", key: "lr", suggestion: "learningRate")) {
+        try decode("{}", overrides: ["optimizer.lr=3e-4"])
+    }
+    #expect(throws: ConfigError.unknownKey(path: "training", key: "batch", suggestion: "batchSize")) {
+        try decode("{}", overrides: ["training.batch=3"])
+    }
+}
+
+@Test func aDuplicatedKeyInTheFileIsRefusedWithItsPath() {
+    #expect(
+        throws: ConfigError.syntax(
+            file: "run.json", line: 1, column: 25,
+            problem: "'model.layers' appears twice in the same object; keep one of them")
+    ) {
+        try decode(#"{"model": {"layers": 2, "layers": 8}}"#)
+    }
+    #expect(throws: ConfigError.self) {
+        try decode(#"{"model": {"layers": 2, "layers": 8}}"#, overrides: ["run.seed=1"])
     }
 }
 
@@ -466,4 +503,23 @@ func fractionsAndOutOfRangeNumbersNameTheKey(json: String, key: String, fragment
     #expect(schedule.fittedWarmupSteps(maxSteps: 100) == 100)
     #expect(schedule.fittedWarmupSteps(maxSteps: 99) == 9)
     try schedule.validate(peak: 1e-3, maxSteps: 20)
+}
+
+@Test func validateRefusesATrainingRunTooLargeForTheMachine() throws {
+    var config = try decode("{}")
+    config.data.corpus = ["c.txt"]
+    config.training.batchSize = 100_000_000
+    #expect(throws: ConfigError.self) { try config.validate() }
+    // Reading a checkpoint to sample skips the training estimate; building the model checks its own.
+    try config.validate(checkingMemory: false)
+    config.training.batchSize = 12
+    try config.validate()
+    // tokenizer.vocabularySize stands in for a vocabSize of 0: a 1e9-entry BPE vocabulary is refused up front.
+    config.tokenizer.vocabularySize = 1_000_000_000
+    do {
+        try config.checkMemory(available: 20_100_000_000)
+        Issue.record("expected a refusal")
+    } catch let error as ConfigError {
+        #expect("\(error)".contains("largest: logits of batchSize 12 × contextLength 64 × vocabSize 1000000000"))
+    }
 }
