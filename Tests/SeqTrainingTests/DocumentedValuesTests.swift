@@ -27,6 +27,7 @@ private let documentedValues: [(key: String, value: String)] = [
     ("data.corpus", "(the corpus, by its absolute path)"), ("data.validationFraction", "0.2"),
     ("data.cacheTokens", "false"),
     ("data.cacheTokens", "true"),
+    ("data.cacheDir", "(a folder of the case)"),
     ("optimizer.kind", #""sgd""#), ("optimizer.kind", #""adam""#), ("optimizer.kind", #""adamw""#),
     ("optimizer.kind", #""rmsprop""#), ("optimizer.learningRate", "0.003"), ("optimizer.beta1", "0"),
     ("optimizer.beta2", "0.95"), ("optimizer.epsilon", "1e-6"), ("optimizer.weightDecay", "0"),
@@ -40,7 +41,10 @@ private let documentedValues: [(key: String, value: String)] = [
     ("training.clipNorm", "0"), ("training.evalInterval", "1"), ("training.evalWindows", "1"),
     ("training.patience", "0"), ("training.patience", "1"), ("training.checkpointInterval", "0"),
     ("training.checkpointInterval", "1"), ("training.logInterval", "1"),
-    ("run.out", "(the case's folder)"), ("run.seed", "0"), ("run.threads", "0"), ("run.threads", "1"),
+    ("run.out", "(the case's folder)"), ("run.seed", "0"), ("run.threads", "0"),
+    // Threads are process-wide and other suites run beside this one: a count other than the automatic one would
+    // change their partitions (and bits) mid-test, so the explicit case names the automatic count.
+    ("run.threads", "\(ProcessInfo.processInfo.activeProcessorCount)"),
 ]
 
 /// A small run every case starts from: two steps of a tiny transformer on about 9 KB of text.
@@ -69,6 +73,7 @@ func everyDocumentedValueTrains(index: Int) throws {
     var overrides = ["run.out=\(folder.appendingPathComponent("runs/case").path)"]
     switch key {
     case "run.out": break  // set above, to a folder of the case
+    case "data.cacheDir": overrides.append("data.cacheDir=\(folder.appendingPathComponent("cache").path)")
     case "data.corpus": overrides.append("data.corpus=[\"\(folder.appendingPathComponent("corpus.txt").path)\"]")
     default: overrides.append("\(key)=\(value)")
     }
