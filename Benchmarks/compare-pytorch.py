@@ -13,8 +13,9 @@ What it does
 ------------
 For each config in Configs/ (tiny-gpt, char-lstm, char-rnn, char-gru, gpt-10m by default) it builds the same model
 twice: SeqKit's (`seqbench`, the release binary) and the PyTorch twin below, with the names and sizes of the config's
-model section: a nanoGPT GPT (no biases, tied wte/lm_head, learned positions, pre-LN blocks, tanh-GELU MLP 4x wide,
-fused causal attention, the config's dropout), or embedding -> nn.LSTM / nn.GRU / nn.RNN stack (batch_first, the
+model section: a nanoGPT GPT (no biases, tied wte/lm_head, learned positions, pre-LN blocks, MLP 4x wide with the
+config's GELU -- model.activation "gelu": F.gelu(x), "gelu_tanh": F.gelu(x, approximate="tanh") --, fused causal
+attention, the config's dropout), or embedding -> nn.LSTM / nn.GRU / nn.RNN stack (batch_first, the
 config's layers and width) -> head tied to the embedding with its own bias, as SeqKit's RecurrentLM.
 
 - training: the config's batch and context on uniformly random tokens (vocabulary 65); each step is zero_grad,
@@ -84,6 +85,10 @@ MEMORY_CEILING = 0.25
 # Shared: configs, FLOPs, records
 # ---------------------------------------------------------------------------------------------------------------
 
+# model.activation -> F.gelu's `approximate`, as SeqKit's MLP computes it.
+GELU_APPROXIMATE = {"gelu": "none", "gelu_tanh": "tanh"}
+
+
 def load_config(path, vocab=65):
     """The config's model, optimizer, schedule and training sections, vocabulary filled in as seqbench does."""
     try:
@@ -95,7 +100,7 @@ def load_config(path, vocab=65):
         sys.exit(f"compare-pytorch: error: {path} is not valid JSON ({error}); fix the file")
     model = {"kind": "transformer", "contextLength": 64, "embeddingSize": 128, "hiddenSize": 0, "layers": 4,
              "heads": 4, "mlpRatio": 4, "dropout": 0.0, "bias": True, "tieWeights": True, "positional": "learned",
-             "nonlinearity": "tanh", "causal": True, "initStd": 0.02, "vocabSize": 0}
+             "nonlinearity": "tanh", "causal": True, "initStd": 0.02, "vocabSize": 0, "activation": "gelu"}
     model.update(config.get("model", {}))
     if not model["vocabSize"]:
         model["vocabSize"] = vocab
@@ -110,6 +115,9 @@ def load_config(path, vocab=65):
     if optimizer["kind"] != "adamw":
         sys.exit(f"compare-pytorch: error: {path} uses optimizer.kind {optimizer['kind']!r}; the PyTorch side "
                  "implements adamw only (the configs in Configs/ use it)")
+    if model["activation"] not in GELU_APPROXIMATE:
+        sys.exit(f"compare-pytorch: error: {path}: model.activation must be gelu or gelu_tanh, "
+                 f"got {model['activation']!r}")
     if model["kind"] == "transformer" and (model["positional"] != "learned" or not model["causal"]):
         sys.exit(f"compare-pytorch: error: {path}: the PyTorch GPT has learned positions and causal attention only")
     return {"model": model, "optimizer": optimizer, "schedule": schedule, "training": training}
@@ -201,26 +209,27 @@ def torch_models():
             return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(b, t, c)))
 
     class Block(nn.Module):
-        def __init__(self, width, heads, ratio, bias, dropout):
+        def __init__(self, width, heads, ratio, bias, dropout, approximate):
             super().__init__()
             self.ln_1 = nn.LayerNorm(width, bias=bias)
             self.attn = Attention(width, heads, bias, dropout)
             self.ln_2 = nn.LayerNorm(width, bias=bias)
-            self.mlp = MLP(width, ratio, bias, dropout)
+            self.mlp = MLP(width, ratio, bias, dropout, approximate)
 
         def forward(self, x, cache=None, position=0):
             x = x + self.attn(self.ln_1(x), cache, position)
             return x + self.mlp(self.ln_2(x))
 
     class MLP(nn.Module):
-        def __init__(self, width, ratio, bias, dropout):
+        def __init__(self, width, ratio, bias, dropout, approximate):
             super().__init__()
             self.c_fc = nn.Linear(width, ratio * width, bias=bias)
             self.c_proj = nn.Linear(ratio * width, width, bias=bias)
             self.dropout = nn.Dropout(dropout)
+            self.approximate = approximate  # "none" (exact, model.activation gelu) or "tanh" (gelu_tanh)
 
         def forward(self, x):
-            return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
+            return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate=self.approximate)))
 
     class GPT(nn.Module):
         """nanoGPT, with its parameter names (SeqKit's too): transformer.{wte, wpe} -> dropout -> transformer.h.i
@@ -232,7 +241,8 @@ def torch_models():
             self.heads, self.width = m["heads"], c
             self.transformer = nn.ModuleDict(dict(
                 wte=nn.Embedding(v, c), wpe=nn.Embedding(self.context, c), drop=nn.Dropout(m["dropout"]),
-                h=nn.ModuleList(Block(c, m["heads"], m["mlpRatio"], m["bias"], m["dropout"])
+                h=nn.ModuleList(Block(c, m["heads"], m["mlpRatio"], m["bias"], m["dropout"],
+                                      GELU_APPROXIMATE[m["activation"]])
                                 for _ in range(m["layers"])),
                 ln_f=nn.LayerNorm(c, bias=m["bias"])))
             self.lm_head = nn.Linear(c, v, bias=False)
@@ -301,6 +311,10 @@ def load_seqkit_weights(model, path):
     rename = {"head.weight": "head_weight", "head.bias": "head_bias"}
     tensors = {rename.get(k, k): v for k, v in load_file(path).items()}
     own = dict(model.named_parameters())  # a tied matrix appears once, under its first name
+    # SeqKit's file lists a tied head under both names, as nanoGPT's state_dict does; the twin holds it once.
+    if "lm_head.weight" in tensors and "lm_head.weight" not in own and "transformer.wte.weight" in tensors:
+        if torch.equal(tensors["lm_head.weight"], tensors["transformer.wte.weight"]):
+            del tensors["lm_head.weight"]
     if set(own) != set(tensors):
         sys.exit(f"compare-pytorch: error: {path} and the PyTorch model disagree on parameter names: only SeqKit "
                  f"{sorted(set(tensors) - set(own))}, only PyTorch {sorted(set(own) - set(tensors))}")

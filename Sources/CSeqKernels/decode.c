@@ -112,7 +112,8 @@ static void gemv_part(void *context, long part, long parts) {
     if (to > job->m) to = job->m;
     if (from >= to) return;
     seqkit_gemv_rows(job->y, job->a, job->x, from, to, job->n, job->lda, job->beta);
-    if (job->gelu) seqkit_gelu(to - from, job->y + from, job->y + from);
+    if (job->gelu == 1) seqkit_gelu(to - from, job->y + from, job->y + from);
+    if (job->gelu == 2) seqkit_gelu_exact(to - from, job->y + from, job->y + from);
 }
 
 void seqkit_gemv_parallel(

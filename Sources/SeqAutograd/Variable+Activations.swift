@@ -28,12 +28,15 @@ extension Variable {
         }
     }
 
-    /// Element-wise GELU, tanh approximation (GPT-2): `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
-    public func gelu() -> Variable {
+    /// Element-wise GELU: exact `x·Φ(x) = ½x(1 + erf(x/√2))` by default (PyTorch's `F.gelu(x)`), or the tanh
+    /// approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (GPT-2's, `F.gelu(x, approximate="tanh")`).
+    ///
+    /// `let h = c_fc(x).gelu()   // or .gelu(.tanh)`
+    public func gelu(_ form: GELU = .exact) -> Variable {
         let y = Tensor(uninitialized: shape)  // same shape
-        Kernels.gelu(y.pointer, value.pointer, count)
+        Kernels.gelu(y.pointer, value.pointer, count, form)
         return Variable(y, parents: [self]) { [node, value] g in
-            Kernels.geluBackward(node.gradientStorage(), g.pointer, value.pointer, g.count)
+            Kernels.geluBackward(node.gradientStorage(), g.pointer, value.pointer, g.count, form)
         }
     }
 

@@ -61,14 +61,15 @@ public func matmul(_ a: Variable, _ b: Variable, transposeA: Bool = false, trans
 /// its products as large as the unfused ones. 512-row passes cost tiny-gpt about a fifth of its speed.
 func fusedChunkRows(width k: Int) -> Int { max(256, (4 << 20) / (4 * max(k, 1))) }
 
-/// A linear map after a GELU, `gelu(h) · Wᵀ` with `W` stored (out, in), as one primitive that saves only
-/// `h`: the backward rebuilds `gelu(h)` for the weight's gradient instead of keeping a second (…, in)
-/// tensor alive from forward to backward (a transformer MLP's widest activation).
+/// A linear map after a GELU, `gelu(h) · Wᵀ` with `W` stored (out, in) and the GELU in the given form (exact
+/// by default, as ``Variable/gelu(_:)``), as one primitive that saves only `h`: the backward rebuilds
+/// `gelu(h)` for the weight's gradient instead of keeping a second (…, in) tensor alive from forward to
+/// backward (a transformer MLP's widest activation).
 ///
 /// ```swift
 /// let y = geluMatmul(c_fc(x), c_proj.weight.variable())   // (B, T, 4C) · (C, 4C)ᵀ → (B, T, C)
 /// ```
-public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
+public func geluMatmul(_ h: Variable, _ weight: Variable, gelu form: GELU = .exact) -> Variable {
     let k = h.shape.last ?? 1
     precondition(
         weight.shape.count == 2 && weight.shape[1] == k, "geluMatmul: weight \(weight.shape) for input \(h.shape)")
@@ -81,7 +82,7 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
         let g = Tensor(uninitialized: [chunk, k])  // gelu(h) of one chunk of rows
         for r in stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - r)
-            Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
+            Kernels.gelu(g.pointer, vh.pointer + r * k, m * k, form)
             Kernels.gemm(y.pointer + r * n, g.pointer, vw.pointer, m: m, n: n, k: k, transposeB: true)
         }
     }
@@ -98,7 +99,7 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
         for r in stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - r)
             if let dw {
-                Kernels.gelu(g.pointer, vh.pointer + r * k, m * k)
+                Kernels.gelu(g.pointer, vh.pointer + r * k, m * k, form)
                 // dW (out, in) += dYᵀ · gelu(h)
                 Kernels.gemm(dw, dy.pointer + r * n, g.pointer, m: n, n: k, k: m, transposeA: true, beta: 1)
             }
@@ -106,10 +107,10 @@ public func geluMatmul(_ h: Variable, _ weight: Variable) -> Variable {
             Kernels.gemm(g.pointer, dy.pointer + r * n, vw.pointer, m: m, n: k, k: n)  // d gelu(h) = dY · W
             if let d {
                 d.pointer.update(repeating: 0, count: m * k)
-                Kernels.geluBackward(d.pointer, g.pointer, vh.pointer + r * k, m * k)
+                Kernels.geluBackward(d.pointer, g.pointer, vh.pointer + r * k, m * k, form)
                 (vh.pointer + r * k).update(from: d.pointer, count: m * k)
             } else if let dh {
-                Kernels.geluBackward(dh + r * k, g.pointer, vh.pointer + r * k, m * k)
+                Kernels.geluBackward(dh + r * k, g.pointer, vh.pointer + r * k, m * k, form)
             }
         }
         if d != nil { nh.accumulate(adopting: vh) }

@@ -64,9 +64,11 @@ public final class TextEncoder: @unchecked Sendable {
         let tokenizerBytes: Data
         let weights: SafeTensorsFile
         let configPath: String
+        let fromCheckpoint: Bool  // written by seqtrain: a missing key means what that run did
         if has(Checkpoint.configFile) && has(Checkpoint.modelFile) && !has(Checkpoint.manifestFile) {
             // An encoder directory: no manifest to verify; each file must still be a regular file.
             configPath = path.appendingPathComponent(Checkpoint.configFile).path
+            fromCheckpoint = false
             configBytes = try Self.regularFile(
                 path, Checkpoint.configFile, fix: "the directory needs the model's config.json")
             tokenizerBytes = try Self.regularFile(
@@ -78,6 +80,7 @@ public final class TextEncoder: @unchecked Sendable {
             let snapshot = try CheckpointSnapshot(
                 directory, keeping: [Checkpoint.configFile, Checkpoint.tokenizerFile, Checkpoint.modelFile])
             configPath = snapshot.path(Checkpoint.configFile)
+            fromCheckpoint = true
             configBytes = Data(try snapshot.bytes(Checkpoint.configFile))
             tokenizerBytes = Data(try snapshot.bytes(Checkpoint.tokenizerFile))
             weights = try snapshot.safeTensors(Checkpoint.modelFile)
@@ -90,8 +93,11 @@ public final class TextEncoder: @unchecked Sendable {
                 path: path.appendingPathComponent(Checkpoint.tokenizerFile).path, problem: "cannot be loaded: \(error)",
                 fix: "put the tokenizer.json the model was trained with next to it")
         }
-        let model = try TrainingConfig.decode(configBytes, file: configPath).model
-            .resolved(tokenizerVocabularySize: tokenizer.vocabularySize)
+        let decoded =
+            try fromCheckpoint
+            ? TrainingConfig.decodeCheckpointConfig(configBytes, file: configPath)
+            : TrainingConfig.decode(configBytes, file: configPath)
+        let model = try decoded.model.resolved(tokenizerVocabularySize: tokenizer.vocabularySize)
         let trunk = try makeEncoder(model, seed: 0)
         try trunk.arena.read(from: weights)  // refuses NaN or infinite weights
         try self.init(trunk: trunk, tokenizer: tokenizer)

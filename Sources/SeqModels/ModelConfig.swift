@@ -1,5 +1,6 @@
 import Foundation
 import SeqConfig
+import SeqTensor
 
 /// The architecture of the blocks between the embedding and the head.
 ///
@@ -47,6 +48,28 @@ public enum Nonlinearity: String, Codable, CaseIterable, Sendable {
     case tanh
     /// `f = max(0, ·)`.
     case relu
+
+    /// Decodes from a lowercase string; anything else is an error listing the choices.
+    public init(from decoder: any Decoder) throws { self = try decodeChoice(Self.self, from: decoder) }
+}
+
+/// The transformer MLP's activation, `c_proj(act(c_fc(x)))`.
+///
+/// `"model": { "activation": "gelu_tanh" }`
+public enum Activation: String, Codable, CaseIterable, Sendable {
+    /// Exact GELU `x·Φ(x) = ½x(1 + erf(x/√2))`: PyTorch's `nn.GELU()`, nanoGPT. The default.
+    case gelu
+    /// GELU's tanh approximation `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (GPT-2), within about 1e-3 of the exact
+    /// one. A checkpoint whose config.json has no `activation` was trained with it.
+    case geluTanh = "gelu_tanh"
+
+    /// The kernel form: `.gelu` → `.exact`, `.geluTanh` → `.tanh`.
+    public var gelu: GELU {
+        switch self {
+        case .gelu: .exact
+        case .geluTanh: .tanh
+        }
+    }
 
     /// Decodes from a lowercase string; anything else is an error listing the choices.
     public init(from decoder: any Decoder) throws { self = try decodeChoice(Self.self, from: decoder) }
@@ -130,6 +153,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var bidirectional: Bool = false
     /// Standard deviation of the normal initialisation of weight matrices.
     public var initStd: Double = 0.02
+    /// Transformer only: the MLP's activation, `gelu` (exact, as PyTorch and nanoGPT) or `gelu_tanh` (GPT-2's
+    /// approximation). Missing from a checkpoint's config.json, it means `gelu_tanh` (see
+    /// `TrainingConfig.decodeCheckpointConfig`).
+    public var activation: Activation = .gelu
 
     /// The defaults: a 4-layer, 4-head, 128-wide causal transformer with a 64-token window.
     public init() {}
@@ -144,6 +171,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, vocabSize, contextLength, embeddingSize, hiddenSize, layers, heads, mlpRatio, dropout, bias
         case tieWeights, positional, nonlinearity, causal, bidirectional, initStd
+        case activation
     }
 
     /// Decodes a model section; a missing key keeps its default, an unknown key names the nearest valid one.
@@ -166,6 +194,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         causal = try c.decodeIfPresent(Bool.self, forKey: .causal) ?? causal
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? bidirectional
         initStd = try c.decodeIfPresent(Double.self, forKey: .initStd) ?? initStd
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? activation
     }
 
     /// Checks every rule that needs no tokenizer or corpus; the error names the key (`model.heads`) and the rule.

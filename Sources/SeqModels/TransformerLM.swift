@@ -43,7 +43,8 @@ public final class TransformerLM: LanguageModel {
             Block(
                 arena, "transformer.h.\(i)", width: c, heads: config.heads, mlpRatio: config.mlpRatio,
                 bias: config.bias, dropout: Float(config.dropout), causal: config.causal,
-                rotary: config.positional == .rotary, initStd: std, layers: config.layers, rng: &rng)
+                rotary: config.positional == .rotary, gelu: config.activation.gelu, initStd: std,
+                layers: config.layers, rng: &rng)
         }
         ln_f = LayerNorm(arena, "transformer.ln_f", width: c, bias: config.bias)
         lm_head =

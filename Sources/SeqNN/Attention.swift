@@ -72,17 +72,20 @@ public final class CausalSelfAttention: Module {
     }
 }
 
-/// The transformer's feed-forward part: `c_proj(gelu(c_fc(x)))`, `ratio`× wide inside.
+/// The transformer's feed-forward part: `c_proj(gelu(c_fc(x)))`, `ratio`× wide inside, the GELU exact
+/// (`nn.GELU()`, nanoGPT) or the tanh approximation (GPT-2).
 public final class MLP: Module {
     let c_fc: Linear  // C -> ratio·C
     let c_proj: Linear  // ratio·C -> C
     /// Dropout on the output while training.
     public let dropout: Float
+    /// The activation between the two layers.
+    public let gelu: GELU
 
     /// An MLP of `width` features, `ratio · width` wide inside.
     public init(
         _ arena: ParameterArena, _ prefix: String, width: Int, ratio: Int, bias: Bool, dropout: Float,
-        initStd: Float, projectionStd: Float, rng: inout SeededGenerator
+        gelu: GELU = .exact, initStd: Float, projectionStd: Float, rng: inout SeededGenerator
     ) {
         c_fc = Linear(
             arena, qualified(prefix, "c_fc"), inFeatures: width, outFeatures: ratio * width, bias: bias,
@@ -91,25 +94,28 @@ public final class MLP: Module {
             arena, qualified(prefix, "c_proj"), inFeatures: ratio * width, outFeatures: width, bias: bias,
             weightInit: .normal(std: projectionStd), biasInit: .zeros, rng: &rng)
         self.dropout = dropout
+        self.gelu = gelu
     }
 
     /// `(…, C) → (…, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(geluOf: c_fc(x)), dropout)  // (…, C); gelu(c_fc(x)) is not kept for backward
+        context.dropout(c_proj(geluOf: c_fc(x), gelu), dropout)  // (…, C); gelu(c_fc(x)) is not kept for backward
     }
 
     /// `self(norm(x), context)`, with `norm(x)` rebuilt in backward instead of kept: `(…, C) → (…, C)`.
     public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(geluOf: c_fc(x, normalizedBy: norm)), dropout)  // (…, C)
+        context.dropout(c_proj(geluOf: c_fc(x, normalizedBy: norm), gelu), dropout)  // (…, C)
     }
 
     /// `self(x, context)` keeping `gelu(c_fc(x))` for backward (faster, for small activations).
     func keeping(_ x: Variable, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(c_fc(x).gelu()), dropout)  // (…, C)
+        context.dropout(c_proj(c_fc(x).gelu(gelu)), dropout)  // (…, C)
     }
 
     public var parameters: [Parameter] { c_fc.parameters + c_proj.parameters }
-    public var description: String { "MLP(\(c_fc.inFeatures) → \(c_fc.outFeatures) → \(c_proj.outFeatures), GELU)" }
+    public var description: String {
+        "MLP(\(c_fc.inFeatures) → \(c_fc.outFeatures) → \(c_proj.outFeatures), \(gelu == .exact ? "GELU" : "GELU tanh"))"
+    }
 }
 
 /// A pre-LayerNorm transformer block: `x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))`.
@@ -122,7 +128,8 @@ public final class Block: Module {
     /// Block `index` of `layers` (for the residual projections' scaled initialisation).
     public init(
         _ arena: ParameterArena, _ prefix: String, width: Int, heads: Int, mlpRatio: Int, bias: Bool,
-        dropout: Float, causal: Bool, rotary: Bool, initStd: Float, layers: Int, rng: inout SeededGenerator
+        dropout: Float, causal: Bool, rotary: Bool, gelu: GELU = .exact, initStd: Float, layers: Int,
+        rng: inout SeededGenerator
     ) {
         let projectionStd = initStd / (2 * Float(layers)).squareRoot()
         ln_1 = LayerNorm(arena, qualified(prefix, "ln_1"), width: width, bias: bias)
@@ -132,7 +139,7 @@ public final class Block: Module {
         ln_2 = LayerNorm(arena, qualified(prefix, "ln_2"), width: width, bias: bias)
         mlp = MLP(
             arena, qualified(prefix, "mlp"), width: width, ratio: mlpRatio, bias: bias, dropout: dropout,
-            initStd: initStd, projectionStd: projectionStd, rng: &rng)
+            gelu: gelu, initStd: initStd, projectionStd: projectionStd, rng: &rng)
     }
 
     /// Residual streams `(B, T, C)` of at least this many bytes take the lean path by default: the normalized

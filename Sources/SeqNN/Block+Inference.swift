@@ -90,7 +90,7 @@ extension Block {
         attn.c_proj.infer(projected, s.attended.pointer, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + attn(ln_1(x))
         ln_2.infer(h, x, rows: rows, scratch: s.stats.pointer)
-        mlp.c_fc.infer(wide, h, rows: rows, gelu: true)  // (rows, ratio·C)
+        mlp.c_fc.infer(wide, h, rows: rows, gelu: mlp.gelu)  // (rows, ratio·C)
         mlp.c_proj.infer(projected, wide, rows: rows)
         for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + mlp(ln_2(x))
     }

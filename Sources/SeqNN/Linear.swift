@@ -47,9 +47,9 @@ public final class Linear: Module {
         return y + bias.variable()  // bias broadcast over rows
     }
 
-    /// `self(h.gelu())`, keeping only `h` for the backward (which rebuilds `gelu(h)`): `(…, in) → (…, out)`.
-    public func callAsFunction(geluOf h: Variable) -> Variable {
-        let y = geluMatmul(h, weight.variable())  // (…, out)
+    /// `self(h.gelu(form))`, keeping only `h` for the backward (which rebuilds `gelu(h)`): `(…, in) → (…, out)`.
+    public func callAsFunction(geluOf h: Variable, _ form: GELU = .exact) -> Variable {
+        let y = geluMatmul(h, weight.variable(), gelu: form)  // (…, out)
         guard let bias else { return y }
         return y + bias.variable()  // bias broadcast over rows
     }

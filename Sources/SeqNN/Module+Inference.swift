@@ -4,11 +4,12 @@ import SeqTensor
 // Graph-free forward passes over caller-owned buffers, for generation: no Variables, no allocation.
 
 extension Linear {
-    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`, then GELU (the training kernel's) when `gelu`.
+    /// `y (rows, out) = x (rows, in) · Wᵀ + b` into `y`, then the GELU of that form (the training kernel) when
+    /// `gelu` is set.
     /// One row is a matrix-vector product (which applies the GELU as it writes when there is no bias). A few
     /// rows (a decoder's slide) are too small for OpenBLAS's own threads, so they are split over the worker
     /// team, each part a one-thread product.
-    public func infer(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: Bool = false) {
+    public func infer(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: GELU? = nil) {
         let (o, i) = (outFeatures, inFeatures)
         let parts = rows >= 8 && rows &* o &* i < Threads.gemmThreshold ? min(Threads.count, rows / 4) : 1
         if parts <= 1 {
@@ -21,11 +22,11 @@ extension Linear {
         }
     }
 
-    private func inferRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: Bool) {
+    private func inferRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, gelu: GELU?) {
         let w = weight.value
         let (o, i) = (outFeatures, inFeatures)
         if rows == 1 {
-            Kernels.gemv(y, w.pointer, x, m: o, n: i, gelu: gelu && bias == nil)
+            Kernels.gemv(y, w.pointer, x, m: o, n: i, gelu: bias == nil ? gelu : nil)
             if bias == nil { return }
         } else {
             Kernels.gemm(y, x, w.pointer, m: rows, n: o, k: i, transposeB: true)
@@ -37,7 +38,7 @@ extension Linear {
                 for j in 0..<o { row[j] += b[j] }
             }
         }
-        if gelu { Kernels.gelu(y, y, rows &* o) }
+        if let gelu { Kernels.gelu(y, y, rows &* o, gelu) }
     }
 }
 

@@ -1,6 +1,17 @@
 import CSeqKernels
 import RealModule
 
+/// Which GELU a kernel, a layer or a model computes. PyTorch's `nn.GELU()` and nanoGPT use the exact form;
+/// GPT-2 (and `nn.GELU(approximate="tanh")`) the tanh approximation, which is within about 1e-3 of it.
+///
+/// `Kernels.gelu(y, x, n, .exact)`
+public enum GELU: Sendable, Equatable, CaseIterable {
+    /// `x·Φ(x) = ½x(1 + erf(x/√2))`, Φ the standard normal CDF.
+    case exact
+    /// `½x(1 + tanh(√(2/π)(x + 0.044715x³)))`.
+    case tanh
+}
+
 extension Kernels {
     /// `x[i] *= s` in place.
     public static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
@@ -76,20 +87,29 @@ extension Kernels {
         for i in 0..<n where y[i] > 0 { dx[i] += dy[i] }
     }
 
-    /// GELU, tanh approximation (GPT-2): `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))`
-    /// (`seqkit_gelu`: 8 lanes of AVX2 where the CPU has it, the tanh within about 3e-7 relative).
-    public static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    /// `y = gelu(x)` in the given form (8 lanes of AVX2 where the CPU has it):
+    /// `.exact` is `x·Φ(x) = ½x(1 + erf(x/√2))` (`seqkit_gelu_exact`, within about 3e-7 relative),
+    /// `.tanh` is `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (`seqkit_gelu`, the tanh within about 3e-7 relative).
+    public static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ form: GELU) {
         Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
-            seqkit_gelu(r.count, y + r.lowerBound, x + r.lowerBound)
+            switch form {
+            case .exact: seqkit_gelu_exact(r.count, y + r.lowerBound, x + r.lowerBound)
+            case .tanh: seqkit_gelu(r.count, y + r.lowerBound, x + r.lowerBound)
+            }
         }
     }
 
-    /// `dx += dy · gelu'(x)`, from the forward input `x` (`seqkit_gelu_backward`).
+    /// `dx += dy · gelu'(x)` in the given form, from the forward input `x`; the exact form's derivative is
+    /// `Φ(x) + x·φ(x)` with φ the standard normal density.
     public static func geluBackward(
-        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int
+        _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int,
+        _ form: GELU
     ) {
         Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
-            seqkit_gelu_backward(r.count, dx + r.lowerBound, dy + r.lowerBound, x + r.lowerBound)
+            switch form {
+            case .exact: seqkit_gelu_exact_backward(r.count, dx + r.lowerBound, dy + r.lowerBound, x + r.lowerBound)
+            case .tanh: seqkit_gelu_backward(r.count, dx + r.lowerBound, dy + r.lowerBound, x + r.lowerBound)
+            }
         }
     }
 

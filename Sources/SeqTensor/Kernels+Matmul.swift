@@ -123,18 +123,24 @@ extension Kernels {
 
 extension Kernels {
     /// `y = A · x (+ β·y)` for a row-major (M, N) matrix `A` stored with row length `lda`; `y` is not read
-    /// when β = 0. With `gelu`, `y = gelu(A · x)` (β must be 0), the activation applied as each part of `y`
-    /// is written. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
+    /// when β = 0. With `gelu`, `y = gelu(A · x)` in that form (β must be 0), the activation applied as each
+    /// part of `y` is written. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
     /// `A`, so from ``gemvParallelThreshold`` elements up the rows are split over the worker team
     /// (``Threads/team(_:_:)``) and each core streams its share.
     public static func gemv(
         _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
-        beta: Float = 0, lda: Int? = nil, gelu: Bool = false
+        beta: Float = 0, lda: Int? = nil, gelu: GELU? = nil
     ) {
-        precondition(!gelu || beta == 0, "gemv: GELU applies to A·x alone (beta 0)")
+        precondition(gelu == nil || beta == 0, "gemv: GELU applies to A·x alone (beta 0)")
         if m == 0 { return }
         let parts = m &* n >= gemvParallelThreshold ? Threads.count : 1
-        seqkit_gemv_parallel(y, a, x, m, n, lda ?? n, beta, gelu ? 1 : 0, parts)
+        let activation: Int32  // seqkit_gemv_parallel's code: 0 none, 1 tanh GELU, 2 exact GELU
+        switch gelu {
+        case nil: activation = 0
+        case .tanh: activation = 1
+        case .exact: activation = 2
+        }
+        seqkit_gemv_parallel(y, a, x, m, n, lda ?? n, beta, activation, parts)
     }
 
     /// One query's causal attention over `positions` cached keys and values, every head:

@@ -241,7 +241,7 @@ extension CheckpointSnapshot {
     /// The checkpoint's `config.json`, decoded and validated; its training memory is checked when training
     /// resumes (`Trainer.run`), its model memory when the model is built.
     package func config() throws -> TrainingConfig {
-        let config = try TrainingConfig.decode(
+        let config = try TrainingConfig.decodeCheckpointConfig(
             Data(try bytes(Checkpoint.configFile)), file: path(Checkpoint.configFile))
         try config.validate(checkingMemory: false)
         return config

@@ -10,14 +10,15 @@ extension TrainingConfig {
     /// An empty `run.out` becomes `runs/NAME`, NAME being the file's name without `.json`. With `resolvingPaths`,
     /// relative `data.corpus` paths of the file are taken from the file's folder (so a config works from any
     /// working directory) and become absolute; paths given by an override stay relative to the working directory,
-    /// as the shell that typed them sees them. A checkpoint's `config.json` is read with `resolvingPaths: false`.
+    /// as the shell that typed them sees them. A checkpoint's `config.json` is read with `resolvingPaths: false`
+    /// and `checkpoint: true` (a missing key means what the run that wrote it did: ``decodeCheckpointConfig``).
     /// ```swift
     /// let config = try TrainingConfig.load(from: URL(fileURLWithPath: "Configs/tiny-gpt.json"),
     ///                                      overrides: ["training.maxSteps=100", "run.seed=7"])
     /// ```
-    public static func load(from url: URL, overrides: [String] = [], resolvingPaths: Bool = true) throws
-        -> TrainingConfig
-    {
+    public static func load(
+        from url: URL, overrides: [String] = [], resolvingPaths: Bool = true, checkpoint: Bool = false
+    ) throws -> TrainingConfig {
         let path = url.relativePath  // as the user typed it
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -37,7 +38,10 @@ extension TrainingConfig {
                 fix: "check its permissions and run again")
         }
         let name = url.deletingPathExtension().lastPathComponent
-        var config = try decode(bytes, file: path, overrides: overrides)
+        var config =
+            try checkpoint
+            ? decodeCheckpointConfig(bytes, file: path, overrides: overrides)
+            : decode(bytes, file: path, overrides: overrides)
         if config.run.out.isEmpty { config.run.out = "runs/\(name)" }
         let corpusOverridden = overrides.contains { $0.hasPrefix("data.corpus=") || $0.hasPrefix("data=") }
         if resolvingPaths && !corpusOverridden {

@@ -54,7 +54,8 @@ final class Session {
             // A resumed run continues with its own resolved config; what may change without breaking the run
             // (schedule, length, intervals, threads) comes from the command line, anything else is refused.
             let saved = try TrainingConfig.load(
-                from: resumeDirectory.appendingPathComponent(Checkpoint.configFile), resolvingPaths: false)
+                from: resumeDirectory.appendingPathComponent(Checkpoint.configFile), resolvingPaths: false,
+                checkpoint: true)
             config = try saved.resumed(with: config)
             try config.validate()
         }

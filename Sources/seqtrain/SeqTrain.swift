@@ -79,7 +79,8 @@ struct SeqTrain: ParsableCommand {
                     URL(fileURLWithPath: resume!), prefer: .latest
                 ).appendingPathComponent("config.json")
             // A checkpoint's config.json records absolute corpus paths (older ones: relative to where it ran).
-            let loaded = try TrainingConfig.load(from: file, overrides: list, resolvingPaths: config != nil)
+            let loaded = try TrainingConfig.load(
+                from: file, overrides: list, resolvingPaths: config != nil, checkpoint: config == nil)
             let options = TrainerOptions(
                 resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
                 dryRun: dryRun, overwrite: overwrite)

@@ -141,12 +141,13 @@ class CausalSelfAttention(nn.Module):
 
 
 class MLP(nn.Module):
-    """c_proj(gelu_tanh(c_fc(x))), width C → 4C → C."""
+    """c_proj(gelu(c_fc(x))), width C → 4C → C; `approximate` is nn.GELU's: "none" (exact, SeqKit's
+    `activation: gelu`) or "tanh" (`gelu_tanh`)."""
 
-    def __init__(self, width, bias=True):
+    def __init__(self, width, bias=True, approximate="tanh"):
         super().__init__()
         self.c_fc = nn.Linear(width, 4 * width, bias=bias)
-        self.gelu = nn.GELU(approximate="tanh")
+        self.gelu = nn.GELU(approximate=approximate)
         self.c_proj = nn.Linear(4 * width, width, bias=bias)
 
     def forward(self, x):
@@ -156,12 +157,12 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-LN transformer block: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))."""
 
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, approximate="tanh"):
         super().__init__()
         self.ln_1 = nn.LayerNorm(width)
         self.attn = CausalSelfAttention(width, heads)
         self.ln_2 = nn.LayerNorm(width)
-        self.mlp = MLP(width)
+        self.mlp = MLP(width, approximate=approximate)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -172,13 +173,13 @@ class GPT(nn.Module):
     """nanoGPT: logits = lm_head(ln_f(blocks(wte[ids] + wpe[positions]))); lm_head has no bias; `tied` shares
     wte's matrix with lm_head as nanoGPT does (its state_dict then lists the matrix under both names)."""
 
-    def __init__(self, vocab, width, layers, heads, block_size, tied=False):
+    def __init__(self, vocab, width, layers, heads, block_size, tied=False, approximate="tanh"):
         super().__init__()
         self.transformer = nn.ModuleDict(
             dict(
                 wte=nn.Embedding(vocab, width),
                 wpe=nn.Embedding(block_size, width),
-                h=nn.ModuleList([Block(width, heads) for _ in range(layers)]),
+                h=nn.ModuleList([Block(width, heads, approximate) for _ in range(layers)]),
                 ln_f=nn.LayerNorm(width),
             )
         )
@@ -302,12 +303,14 @@ def make_attention():
     layer_fixture("causal_self_attention", m, {"input": x}, lambda m, input: m(input), heads=HEADS)
 
 
-def make_block():
+def make_block(approximate="tanh"):
+    """`block` with GELU's tanh approximation, `block_gelu` with the exact GELU (nn.GELU()), same seed."""
     torch.manual_seed(111)
-    m = Block(C, HEADS)
+    m = Block(C, HEADS, approximate)
     init_parameters(m)
     x = randn(B, T, C).requires_grad_()
-    layer_fixture("block", m, {"input": x}, lambda m, input: m(input), heads=HEADS, gelu="tanh", eps="1e-05")
+    kind, gelu = ("block", "tanh") if approximate == "tanh" else ("block_gelu", "exact")
+    layer_fixture(kind, m, {"input": x}, lambda m, input: m(input), heads=HEADS, gelu=gelu, eps="1e-05")
 
 
 def make_rope():
@@ -361,12 +364,14 @@ def make_lm_recurrent(cell):
     model_fixture(f"lm_{cell}", model, seed, vocab=V, embed=I, hidden=H, layers=2)
 
 
-def make_lm_gpt():
+def make_lm_gpt(approximate="tanh"):
+    """`lm_gpt` with GELU's tanh approximation (GPT-2), `lm_gpt_gelu` with nanoGPT's exact nn.GELU(), same seed."""
     torch.manual_seed(204)
-    model = GPT(V, C, 2, HEADS, BLOCK_SIZE)
+    model = GPT(V, C, 2, HEADS, BLOCK_SIZE, approximate=approximate)
     init_parameters(model)
-    model_fixture("lm_gpt", model, 204, vocab=V, width=C, layers=2, heads=HEADS, block_size=BLOCK_SIZE,
-                  gelu="tanh", eps="1e-05")
+    kind, gelu = ("lm_gpt", "tanh") if approximate == "tanh" else ("lm_gpt_gelu", "exact")
+    model_fixture(kind, model, 204, vocab=V, width=C, layers=2, heads=HEADS, block_size=BLOCK_SIZE,
+                  gelu=gelu, eps="1e-05")
 
 
 def make_lm_gpt_tied():
@@ -417,6 +422,17 @@ def make_safetensors_fixtures():
 # --check-load: prove that a SeqKit-written model.safetensors loads into the matching PyTorch module
 
 
+def gelu_of_checkpoint(path):
+    """nn.GELU's `approximate` for a SeqKit model file, from `model.activation` in the config.json beside it: "none"
+    for gelu (also without a config.json: the default of a new config), "tanh" for gelu_tanh or a checkpoint config
+    without the key (written before SeqKit had it, when the MLP used the tanh form)."""
+    config = Path(path).parent / "config.json"
+    if not config.exists():
+        return "none"
+    activation = json.loads(config.read_text()).get("model", {}).get("activation", "gelu_tanh")
+    return {"gelu": "none", "gelu_tanh": "tanh"}[activation]
+
+
 def check_load(path, kind, inputs_text, heads, save_logits):
     tensors = load_file(path)  # float32 tensors
     with safe_open(path, framework="pt") as f:
@@ -434,7 +450,7 @@ def check_load(path, kind, inputs_text, heads, save_logits):
         block_size = tensors["transformer.wpe.weight"].shape[0]
         layers = len([k for k in tensors if k.endswith(".attn.c_attn.weight")])
         heads = int(metadata.get("heads", heads))
-        model = GPT(vocab, width, layers, heads, block_size)
+        model = GPT(vocab, width, layers, heads, block_size, approximate=gelu_of_checkpoint(path))
     else:
         sys.exit(f"unknown kind '{kind}'; use lm_rnn, lm_lstm, lm_gru or lm_gpt")
     model = model.float()
@@ -469,12 +485,14 @@ MAKERS = {
     "gru": lambda: make_recurrent("gru"),
     "causal_self_attention": make_attention,
     "block": make_block,
+    "block_gelu": lambda: make_block("none"),
     "rope": make_rope,
     "sinusoidal": make_sinusoidal,
     "lm_rnn": lambda: make_lm_recurrent("rnn"),
     "lm_lstm": lambda: make_lm_recurrent("lstm"),
     "lm_gru": lambda: make_lm_recurrent("gru"),
     "lm_gpt": make_lm_gpt,
+    "lm_gpt_gelu": lambda: make_lm_gpt("none"),
     "lm_gpt_tied": make_lm_gpt_tied,
     "safetensors": make_safetensors_fixtures,
 }

@@ -64,7 +64,7 @@ func elementwiseBinaryOpsBroadcast(a shapeA: [Int], b shapeB: [Int]) {
     #expect(abs(a.mean().value.item - a.value.toArray().reduce(0, +) / 30) < 1e-5)
 }
 
-@Test(arguments: ["tanh", "sigmoid", "relu", "gelu", "softmax", "logSoftmax", "power"])
+@Test(arguments: ["tanh", "sigmoid", "relu", "gelu", "geluTanh", "softmax", "logSoftmax", "power"])
 func unaryOps(name: String) {
     var rng = SeededGenerator(seed: 5)
     // Keep relu's inputs away from its kink, and power's positive.
@@ -85,6 +85,7 @@ func unaryOps(name: String) {
         case "sigmoid": { x.sigmoid() }
         case "relu": { x.relu() }
         case "gelu": { x.gelu() }
+        case "geluTanh": { x.gelu(.tanh) }
         case "softmax": { x.softmax() }
         case "logSoftmax": { x.logSoftmax() }
         default: { x.power(-0.5) }
@@ -208,8 +209,11 @@ extension Tensor {
     var rng = SeededGenerator(seed: 12)
     let h = leaf([2, 3, 8], &rng)
     let w = leaf([5, 8], &rng, std: 0.5)
-    expectGradientsMatch([h, w]) { geluMatmul(h, w) }
-    expectGradientsMatch([h, w]) { geluMatmul(h * 2, w) }  // the input's storage reused for its gradient
+    for form in GELU.allCases {
+        expectGradientsMatch([h, w]) { geluMatmul(h, w, gelu: form) }
+        // The input's storage reused for its gradient.
+        expectGradientsMatch([h, w]) { geluMatmul(h * 2, w, gelu: form) }
+    }
     let gain = leaf([8], &rng, std: 0.3, mean: 1)
     let shift = leaf([8], &rng, std: 0.3)
     expectGradientsMatch([h, gain, shift, w]) { layerNormMatmul(h, weight: gain, bias: shift, w) }
@@ -226,8 +230,10 @@ extension Tensor {
     let probe = Variable(Tensor(randomNormal: [3, 400, 7], using: &rng))
     let cases: [(() -> Variable, () -> Variable)] = [
         ({ geluMatmul(h, w) }, { matmul(h.gelu(), w, transposeB: true) }),
+        ({ geluMatmul(h, w, gelu: .tanh) }, { matmul(h.gelu(.tanh), w, transposeB: true) }),
         // An input only the primitive holds: its gradient is written over it and handed on.
         ({ geluMatmul(h * 2, w) }, { matmul((h * 2).gelu(), w, transposeB: true) }),
+        ({ geluMatmul(h * 2, w, gelu: .tanh) }, { matmul((h * 2).gelu(.tanh), w, transposeB: true) }),
         (
             { layerNormMatmul(h, weight: gain, bias: shift, w) },
             { matmul(layerNorm(h, weight: gain, bias: shift), w, transposeB: true) }

@@ -14,11 +14,12 @@ private func fixtureConfig(_ name: String) -> ModelConfig {
     config.bias = true
     config.tieWeights = false
     switch name {
-    case "lm_gpt":
+    case "lm_gpt", "lm_gpt_gelu":
         config.kind = .transformer
         config.embeddingSize = 16
         config.heads = 2
         config.contextLength = 8
+        config.activation = name == "lm_gpt" ? .geluTanh : .gelu
     default:
         config.kind = name == "lm_rnn" ? .rnn : name == "lm_lstm" ? .lstm : .gru
         config.embeddingSize = 8
@@ -28,7 +29,7 @@ private func fixtureConfig(_ name: String) -> ModelConfig {
     return config
 }
 
-@Test(arguments: ["lm_gpt", "lm_rnn", "lm_lstm", "lm_gru"])
+@Test(arguments: ["lm_gpt", "lm_gpt_gelu", "lm_rnn", "lm_lstm", "lm_gru"])
 func logitsLossAndGradientsMatchPyTorch(name: String) throws {
     let file = try SafeTensorsFile(contentsOf: fixtureURL("\(name).safetensors"))
     let model = try makeModel(fixtureConfig(name), seed: 1)
@@ -50,6 +51,34 @@ func logitsLossAndGradientsMatchPyTorch(name: String) throws {
         let error = relativeError(model.arena.gradient(of: slot).toArray(), expected)
         #expect(error < 1e-3, "\(name) grad.\(slot.name): \(error)")
     }
+}
+
+/// The graph-free decoder (one token at a time through `Linear.infer` with the MLP's GELU) gives PyTorch's
+/// logits for both GELU forms, and the fixture pair tells the forms apart: the other form misses by far more.
+@Test(arguments: ["lm_gpt", "lm_gpt_gelu"])
+func decodingMatchesPyTorchWithEitherGELU(name: String) throws {
+    let file = try SafeTensorsFile(contentsOf: fixtureURL("\(name).safetensors"))
+    let expected = try file.floats("logits")  // (2, 7, 11)
+    let inputs = try file.ints("inputs")  // (2, 7)
+    var errors: [Activation: Double] = [:]
+    for activation in Activation.allCases {
+        var config = fixtureConfig(name)
+        config.activation = activation
+        let model = try makeModel(config, seed: 1)
+        for slot in model.arena.slots {
+            try file.copyFloats(slot.name, into: model.arena.value(of: slot).mutableBuffer)
+        }
+        let decoder = model.makeDecoder(batch: 2)
+        var stepped = [Float](repeating: 0, count: expected.count)
+        for t in 0..<7 {
+            let logits = Array(decoder.step([inputs[t], inputs[7 + t]]))  // (2, 11)
+            for b in 0..<2 { for v in 0..<11 { stepped[(b * 7 + t) * 11 + v] = logits[b * 11 + v] } }
+        }
+        errors[activation] = relativeError(stepped, expected)
+    }
+    let (right, wrong): (Activation, Activation) = name == "lm_gpt" ? (.geluTanh, .gelu) : (.gelu, .geluTanh)
+    #expect(errors[right]! < 1e-5, "\(name) with \(right): \(errors[right]!)")
+    #expect(errors[wrong]! > 1e-4, "\(name) with \(wrong): \(errors[wrong]!)")
 }
 
 /// tiny-gpt's parameter count against its PyTorch twin, counted by Tests/Fixtures/make_fixtures.py.
@@ -76,7 +105,7 @@ func logitsLossAndGradientsMatchPyTorch(name: String) throws {
 /// included, so it loads into nanoGPT with `load_state_dict(strict=True)`.
 @Test func tiedGPTMatchesNanoGPTAndSavesEveryStateDictKey() throws {
     let file = try SafeTensorsFile(contentsOf: fixtureURL("lm_gpt_tied.safetensors"))
-    var config = fixtureConfig("lm_gpt")
+    var config = fixtureConfig("lm_gpt")  // GELU's tanh form, as the fixture
     config.tieWeights = true
     let model = try makeModel(config, seed: 1)
     for slot in model.arena.slots {

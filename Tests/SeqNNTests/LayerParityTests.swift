@@ -110,18 +110,36 @@ func fusedLayerNormProductMatchesPyTorch(name: String, bias: Bool) throws {
     try expectParity("causal_self_attention", file, arena, input: x) { layer(x, .evaluation()) }
 }
 
-/// nanoGPT's pre-LN block on both activation paths: the one that keeps its activations for backward and the
-/// lean one that rebuilds them (fused layer-norm and GELU products).
-@Test(arguments: [false, true])
-func blockMatchesPyTorch(lean: Bool) throws {
+/// nanoGPT's pre-LN block with either GELU (`block`: `nn.GELU(approximate="tanh")`, `block_gelu`: `nn.GELU()`)
+/// on both activation paths: the one that keeps its activations for backward and the lean one that rebuilds
+/// them (fused layer-norm and GELU products).
+@Test(arguments: [("block", GELU.tanh), ("block_gelu", GELU.exact)], [false, true])
+func blockMatchesPyTorch(fixture: (String, GELU), lean: Bool) throws {
+    let (name, gelu) = fixture
+    let (block, arena, file) = try fixtureBlock(name, gelu)
+    let x = Variable(try tensor(file, "input"), requiresGrad: true)  // (2, 6, 16)
+    try expectParity(name, file, arena, input: x, tolerance: 1e-5) { block.forward(x, .evaluation(), lean: lean) }
+}
+
+/// The block fixtures' weights in a SeqKit block with the given GELU.
+private func fixtureBlock(_ name: String, _ gelu: GELU) throws -> (Block, ParameterArena, SafeTensorsFile) {
     var rng = SeededGenerator(seed: 0)
     let arena = ParameterArena()
     let block = Block(
         arena, "", width: 16, heads: 2, mlpRatio: 4, bias: true, dropout: 0, causal: true, rotary: false,
-        initStd: 0.02, layers: 1, rng: &rng)
-    let file = try loadFixture("block", into: arena)
-    let x = Variable(try tensor(file, "input"), requiresGrad: true)  // (2, 6, 16)
-    try expectParity("block", file, arena, input: x) { block.forward(x, .evaluation(), lean: lean) }
+        gelu: gelu, initStd: 0.02, layers: 1, rng: &rng)
+    return (block, arena, try loadFixture(name, into: arena))
+}
+
+/// The parity above can tell the forms apart: each block fixture is missed, by far more than its tolerance,
+/// with the other GELU.
+@Test func blockFixturesTellTheGELUFormsApart() throws {
+    for (name, wrong) in [("block", GELU.exact), ("block_gelu", GELU.tanh)] {
+        let (block, _, file) = try fixtureBlock(name, wrong)
+        let y = block.forward(Variable(try tensor(file, "input")), .evaluation(), lean: false)
+        let error = relativeError(y.value.toArray(), try file.floats("output"))
+        #expect(error > 1e-4, "\(name) with \(wrong): relative error \(error)")
+    }
 }
 
 /// Rotary embedding against PyTorch's rotate-half convention. The fixture's input is (B, heads, T, D); SeqKit

@@ -203,7 +203,7 @@ func adamUpdateMatchesTheFormula(n: Int, decoupled: Bool) {
     }
 }
 
-/// GELU forward and backward, tanh and σ over a grid (its length not a multiple of 8, so the scalar tail
+/// GELU (tanh form) forward and backward, tanh and σ over a grid (its length not a multiple of 8, so the scalar tail
 /// runs too, and long enough that GELU is split over the worker team) against double precision.
 @Test func vectorActivationsMatchDoublePrecision() {
     let xs: [Float] = stride(from: -9, through: 9, by: 0.001).map { Float($0) } + [0, 1e-8, -3e-4, 30, -30]
@@ -218,13 +218,13 @@ func adamUpdateMatchesTheFormula(n: Int, decoupled: Bool) {
     }
     // A float tanh is good to a few 1e-7 absolute, so ½x(1 + t) to a few 1e-7·|x| (and far below that in
     // relative terms where 1 + t cancels, for x ≪ 0, exactly as in PyTorch's float formula).
-    Kernels.gelu(&y, xs, n)
+    Kernels.gelu(&y, xs, n, .tanh)
     for (x, (a, e)) in zip(xs, zip(y, xs.map { geluParts(Double($0)).value })) {
         #expect(abs(Double(a) - e) <= 5e-7 * Double(abs(x)) + 1e-12, "gelu(\(x)) = \(a), expected \(e)")
     }
     let dy = xs.indices.map { Float(($0 % 7) - 3) / 3 }
     var dx = [Float](repeating: 0.25, count: n)
-    Kernels.geluBackward(&dx, dy, xs, n)
+    Kernels.geluBackward(&dx, dy, xs, n, .tanh)
     for i in 0..<n {
         let x = Double(xs[i])
         let e = 0.25 + Double(dy[i]) * geluParts(x).slope
@@ -254,8 +254,14 @@ func fusedKernelsPropagateNaN(hs: Int) {
     x[0] = .nan
     x[hs - 1] = .nan
     var y = x
-    Kernels.gelu(&y, x, hs)
-    #expect(y[0].isNaN && y[hs - 1].isNaN && !y[1].isNaN)
+    for form in GELU.allCases {
+        y = x
+        Kernels.gelu(&y, x, hs, form)
+        #expect(y[0].isNaN && y[hs - 1].isNaN && !y[1].isNaN)
+        var dx = [Float](repeating: 0, count: hs)
+        Kernels.geluBackward(&dx, [Float](repeating: 1, count: hs), x, hs, form)
+        #expect(dx[0].isNaN && dx[hs - 1].isNaN && !dx[1].isNaN)
+    }
     Kernels.sigmoid(&y, x, hs)
     #expect(y[0].isNaN && y[hs - 1].isNaN)
     Kernels.tanh(&y, x, hs)

@@ -510,8 +510,8 @@ struct SafeTensorsBenchmark {
         return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
-    @Test func allArePresent() {  // 18 from make_fixtures.py, 3 from make_encoder_fixtures.py
-        #expect(Self.files.count == 21)
+    @Test func allArePresent() {  // 20 from make_fixtures.py, 3 from make_encoder_fixtures.py
+        #expect(Self.files.count == 23)
     }
 
     @Test(arguments: files)

@@ -13,7 +13,7 @@ private let documentedValues: [(key: String, value: String)] = [
     ("model.tieWeights", "false"), ("model.positional", #""sinusoidal""#), ("model.positional", #""rotary""#),
     ("model.positional", #""none""#), ("model.positional", #""learned""#), ("model.nonlinearity", #""relu""#),
     ("model.nonlinearity", #""tanh""#), ("model.causal", "true"), ("model.bidirectional", "false"),
-    ("model.initStd", "0.05"),
+    ("model.initStd", "0.05"), ("model.activation", #""gelu""#), ("model.activation", #""gelu_tanh""#),
     ("tokenizer.kind", #""char""#), ("tokenizer.kind", #""bpe""#), ("tokenizer.unit", #""grapheme""#),
     ("tokenizer.unit", #""scalar""#), ("tokenizer.normalization", "[]"),
     (

@@ -56,11 +56,29 @@ struct seqkit_adam_settings {
 void seqkit_adam_update(
     long n, float *p, const float *g, float *m, float *v, const struct seqkit_adam_settings *settings);
 
-/// `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (GELU, tanh approximation) for `n` elements.
+/// `y = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (GELU, tanh approximation: GPT-2, `approximate="tanh"`) for
+/// `n` elements.
 void seqkit_gelu(long n, float *y, const float *x);
 
 /// `dx += dy · gelu'(x)` for `n` elements, from the forward input `x`.
 void seqkit_gelu_backward(long n, float *dx, const float *dy, const float *x);
+
+/// `y = x·Φ(x) = ½x(1 + erf(x/√2))` (exact GELU, PyTorch's `nn.GELU()`) for `n` elements, within about 3e-7
+/// relative, the negative tail included (Φ there comes from erfc, not from 1 + erf).
+void seqkit_gelu_exact(long n, float *y, const float *x);
+
+/// `dx += dy · (Φ(x) + x·φ(x))` (the exact GELU's derivative) for `n` elements, from the forward input `x`.
+void seqkit_gelu_exact_backward(long n, float *dx, const float *dy, const float *x);
+
+/// `y = erf(x)` for `n` elements, within about 2e-7 relative (the approximation the exact GELU uses).
+void seqkit_erf(long n, float *y, const float *x);
+
+/// The portable versions of seqkit_gelu_exact, seqkit_gelu_exact_backward and seqkit_erf, which run on CPUs
+/// without AVX2+FMA and for the tail past a multiple of 8, over all `n` elements (so tests can hold the
+/// vector versions to them on any CPU).
+void seqkit_gelu_exact_portable(long n, float *y, const float *x);
+void seqkit_gelu_exact_backward_portable(long n, float *dx, const float *dy, const float *x);
+void seqkit_erf_portable(long n, float *y, const float *x);
 
 /// `y = tanh(x)` for `n` elements (within about 3e-7 relative).
 void seqkit_tanh(long n, float *y, const float *x);

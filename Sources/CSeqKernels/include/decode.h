@@ -10,8 +10,8 @@ void seqkit_gemv_rows(
     float *y, const float *a, const float *x, long row_begin, long row_end, long n, long lda, float beta);
 
 /// y (m) = A (m, n; row stride lda) · x (n) + β·y, the rows split over `parts` team threads in blocks of four.
-/// With `gelu` ≠ 0 each part then applies seqkit_gelu to its rows (β must be 0), so the MLP's activation
-/// costs no pass of its own.
+/// With `gelu` = 1 each part then applies seqkit_gelu (tanh approximation) to its rows, with 2 seqkit_gelu_exact
+/// (β must be 0), so the MLP's activation costs no pass of its own; 0 applies none.
 void seqkit_gemv_parallel(
     float *y, const float *a, const float *x, long m, long n, long lda, float beta, int gelu, long parts);
 
