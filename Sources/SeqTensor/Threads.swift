@@ -72,6 +72,17 @@ public enum Threads {
     /// Training and sampling call it on their own thread; ``parallelFor(_:_:)`` workers do it themselves.
     public static func flushDenormalsOnThisThread() { seqkit_flush_denormals_to_zero() }
 
+    /// Runs `body` with the calling thread flushing denormals to zero, and puts the thread's floating-point mode
+    /// back afterwards, so a caller's thread (a test runner's, an app's) keeps IEEE subnormals once training returns.
+    ///
+    /// `let outcome = try Threads.withDenormalsFlushed { try session.run() }`
+    public static func withDenormalsFlushed<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = seqkit_fp_control()
+        seqkit_flush_denormals_to_zero()
+        defer { seqkit_set_fp_control(saved) }
+        return try body()
+    }
+
     /// Makes OpenBLAS use `n` threads, calling into it only when the setting changes.
     static func setBLASThreads(_ n: Int) {
         if blasThreads.exchange(n, ordering: .relaxed) != n { openblas_set_num_threads(Int32(n)) }

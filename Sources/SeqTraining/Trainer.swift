@@ -117,14 +117,15 @@ public final class Trainer {
             config.schedule.warmupSteps = warmup
         }
         Threads.configure(config.run.threads)
-        Threads.flushDenormalsOnThisThread()
-        let session = try Session(trainer: self)
-        do {
-            return try session.run()
-        } catch {
-            // A run that failed before its first checkpoint gives the folder back to the run it replaced.
-            if session.replacing { try? session.runDirectory.restoreReplacedRunIfUnsaved() }
-            throw error
+        return try Threads.withDenormalsFlushed {
+            let session = try Session(trainer: self)
+            do {
+                return try session.run()
+            } catch {
+                // A run that failed before its first checkpoint gives the folder back to the run it replaced.
+                if session.replacing { try? session.runDirectory.restoreReplacedRunIfUnsaved() }
+                throw error
+            }
         }
     }
 }
