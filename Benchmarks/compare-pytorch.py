@@ -312,9 +312,9 @@ def load_seqkit_weights(model, path):
     tensors = {rename.get(k, k): v for k, v in load_file(path).items()}
     own = dict(model.named_parameters())  # a tied matrix appears once, under its first name
     # SeqKit's file lists a tied head under both names, as nanoGPT's state_dict does; the twin holds it once.
-    if "lm_head.weight" in tensors and "lm_head.weight" not in own and "transformer.wte.weight" in tensors:
-        if torch.equal(tensors["lm_head.weight"], tensors["transformer.wte.weight"]):
-            del tensors["lm_head.weight"]
+    for head, table in (("lm_head.weight", "transformer.wte.weight"), ("head_weight", "embedding.weight")):
+        if head in tensors and head not in own and table in tensors and torch.equal(tensors[head], tensors[table]):
+            del tensors[head]
     if set(own) != set(tensors):
         sys.exit(f"compare-pytorch: error: {path} and the PyTorch model disagree on parameter names: only SeqKit "
                  f"{sorted(set(tensors) - set(own))}, only PyTorch {sorted(set(own) - set(tensors))}")
