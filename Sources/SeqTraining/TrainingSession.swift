@@ -136,6 +136,17 @@ final class Session {
         } else if let initDirectory {
             try model.load(from: initDirectory.appendingPathComponent(Checkpoint.modelFile))
             log("initialised the weights from \(initDirectory.path)")
+            // The weights load whatever GELU the config names; a form other than the one they were trained with
+            // shifts every MLP output by up to about 1e-3, so say so.
+            let source = try TrainingConfig.load(
+                from: initDirectory.appendingPathComponent(Checkpoint.configFile), resolvingPaths: false,
+                checkpoint: true)
+            if config.model.kind == .transformer && source.model.activation != config.model.activation {
+                log(
+                    "note: \(initDirectory.path) was trained with model.activation \(source.model.activation.rawValue); "
+                        + "this run uses \(config.model.activation.rawValue). Set model.activation to "
+                        + "\(source.model.activation.rawValue) to keep the activation the weights learned with")
+            }
         }
         if options.overwrite && resumeDirectory == nil && !options.dryRun {
             replacing = try runDirectory.moveRunAside()

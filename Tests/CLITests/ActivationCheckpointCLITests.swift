@@ -26,6 +26,25 @@ import Testing
             in: checkpoint, corpusSHA256: manifest.corpusSHA256, tokenizerSHA256: manifest.tokenizerSHA256)
     }
 
+    @Test func initFromACheckpointOfTheOtherGELUSaysSo() throws {
+        let folder = try makeWorkspace(steps: 10)
+        let tanh = try runTool(
+            "seqtrain", ["--config", "tiny.json", "--out", "runs/tanh", "--set", "model.activation=gelu_tanh"],
+            in: folder)
+        #expect(tanh.status == 0, "\(tanh.stderr)")
+        let tuned = try runTool(
+            "seqtrain", ["--config", "tiny.json", "--init-from", "runs/tanh", "--out", "runs/tuned"], in: folder)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stdout.contains("was trained with model.activation gelu_tanh; this run uses gelu"))
+        let same = try runTool(
+            "seqtrain",
+            [
+                "--config", "tiny.json", "--init-from", "runs/tanh", "--out", "runs/same", "--set",
+                "model.activation=gelu_tanh",
+            ], in: folder)
+        #expect(same.status == 0 && !same.stdout.contains("was trained with model.activation"), "\(same.stderr)")
+    }
+
     @Test func aNewConfigRecordsTheExactGELU() throws {
         let folder = try makeWorkspace(steps: 20)
         let result = try runTool("seqtrain", ["--config", "tiny.json"], in: folder)
