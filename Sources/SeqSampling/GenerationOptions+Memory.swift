@@ -12,18 +12,22 @@ extension GenerationOptions {
     ///
     /// `options.estimatedMemory(for: model.config, promptLength: 5)  // ≈ 350_000 for tiny-gpt, 1 sample`
     public func estimatedMemory(for config: ModelConfig, promptLength: Int) -> Int? {
-        guard let perSequence = bytesPerSequence(config, promptLength: promptLength) else { return nil }
-        let (total, overflow) = perSequence.multipliedReportingOverflow(by: max(1, sequences))
-        return overflow ? nil : total
+        checkedProduct([bytesPerSequence(config, promptLength: promptLength), max(1, sequences)])
     }
+
+    /// Generation that needs less than this is never refused, so the usual call does not read `/proc/meminfo`.
+    static let alwaysFits = 64 << 20
 
     /// Throws ``SamplingError/tooLarge(setting:value:bytes:available:largest:)`` when
     /// ``estimatedMemory(for:promptLength:)`` exceeds `available` bytes (by default the memory the system can
-    /// give now), naming the sample, beam or token count to lower and the largest that fits.
+    /// give now, read only when the estimate passes 64 MiB), naming the sample, beam or token count to lower and
+    /// the largest that fits.
     ///
     /// `try options.checkMemory(for: model.config, promptLength: prompt.count)`
-    public func checkMemory(for config: ModelConfig, promptLength: Int, available: Int = availableMemory()) throws {
+    public func checkMemory(for config: ModelConfig, promptLength: Int, available: Int? = nil) throws {
         let bytes = estimatedMemory(for: config, promptLength: promptLength)
+        if let bytes, bytes <= Self.alwaysFits && available == nil { return }
+        let available = available ?? availableMemory()
         if let bytes, bytes <= available { return }
         var one = self
         one.numSamples = 1
