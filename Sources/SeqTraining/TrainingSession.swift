@@ -33,6 +33,8 @@ final class Session {
     let lock: RunLock?
     /// True while a run that `--overwrite` moved aside waits for this run's first checkpoint.
     var replacing = false
+    /// Why the loop stops after the current step, once an observer or a signal has decided it.
+    var stopRequest: TrainingOutcome.Reason?
 
     init(trainer: Trainer) throws {
         var config = trainer.config
@@ -156,7 +158,13 @@ final class Session {
         }
     }
 
-    /// The whole loop.
+    /// The observers of a run, in the order they are asked: console, records, early stopping, checkpoints.
+    func makeObservers() -> [any TrainingObserver] {
+        [ConsoleObserver(config), RecordsObserver(), EarlyStoppingObserver(), CheckpointObserver()]
+    }
+
+    /// The whole loop: train a step, evaluate when due, and tell the observers, which print, record, save and
+    /// decide to stop early.
     func run() throws -> TrainingOutcome {
         log("config:\n" + config.resolvedJSON())
         log(model.summary(batch: config.training.batchSize).description)
@@ -164,12 +172,6 @@ final class Session {
             "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
                 + "\(data.validation.count) validation tokens")
         if options.dryRun { return try dryRun() }
-        try runDirectory.saveConfig(config)
-        let metrics = try MetricsLog(url: runDirectory.metricsURL, resumingAt: step)
-        let progress = ProgressLine(maxSteps: config.training.maxSteps, logInterval: config.training.logInterval)
-        Interrupt.install()
-        defer { Interrupt.uninstall() }
-
         if options.resume != nil && step >= config.training.maxSteps {
             log(
                 "\(runDirectory.url.path) is already at step \(step), its training.maxSteps; nothing to train. "
@@ -177,13 +179,18 @@ final class Session {
             return TrainingOutcome(
                 step: step, validationLoss: nil, bestValidationLoss: bestValidationLoss, reason: .finished)
         }
+        try runDirectory.saveConfig(config)
+        let observers = makeObservers()
+        for observer in observers { try observer.started(self) }
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+
         let started = Date()
         let startStep = step
         var windowStart = Date()
         var windowTokens = 0
         var lossSum = 0.0
         var lossCount = 0
-        var reason = TrainingOutcome.Reason.finished
         let tokensPerStep =
             config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
 
@@ -193,7 +200,7 @@ final class Session {
                 maxSteps: config.training.maxSteps)
             let loss = trainStep(learningRate: lr)
             guard loss.isFinite else {
-                progressBreak(progress)
+                (observers.first as? ConsoleObserver)?.lineBreak()
                 throw nonFinite("the loss", at: step + 1)
             }
             step += 1
@@ -202,71 +209,39 @@ final class Session {
             lossSum += loss
             lossCount += 1
             let seconds = Date().timeIntervalSince(windowStart)
-            let rate = seconds > 0 ? Double(windowTokens) / seconds : 0
-            let eta = ProgressLine.eta(
-                elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
-                stepsLeft: config.training.maxSteps - step)
-            // The mean since the last record, the figure metrics.jsonl records at the next log step.
-            progress.emit(
-                step: step, loss: lossSum / Double(lossCount), tokensPerSecond: rate, learningRate: Double(lr),
-                etaSeconds: eta)
+            let report = StepReport(
+                step: step, meanLoss: lossSum / Double(lossCount), learningRate: Double(lr),
+                tokensPerSecond: seconds > 0 ? Double(windowTokens) / seconds : 0,
+                etaSeconds: ProgressLine.eta(
+                    elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
+                    stepsLeft: config.training.maxSteps - step),
+                elapsed: elapsedBefore + Date().timeIntervalSince(started), isLast: step == config.training.maxSteps)
+            for observer in observers { try observer.stepped(self, report) }
 
-            let last = step == config.training.maxSteps
-            let evaluate = step % config.training.evalInterval == 0 || last
-            if step % config.training.logInterval == 0 || evaluate || last {
-                var validation: Double?
+            let evaluate = step % config.training.evalInterval == 0 || report.isLast
+            if step % config.training.logInterval == 0 || evaluate {
+                var evaluation: EvaluationReport?
                 if evaluate {
-                    progressBreak(progress)
-                    validation = evaluateValidation()
-                    report(validation: validation!)
+                    let loss = evaluateValidation()
+                    evaluation = EvaluationReport(loss: loss, improved: bestValidationLoss.map { loss < $0 } ?? true)
+                    lastValidationLoss = loss
+                    if evaluation!.improved { bestValidationLoss = loss }
                 }
-                try metrics.append(
-                    MetricsLog.Record(
-                        step: step, loss: lossSum / Double(lossCount), valLoss: validation, lr: Double(lr),
-                        tokensPerSecond: rate, elapsed: elapsedBefore + Date().timeIntervalSince(started)))
+                let record = MetricsLog.Record(
+                    step: step, loss: report.meanLoss, valLoss: evaluation?.loss, lr: report.learningRate,
+                    tokensPerSecond: report.tokensPerSecond, elapsed: elapsedBefore + Date().timeIntervalSince(started))
+                for observer in observers { try observer.recorded(self, record, evaluation: evaluation) }
                 (lossSum, lossCount, windowTokens, windowStart) = (0, 0, 0, Date())
-                if let validation {
-                    try LossChart(
-                        records: try MetricsLog.read(runDirectory.metricsURL), title: "\(config.run.out) loss"
-                    )
-                    .write(to: runDirectory.lossChartURL)
-                    if bestValidationLoss.map({ validation < $0 }) ?? true {
-                        bestValidationLoss = validation
-                        evaluationsWithoutImprovement = 0
-                        try save(.best, elapsed: elapsedBefore + Date().timeIntervalSince(started))
-                    } else {
-                        evaluationsWithoutImprovement += 1
-                    }
-                }
             }
-            let patience = config.training.patience
-            if patience > 0 && evaluationsWithoutImprovement >= patience {
-                log("early stop at step \(step): no better validation loss in \(patience) evaluations")
-                reason = .earlyStopped
-            }
-            if Interrupt.isRequested {
-                progressBreak(progress)
-                reason = .interrupted
-            }
-            let interval = config.training.checkpointInterval  // 0 = only at the end
-            if reason != .finished || last || (interval > 0 && step % interval == 0) {
-                try save(.latest, elapsed: elapsedBefore + Date().timeIntervalSince(started))
-            }
-            if reason != .finished { break }
+            if Interrupt.isRequested { stopRequest = .interrupted }
+            for observer in observers { try observer.stepEnded(self, report, stopping: stopRequest) }
+            if stopRequest != nil { break }
         }
-        if reason == .interrupted {
-            log(
-                "interrupted by \(Interrupt.signalName ?? "a signal") at step \(step); saved "
-                    + "\(runDirectory.checkpointURL(.latest).path); continue with --resume \(runDirectory.url.path)")
-        } else {
-            log(
-                "done at step \(step): validation loss "
-                    + (lastValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
-                    + (bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")
-                    + "; checkpoints in \(runDirectory.url.path)")
-        }
-        return TrainingOutcome(
-            step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss, reason: reason)
+        let outcome = TrainingOutcome(
+            step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss,
+            reason: stopRequest ?? .finished)
+        for observer in observers { try observer.finished(self, outcome) }
+        return outcome
     }
 
     /// One optimizer step (with gradient accumulation); returns the mean training loss.
@@ -278,18 +253,10 @@ final class Session {
             learningRate: lr, carried: &carried, nextWindow: { sampler.next() })
     }
 
-    func progressBreak(_ progress: ProgressLine) {
-        if !progress.lineBreak.isEmpty { FileHandle.standardOutput.write(Data(progress.lineBreak.utf8)) }
-    }
-
-    func report(validation: Double) {
-        lastValidationLoss = validation
-        let bits = validation / Foundation.log(2.0)
-        let unit = config.tokenizer.kind == .char ? "bits/char" : "bits/byte"
-        let perUnit = config.tokenizer.kind == .char ? bits : bits / data.bytesPerToken
-        log(
-            "step \(step): validation loss \(String(format: "%.4f", validation)), perplexity "
-                + "\(String(format: "%.2f", exp(validation))), \(String(format: "%.3f", perUnit)) \(unit)")
+    /// A validation loss in bits per character (char tokenizer) or per byte of text, and the unit's name.
+    func bitsPerUnit(_ loss: Double) -> (value: Double, unit: String) {
+        let bits = loss / Foundation.log(2.0)
+        return config.tokenizer.kind == .char ? (bits, "bits/char") : (bits / data.bytesPerToken, "bits/byte")
     }
 }
 
