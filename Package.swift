@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SeqAutograd", targets: ["SeqAutograd"]),
         .library(name: "SeqNN", targets: ["SeqNN"]),
         .library(name: "SeqModels", targets: ["SeqModels"]),
+        .library(name: "SeqCheckpoint", targets: ["SeqCheckpoint"]),
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
         .library(name: "SeqSampling", targets: ["SeqSampling"]),
         .library(name: "SeqEncoders", targets: ["SeqEncoders"]),
@@ -54,19 +55,27 @@ let package = Package(
         .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor", numerics]),
         .target(name: "SeqModels", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
 
-        // Training: config, data, optimizers, schedules, the loop, checkpoints and records.
+        // A run's config and its checkpoint folders: reading, verifying and locating them (no training code), for
+        // the encoders, the sampler and the tools.
+        .target(name: "SeqCheckpoint", dependencies: ["SeqModels", "SeqTensor", "SeqTokenizers", "SeqConfig"]),
+
+        // Training: data, optimizers, schedules, the loop and its observers, writing checkpoints and records.
         .target(
             name: "SeqTraining",
-            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqConfig"]),
+            dependencies: [
+                "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqConfig",
+            ]),
 
-        // Text to vectors with a trained trunk (loads checkpoints through SeqTraining).
+        // Text to vectors with a trained trunk (reads checkpoints through SeqCheckpoint).
         .target(
             name: "SeqEncoders",
-            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqTraining"]),
+            dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqCheckpoint"]),
         // The umbrella: re-exports the tokenizers, models, training, sampling and encoders.
         .target(
             name: "SeqKit",
-            dependencies: ["SeqTokenizers", "SeqModels", "SeqTraining", "SeqSampling", "SeqEncoders"]),
+            dependencies: [
+                "SeqTokenizers", "SeqModels", "SeqCheckpoint", "SeqTraining", "SeqSampling", "SeqEncoders",
+            ]),
 
         // Executables (thin: options, validate, one library call); SeqCommandLine gives them one-line flag errors.
         .target(name: "SeqCommandLine", dependencies: [argumentParser]),
@@ -77,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "seqsample",
             dependencies: [
-                "SeqSampling", "SeqTraining", "SeqTokenizers", "SeqTensor", "SeqCommandLine", argumentParser,
+                "SeqSampling", "SeqCheckpoint", "SeqTokenizers", "SeqTensor", "SeqCommandLine", argumentParser,
             ]),
 
         // Benchmarks (release only; not tests).

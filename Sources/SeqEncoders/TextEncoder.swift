@@ -1,10 +1,10 @@
 import Foundation
 import SeqAutograd
+import SeqCheckpoint
 import SeqModels
 import SeqNN
 import SeqTensor
 import SeqTokenizers
-import SeqTraining
 
 /// Turns text into vectors with a trained model's trunk: per-token hidden states `(T, C)`, or one pooled
 /// embedding per text, batched.

@@ -1,3 +1,4 @@
+@_exported import SeqCheckpoint
 // SeqKit: one import for the whole toolkit.
 //
 //     import SeqKit

@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 import SeqTokenizers
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 import Synchronization
 
 /// Ctrl-C, `kill`, a batch scheduler's shutdown or a closed terminal during training: the first SIGINT,

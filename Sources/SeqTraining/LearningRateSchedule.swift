@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 /// The learning rate for optimizer step `step` (0-based): linear warmup, then the schedule's curve.
 ///

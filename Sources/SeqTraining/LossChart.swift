@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 /// An SVG line chart of training and validation loss against step, with axes, ticks, labels and a legend.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 /// `metrics.jsonl`: one JSON object per logged step, appended and handed to the kernel at once.
 ///

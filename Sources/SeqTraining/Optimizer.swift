@@ -1,5 +1,6 @@
 import Foundation
 import SeqAutograd
+import SeqCheckpoint
 import SeqTensor
 
 /// An optimizer over a whole ``ParameterArena``: its state buffers share the arena's layout, so an

@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 /// The one-line training progress report.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 #if canImport(Glibc)
     import Glibc

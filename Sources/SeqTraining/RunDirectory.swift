@@ -1,18 +1,11 @@
 import Foundation
+import SeqCheckpoint
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// Which of a run's two checkpoints: the most recent one, or the one with the lowest validation loss.
-public enum CheckpointSlot: String, CaseIterable, Sendable {
-    /// `runs/NAME/latest/`, written every `training.checkpointInterval` steps and at the end.
-    case latest
-    /// `runs/NAME/best/`, written whenever the validation loss reaches a new low.
-    case best
-}
 
 /// The folder of one training run and its atomic checkpoint commits.
 ///

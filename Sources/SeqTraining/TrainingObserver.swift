@@ -1,4 +1,5 @@
 import Foundation
+import SeqCheckpoint
 
 /// One optimizer step as the loop reports it to observers.
 struct StepReport {

@@ -1,5 +1,6 @@
 import Foundation
 import SeqAutograd
+import SeqCheckpoint
 import SeqConfig
 import SeqModels
 import SeqNN

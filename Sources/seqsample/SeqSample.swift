@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import SeqCheckpoint
 import SeqCommandLine
 import SeqSampling
 import SeqTensor
 import SeqTokenizers
-import SeqTraining
 
 @main
 struct SeqSample: ParsableCommand {

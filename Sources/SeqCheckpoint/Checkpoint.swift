@@ -1,5 +1,13 @@
 import Foundation
 
+/// Which of a run's two checkpoints: the most recent one, or the one with the lowest validation loss.
+public enum CheckpointSlot: String, CaseIterable, Sendable {
+    /// `runs/NAME/latest/`, written every `training.checkpointInterval` steps and at the end.
+    case latest
+    /// `runs/NAME/best/`, written whenever the validation loss reaches a new low.
+    case best
+}
+
 /// The files of a checkpoint directory, the `state.json` and `manifest.json` it holds, and their strict readers.
 ///
 /// ```
@@ -39,7 +47,7 @@ public enum Checkpoint {
     /// Largest `state.json` or `config.json` read outside a manifest's size bound.
     static let maximumJSONBytes = 16 << 20
     /// What to do about a checkpoint whose files do not match its manifest.
-    static let damagedFix =
+    package static let damagedFix =
         "the checkpoint is damaged; resume from the other checkpoint (latest/ or best/) or train again"
 
     /// Where a run stands, saved as `state.json` so a resumed run continues exactly.
@@ -184,7 +192,7 @@ public enum Checkpoint {
 
     /// Decodes the bytes of a `state.json` read from `path` and checks that every value is possible (see
     /// ``State/check(path:)``).
-    static func decodeState(_ bytes: [UInt8], path: String) throws -> State {
+    package static func decodeState(_ bytes: [UInt8], path: String) throws -> State {
         let state = try decodeJSON(State.self, Data(bytes), file: stateFile, path: path)
         try state.check(path: path)
         return state

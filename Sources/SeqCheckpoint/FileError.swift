@@ -27,4 +27,4 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The text of the C `errno` value, e.g. `errnoText(ENOENT) == "No such file or directory"`.
-func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
+package func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -183,7 +183,7 @@ package struct SHA256: Sendable {
 private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 &- n)) }
 
 /// Lowercase hex of `bytes`: `hexString([0xab, 0x01]) == "ab01"`.
-func hexString(_ bytes: [UInt8]) -> String {
+package func hexString(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(bytes.count * 2)
