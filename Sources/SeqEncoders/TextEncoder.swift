@@ -48,7 +48,7 @@ public final class TextEncoder: @unchecked Sendable {
         self.trunk = trunk
         self.tokenizer = tokenizer
         self.config = trunk.config
-        self.maxTokens = trunk.config.kind.isRecurrent ? nil : trunk.config.contextLength
+        self.maxTokens = trunk.config.contextLimit
     }
 
     /// Loads a tokenizer and model from `path`: a `seqtrain` run directory (its `best/`, else `latest/`, or

@@ -54,18 +54,8 @@ extension GenerationOptions {
 
     /// Bytes one sequence takes: decoder state, beam candidates and per-token records (nil on overflow).
     func bytesPerSequence(_ config: ModelConfig, promptLength: Int) -> Int? {
-        let (l, t, c, v) = (config.layers, config.contextLength, config.embeddingSize, config.vocabSize)
-        var floats: Int?
-        switch config.kind {
-        case .transformer:
-            floats = checkedSum([
-                checkedProduct([2, l, t, c]), checkedProduct([t, c, checkedSum([config.mlpRatio, 6])]),
-                checkedProduct([config.heads, t, t]),
-                checkedProduct([2, v]),
-            ])
-        case .rnn, .lstm, .gru:
-            floats = checkedSum([checkedProduct([10, l, config.resolvedHiddenSize]), c, checkedProduct([2, v])])
-        }
+        let v = config.vocabSize
+        let floats = config.decoderFloatsPerSequence()
         let tokens = checkedSum([promptLength, maxTokens])
         return checkedSum([
             floats.flatMap { checkedProduct([4, $0]) }, tokens.flatMap { checkedProduct([Self.bytesPerToken, $0]) },

@@ -83,8 +83,8 @@ public final class Generator {
         guard !prompt.isEmpty else { throw SamplingError.emptyPrompt }
         let config = model.config
         try checkTokens(prompt, vocabSize: config.vocabSize, input: "prompt")
-        if config.kind == .transformer && prompt.count > config.contextLength {
-            throw SamplingError.promptTooLong(count: prompt.count, contextLength: config.contextLength)
+        if let limit = config.contextLimit, prompt.count > limit {
+            throw SamplingError.promptTooLong(count: prompt.count, contextLength: limit)
         }
     }
 

@@ -48,11 +48,10 @@ public func score(_ tokens: [Int], model: any LanguageModel, window: Int? = nil,
     try checkTokens(tokens, vocabSize: config.vocabSize, input: "scored")
     guard tokens.count >= 2 else { throw SamplingError.textTooShort(count: tokens.count) }
     let w = window ?? config.contextLength
-    let limit = config.kind == .transformer ? config.contextLength : Int.max
-    guard w >= 2, w <= limit else {
+    guard w >= 2, w <= config.contextLimit ?? Int.max else {
         throw SamplingError.invalidSetting(
             name: "score window", value: "\(w)",
-            rule: "must be in 2...\(config.kind == .transformer ? "\(limit) (the context length)" : "any")")
+            rule: "must be in 2...\(config.contextLimit.map { "\($0) (the context length)" } ?? "any")")
     }
     let s = stride ?? max(1, w / 2)
     guard s >= 1, s <= w - 1 else {
@@ -73,7 +72,7 @@ public func score(_ tokens: [Int], model: any LanguageModel, window: Int? = nil,
     }
 
     withoutGradients {
-        if config.kind.isRecurrent {
+        if config.carriesState {
             var state: CarriedState? = nil
             var start = 0  // inputs tokens[start..<end] predict tokens[start+1...end]
             while start < n - 1 {

@@ -147,7 +147,7 @@ extension Session {
                 }
             }
             let h = try load("h")
-            let c = config.model.kind == .lstm ? try load("c") : []
+            let c = config.model.carriesCell ? try load("c") : []
             carried = CarriedState(recurrent: RecurrentState(h: h, c: c))
         }
     }
@@ -162,7 +162,7 @@ extension Session {
         defer { context.training = true }
         let time = config.model.contextLength
         let ids = data.validation
-        let recurrent = config.model.kind.isRecurrent
+        let recurrent = config.model.carriesState
         let warm = recurrent && ids.count > 2 * time + 1 ? time : 0
         var rng = SeededGenerator(seed: config.run.seed &+ 0x5EED)
         let windows = config.training.evalWindows

@@ -116,7 +116,7 @@ final class Session {
         try config.validate(corpusTokenCount: data.train.count + data.validation.count)
         let batch = config.training.batchSize
         let time = config.model.contextLength
-        if config.model.kind.isRecurrent && (data.train.count - 1) / batch < time + 1 {
+        if config.model.carriesState && (data.train.count - 1) / batch < time + 1 {
             throw ConfigError.invalidValue(
                 key: "training.batchSize",
                 rule: "\(batch) streams of the \(data.train.count) training tokens are shorter than one window of "
@@ -129,7 +129,7 @@ final class Session {
         model = try makeModel(config.model, seed: config.run.seed)
         optimizer = Optimizer(config.optimizer, arena: model.arena)
         sampler = BatchSampler(
-            ids: data.train, batch: batch, time: time, mode: config.model.kind.isRecurrent ? .streams : .random,
+            ids: data.train, batch: batch, time: time, mode: config.model.carriesState ? .streams : .random,
             rng: SeededGenerator(seed: config.run.seed &+ 1))
         context = ForwardContext(training: true, rng: SeededGenerator(seed: config.run.seed &+ 2))
 
@@ -144,7 +144,7 @@ final class Session {
             let source = try TrainingConfig.load(
                 from: initDirectory.appendingPathComponent(Checkpoint.configFile), resolvingPaths: false,
                 checkpoint: true)
-            if config.model.kind == .transformer && source.model.activation != config.model.activation {
+            if config.model.usesActivation && source.model.activation != config.model.activation {
                 log(
                     "note: \(initDirectory.path) was trained with model.activation \(source.model.activation.rawValue); "
                         + "this run uses \(config.model.activation.rawValue). Set model.activation to "
