@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeqTensor
 
 /// `seqbench all`: every workload in a child process of its own, then one table.
 struct AllCommand: ParsableCommand {
@@ -56,8 +57,8 @@ struct AllCommand: ParsableCommand {
             let matmulThreads =
                 threads > 0
                 ? threads
-                : (Int(ProcessInfo.processInfo.environment["SEQKIT_THREADS"] ?? "")
-                    ?? ProcessInfo.processInfo.activeProcessorCount)
+                : RuntimeOptions.environment.threads > 0
+                    ? RuntimeOptions.environment.threads : ProcessInfo.processInfo.activeProcessorCount
             let matmulJSON = temporaryPath("matmul")
             defer { try? FileManager.default.removeItem(atPath: matmulJSON) }
             try launch(["matmul", "--threads", "\(matmulThreads)", "--json", matmulJSON])

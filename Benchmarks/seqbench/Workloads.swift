@@ -26,7 +26,9 @@ struct BenchModel {
         name = url.deletingPathExtension().lastPathComponent
         self.config = config
         seed = options.seed
-        Threads.configure(options.threads)
+        var runtime = RuntimeOptions.environment
+        if options.threads > 0 { runtime.threads = options.threads }
+        Threads.apply(runtime)
         Threads.flushDenormalsOnThisThread()
         model = try makeModel(config.model, seed: options.seed)
     }

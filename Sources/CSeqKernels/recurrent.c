@@ -2,6 +2,7 @@
 // whole sequence. At B·H·G·H ≈ 3.3M multiply-adds (char-lstm) OpenBLAS spends a fifth of the time re-packing
 // the weight on every step; here the weight is packed once per sequence into column panels (256 KB that stays
 // in L2 and is read front to back) and the rows of h are broadcast against it, h itself read in place.
+#include <stdatomic.h>
 #include "CSeqKernels.h"
 #include "vector_math.h"
 
@@ -209,20 +210,29 @@ static SEQKIT_AVX512 void panel_gemm_avx512(
 
 // MARK: Entry point
 
-/// 2 for AVX-512, 1 for AVX2+FMA, 0 for the portable code; `SEQKIT_PANEL_KERNEL` (0, 1 or 2) caps it, for
-/// measuring one against another. Chosen once.
-static int panel_kernel_choice(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        int best = 0;
+/// The most capable code this CPU runs: 2 for AVX-512, 1 for AVX2+FMA, 0 for the portable code. Found once.
+static int best_panel_kernel(void) {
+    static _Atomic int cached = -1;
+    int best = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (best < 0) {
+        best = 0;
 #if SEQKIT_HAS_AVX2_PATH
         best = has_avx512() ? 2 : seqkit_has_avx2_fma() ? 1 : 0;
 #endif
-        const char *cap = getenv("SEQKIT_PANEL_KERNEL");
-        if (cap && cap[0] >= '0' && cap[0] <= '2' && cap[0] - '0' < best) best = cap[0] - '0';
-        cached = best;
+        atomic_store_explicit(&cached, best, memory_order_relaxed);
     }
-    return cached;
+    return best;
+}
+
+/// A cap set by the caller (RuntimeOptions.panelKernelCap), for measuring one code against another; -1 = none.
+static _Atomic int panel_kernel_cap = -1;
+
+void seqkit_set_panel_kernel_cap(int cap) { atomic_store_explicit(&panel_kernel_cap, cap, memory_order_relaxed); }
+
+static int panel_kernel_choice(void) {
+    int best = best_panel_kernel();
+    int cap = atomic_load_explicit(&panel_kernel_cap, memory_order_relaxed);
+    return cap >= 0 && cap < best ? cap : best;
 }
 
 int seqkit_panel_kernel(void) { return panel_kernel_choice(); }

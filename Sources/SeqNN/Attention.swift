@@ -142,29 +142,15 @@ public final class Block: Module {
             gelu: gelu, initStd: initStd, projectionStd: projectionStd, rng: &rng)
     }
 
-    /// Residual streams `(B, T, C)` of at least this many bytes take the lean path by default: the normalized
-    /// inputs, the GELU output and the attention output are rebuilt in backward rather than kept. Below it every
-    /// activation is kept. Measured on 2 cores: keeping is about a quarter faster for tiny-gpt (393 KB streams)
-    /// and about a third faster for gpt-10m (6.3 MB), whose lean path trains in 0.24× PyTorch's peak memory
-    /// (0.36× when kept). `SEQKIT_ACTIVATIONS=keep` or `lean` overrides the size rule for every block.
+    /// Residual streams `(B, T, C)` of at least this many bytes take the lean path under the `auto` policy: the
+    /// normalized inputs, the GELU output and the attention output are rebuilt in backward rather than kept.
+    /// Below it every activation is kept: keeping is faster, rebuilding bounds the memory of wide models
+    /// (measurements in Benchmarks/NOTES.md).
     public static let leanActivationBytes = 1 << 21
-
-    /// Which blocks keep their activations for backward, from `SEQKIT_ACTIVATIONS` (default `auto`).
-    enum ActivationPolicy: String {
-        case keep, lean, auto
-    }
-
-    static let activationPolicy: ActivationPolicy = {
-        let value = ProcessInfo.processInfo.environment["SEQKIT_ACTIVATIONS"] ?? "auto"
-        if let policy = ActivationPolicy(rawValue: value) { return policy }
-        FileHandle.standardError.write(
-            Data("seqkit: ignoring SEQKIT_ACTIVATIONS=\(value): use keep, lean or auto\n".utf8))
-        return .auto
-    }()
 
     /// `(B, T, C) → (B, T, C)`.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        switch Block.activationPolicy {
+        switch context.activations {
         case .keep: forward(x, context, lean: false)
         case .lean: forward(x, context, lean: true)
         case .auto: forward(x, context, lean: x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes)

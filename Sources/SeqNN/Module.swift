@@ -65,11 +65,16 @@ public final class ForwardContext {
     public var training: Bool
     /// The generator dropout draws from.
     public var rng: SeededGenerator
+    /// Which transformer blocks keep their activations for backward (``RuntimeOptions/activations``).
+    public var activations: ActivationPolicy
 
-    /// A context with its own generator.
-    public init(training: Bool, rng: SeededGenerator) {
+    /// A context with its own generator; the activation policy defaults to the environment's.
+    public init(
+        training: Bool, rng: SeededGenerator, activations: ActivationPolicy = RuntimeOptions.environment.activations
+    ) {
         self.training = training
         self.rng = rng
+        self.activations = activations
     }
 
     /// A context seeded with `seed`.

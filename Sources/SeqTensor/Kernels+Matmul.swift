@@ -125,7 +125,7 @@ extension Kernels {
     /// `y = A · x (+ β·y)` for a row-major (M, N) matrix `A` stored with row length `lda`; `y` is not read
     /// when β = 0. With `gelu`, `y = gelu(A · x)` in that form (β must be 0), the activation applied as each
     /// part of `y` is written. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
-    /// `A`, so from ``gemvParallelThreshold`` elements up the rows are split over the worker team
+    /// `A`, so from ``Threads/gemvThreshold`` elements up the rows are split over the worker team
     /// (``Threads/team(_:_:)``) and each core streams its share.
     public static func gemv(
         _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
@@ -133,7 +133,7 @@ extension Kernels {
     ) {
         precondition(gelu == nil || beta == 0, "gemv: GELU applies to A·x alone (beta 0)")
         if m == 0 { return }
-        let parts = m &* n >= gemvParallelThreshold ? Threads.count : 1
+        let parts = m &* n >= Threads.gemvThreshold ? Threads.count : 1
         let activation: Int32  // seqkit_gemv_parallel's code: 0 none, 1 tanh GELU, 2 exact GELU
         switch gelu {
         case nil: activation = 0
@@ -156,12 +156,8 @@ extension Kernels {
             y.update(repeating: 0, count: heads &* d)
             return
         }
-        let parts = 2 &* positions &* heads &* d >= gemvParallelThreshold ? Threads.count : 1
+        let parts = 2 &* positions &* heads &* d >= Threads.gemvThreshold ? Threads.count : 1
         seqkit_attend_query(
             y, q, keys, values, positions, heads, d, rowStride, 1 / Float(d).squareRoot(), scores, parts)
     }
-
-    /// Matrices of at least this many elements (M·N) are read by every thread in ``gemv(_:_:_:m:n:beta:lda:)``.
-    /// `SEQKIT_GEMV_THRESHOLD` when set, else 2¹⁴ (a 128×128 matrix: 64 KB).
-    public static let gemvParallelThreshold = Threads.environmentCount("SEQKIT_GEMV_THRESHOLD", default: 1 << 14)
 }

@@ -5,7 +5,8 @@ import Synchronization
 
 /// The one thread setting of SeqKit: how many threads its parallel work uses.
 ///
-/// `0` means automatic: the `SEQKIT_THREADS` environment variable if set, else the number of cores.
+/// `0` means automatic: ``RuntimeOptions/threads`` of the environment (`SEQKIT_THREADS`) if set, else the number
+/// of cores. ``apply(_:)`` sets every process-wide part of a ``RuntimeOptions`` at once.
 /// Every parallel part runs on one worker team (``team(_:_:)``): products big enough to gain from it are cut
 /// into one slab per thread, each a one-thread OpenBLAS call (``Kernels/blasProduct``), and SeqKit's own loops
 /// split the same way; a product made inside a part runs on one thread, so nothing asks for more threads
@@ -18,31 +19,29 @@ import Synchronization
 public enum Threads {
     private static let configured = Atomic<Int>(0)
     private static let blasThreads = Atomic<Int>(0)
-    /// Products with at least this many multiply-adds (M·N·K) are split over every thread, by default.
-    /// 2²² (about 161³): every linear layer of tiny-gpt and the recurrent weight gradients go to both cores,
-    /// while the per-step recurrent products (50·128·512 ≈ 3.3M for char-lstm) stay on one. Measured with
-    /// `seqbench train` on 2 cores: see README "Threads" and Benchmarks/NOTES.md.
-    public static let parallelGemmThreshold = 1 << 22
+    private static let gemmThresholdSetting = Atomic<Int>(RuntimeOptions.environment.gemmThreshold)
+    private static let gemvThresholdSetting = Atomic<Int>(RuntimeOptions.environment.gemvThreshold)
+    private static let splitSetting = Atomic<Bool>(RuntimeOptions.environment.splitProducts)
 
-    /// The threshold in force: `SEQKIT_GEMM_THRESHOLD` (multiply-adds, a non-negative integer; 0 sends every
-    /// product to all threads) when set, else ``parallelGemmThreshold``. Read once.
-    public static let gemmThreshold = environmentCount("SEQKIT_GEMM_THRESHOLD", default: parallelGemmThreshold)
+    /// Products with at least this many multiply-adds are split over every thread (``RuntimeOptions/gemmThreshold``).
+    public static var gemmThreshold: Int { gemmThresholdSetting.load(ordering: .relaxed) }
 
-    /// The non-negative integer in environment variable `name`, or `fallback` when it is unset; a value that is
-    /// not one is reported on standard error once and ignored.
-    package static func environmentCount(_ name: String, default fallback: Int) -> Int {
-        guard let text = ProcessInfo.processInfo.environment[name] else { return fallback }
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
-            FileHandle.standardError.write(
-                Data("seqkit: ignoring \(name)=\(text): not a non-negative integer; unset it or give a count\n".utf8))
-            return fallback
-        }
-        return value
+    /// Matrix-vector products of at least this many elements are split (``RuntimeOptions/gemvThreshold``).
+    public static var gemvThreshold: Int { gemvThresholdSetting.load(ordering: .relaxed) }
+
+    /// Whether big products are cut into slabs on the worker team rather than threaded inside OpenBLAS
+    /// (``RuntimeOptions/splitProducts``); see ``Kernels/blasProduct``.
+    package static var splitProducts: Bool { splitSetting.load(ordering: .relaxed) }
+
+    /// Puts the process-wide parts of `options` in force: the thread count, the product thresholds and split,
+    /// and the panel-kernel cap. (The activation policy travels in each forward pass's context instead.)
+    public static func apply(_ options: RuntimeOptions) {
+        configure(options.threads)
+        gemmThresholdSetting.store(options.gemmThreshold, ordering: .relaxed)
+        gemvThresholdSetting.store(options.gemvThreshold, ordering: .relaxed)
+        splitSetting.store(options.splitProducts, ordering: .relaxed)
+        seqkit_set_panel_kernel_cap(Int32(options.panelKernelCap ?? -1))
     }
-
-    /// Whether big products are cut into slabs on the worker team (the default) rather than threaded inside
-    /// OpenBLAS (`SEQKIT_GEMM_SPLIT=blas`); see ``Kernels/blasProduct``. Read once.
-    package static let splitProducts = ProcessInfo.processInfo.environment["SEQKIT_GEMM_SPLIT"] != "blas"
 
     /// The number of threads in use (resolving the automatic setting on first use).
     public static var count: Int {
@@ -61,9 +60,7 @@ public enum Threads {
     /// Sets the thread count (`0` = automatic), at most ``maximumCount``.
     public static func configure(_ requested: Int) {
         var n = requested
-        if n <= 0, let text = ProcessInfo.processInfo.environment["SEQKIT_THREADS"], let value = Int(text), value > 0 {
-            n = value
-        }
+        if n <= 0 { n = RuntimeOptions.environment.threads }
         if n <= 0 { n = ProcessInfo.processInfo.activeProcessorCount }
         configured.store(min(max(1, n), maximumCount), ordering: .relaxed)
     }

@@ -117,7 +117,9 @@ public final class Trainer {
                     + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
             config.schedule.warmupSteps = warmup
         }
-        Threads.configure(config.run.threads)
+        var runtime = RuntimeOptions.environment
+        if config.run.threads > 0 { runtime.threads = config.run.threads }
+        Threads.apply(runtime)
         return try Threads.withDenormalsFlushed {
             let session = try Session(trainer: self)
             do {

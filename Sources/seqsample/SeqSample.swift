@@ -128,7 +128,7 @@ struct SeqSample: ParsableCommand {
     func run() throws {
         do {
             try checkOptions()
-            Threads.configure(0)
+            Threads.apply(RuntimeOptions.environment)
             let trained = try TrainedCheckpoint(path: URL(fileURLWithPath: checkpoint), prefer: .best)
             if let score {
                 try scoreFile(score, trained)

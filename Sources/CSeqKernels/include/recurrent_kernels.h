@@ -23,8 +23,11 @@ void seqkit_panel_gemm_with(
     int kernel, float *c, long ldc, const float *a, long lda, const float *packed, long m, long n, long k,
     int accumulate);
 
-/// Which code seqkit_panel_gemm runs on this CPU: 2 AVX-512, 1 AVX2+FMA, 0 portable. The environment variable
-/// `SEQKIT_PANEL_KERNEL` (0, 1 or 2, read once) caps the choice, so tests and benchmarks can run each one.
+/// Which code seqkit_panel_gemm runs: the best of this CPU (2 AVX-512, 1 AVX2+FMA, 0 portable), lowered to the cap
+/// seqkit_set_panel_kernel_cap set, so tests and benchmarks can run each one.
 int seqkit_panel_kernel(void);
+
+/// Caps the code seqkit_panel_gemm may choose (0, 1 or 2; -1 removes the cap). Swift sets it from RuntimeOptions.
+void seqkit_set_panel_kernel_cap(int cap);
 
 #endif
