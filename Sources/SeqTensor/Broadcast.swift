@@ -60,7 +60,7 @@ extension Kernels {
     /// One element-wise pass over `shape`, every operand addressed through its own strides
     /// (strides of 0 repeat an element; with an accumulating op, a 0-stride destination sums).
     /// Runs the innermost axis as a tight loop; contiguous operands take a vectorizable path.
-    public static func strided(
+    package static func strided(
         _ op: StridedOp, shape: [Int],
         dst: UnsafeMutablePointer<Float>, dstStrides: [Int],
         x: UnsafePointer<Float>, xStrides: [Int],
@@ -108,7 +108,7 @@ extension Kernels {
     /// One contiguous element-wise pass: `d[i] = x[i] op y[i]` (or `d[i] += …` for the accumulating ops);
     /// also the inner loop of ``strided(_:shape:dst:dstStrides:x:xStrides:y:yStrides:)``.
     @inline(__always)
-    public static func elementwise(
+    package static func elementwise(
         _ op: StridedOp, _ d: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
         _ y: UnsafePointer<Float>?, _ n: Int
     ) {
@@ -145,7 +145,7 @@ extension Kernels {
     }
 
     /// Contiguous row-major strides of `shape`.
-    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+    package static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var result = [Int](repeating: 1, count: shape.count)
         var running = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {

@@ -41,7 +41,7 @@ extension Kernels {
     /// `Y = (P ⊙ M) V` with `M = keep / (1 − p)` given as `keepScale = 1/(1 − p)`. The mask is not stored:
     /// a dropped weight is saved as −P in `probabilities` (P ≥ 0, and where P = 0 the mask never matters),
     /// so one (B, H, T, T) buffer carries both.
-    public static func attention(
+    package static func attention(
         _ y: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
         keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
     ) {
@@ -90,7 +90,7 @@ extension Kernels {
     ///
     /// With dropout, `keep` holds one bit per (B, H, T, T) weight (bit `e & 7` of byte `e >> 3` for flat
     /// index e, set when kept) and `Y = (P ⊙ M) V` with `M = keep · keepScale`.
-    public static func attention(
+    package static func attention(
         _ y: UnsafeMutablePointer<Float>, logSumExp lse: UnsafeMutablePointer<Float>, keep: UnsafePointer<UInt8>?,
         keepScale: Float, qkv: UnsafePointer<Float>, shape s: AttentionShape
     ) {
@@ -179,7 +179,7 @@ extension Kernels {
     /// Backward of ``attention(_:logSumExp:keep:keepScale:qkv:shape:)``: accumulates into `dqkv` (B, T, 3C)
     /// from `dy` (B, T, C), recomputing each head's `P = e^(Q Kᵀ/√d − L)` in a (T, T) buffer of its worker;
     /// `keep` and `keepScale` as the forward had them. Causal attention skips the same blocks as the forward.
-    public static func attentionBackward(
+    package static func attentionBackward(
         _ dqkv: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
         logSumExp lse: UnsafePointer<Float>, keep: UnsafePointer<UInt8>?, keepScale: Float, shape s: AttentionShape
     ) {
@@ -272,7 +272,7 @@ extension Kernels {
     /// Rotary position embedding ("rotate half", GPT-NeoX / LLaMA) applied in place of a copy to the
     /// q and k parts of fused (B, T, 3C) q/k/v: in each head, the pair (xᵢ, xᵢ₊d/2) at position
     /// `p = offset + t` turns by the angle `p · base^(−2i/d)`. `inverse` turns the other way (the backward).
-    public static func rotary(
+    package static func rotary(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, batch: Int, time: Int, width c: Int, heads: Int,
         positionOffset: Int, base: Float, inverse: Bool, accumulate: Bool
     ) {

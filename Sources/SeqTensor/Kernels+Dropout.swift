@@ -2,7 +2,7 @@ extension Kernels {
     /// Inverted dropout through a packed keep mask (bit `i & 7` of `bits[i >> 3]`, as
     /// ``SeededGenerator/fillKeepBits(_:count:dropping:)`` draws it): `y = x · scale` where the bit is set,
     /// else 0, with `scale = 1/(1 − p)`.
-    public static func dropout(
+    package static func dropout(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
         scale: Float
     ) {
@@ -13,7 +13,7 @@ extension Kernels {
     }
 
     /// Backward of ``dropout(_:_:keepBits:_:scale:)``: `dx += dy · scale` where the bit is set.
-    public static func dropoutBackward(
+    package static func dropoutBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, keepBits bits: UnsafePointer<UInt8>, _ n: Int,
         scale: Float
     ) {

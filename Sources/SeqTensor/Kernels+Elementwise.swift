@@ -14,29 +14,29 @@ public enum GELU: Sendable, Equatable, CaseIterable {
 
 extension Kernels {
     /// `x[i] *= s` in place.
-    public static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
+    package static func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
         for i in 0..<n { x[i] *= s }
     }
 
     /// `y[i] = s · x[i]`.
-    public static func scale(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
+    package static func scale(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
         for i in 0..<n { y[i] = s * x[i] }
     }
 
     /// `y[i] += s · x[i]` (the backward of ``scale(_:_:_:_:)``, and SAXPY).
-    public static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
+    package static func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ s: Float) {
         for i in 0..<n { y[i] += s * x[i] }
     }
 
     /// `Σ x[i]`, reordered freely so it vectorizes.
-    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var s: Float = 0
         for i in 0..<n { s = Relaxed.sum(s, x[i]) }
         return s
     }
 
     /// `Σ x[i]·y[i]`, reordered freely so it vectorizes.
-    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
         var s: Float = 0
         for i in 0..<n { s = Relaxed.multiplyAdd(x[i], y[i], s) }
         return s
@@ -45,43 +45,43 @@ extension Kernels {
     // MARK: Activations. Forward: y = f(x). Backward: dx += dy · f'(·).
 
     /// `y = tanh(x)`, within about 3e-7 relative (`seqkit_tanh`: 8 lanes of AVX2 where the CPU has it).
-    public static func tanh(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    package static func tanh(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
         seqkit_tanh(n, y, x)
     }
 
     /// `dx += dy · (1 − y²)`, from the forward output `y`.
-    public static func tanhBackward(
+    package static func tanhBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
     ) {
         for i in 0..<n { dx[i] += dy[i] * (1 - y[i] * y[i]) }
     }
 
     /// `y = 1 / (1 + e^−x)` (`seqkit_sigmoid`: 8 lanes of AVX2 where the CPU has it).
-    public static func sigmoid(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    package static func sigmoid(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
         seqkit_sigmoid(n, y, x)
     }
 
     /// Logistic function, stable for large |x|.
-    @inline(__always) public static func sigmoid(_ x: Float) -> Float {
+    @inline(__always) package static func sigmoid(_ x: Float) -> Float {
         if x >= 0 { return 1 / (1 + Float.exp(-x)) }
         let e = Float.exp(x)
         return e / (1 + e)
     }
 
     /// `dx += dy · y · (1 − y)`, from the forward output `y`.
-    public static func sigmoidBackward(
+    package static func sigmoidBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
     ) {
         for i in 0..<n { dx[i] += dy[i] * y[i] * (1 - y[i]) }
     }
 
     /// `y = max(x, 0)`.
-    public static func relu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    package static func relu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
     }
 
     /// `dx += dy · [y > 0]`, from the forward output `y`.
-    public static func reluBackward(
+    package static func reluBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
     ) {
         for i in 0..<n where y[i] > 0 { dx[i] += dy[i] }
@@ -90,7 +90,7 @@ extension Kernels {
     /// `y = gelu(x)` in the given form (8 lanes of AVX2 where the CPU has it):
     /// `.exact` is `x·Φ(x) = ½x(1 + erf(x/√2))` (`seqkit_gelu_exact`, within about 3e-7 relative),
     /// `.tanh` is `½x(1 + tanh(√(2/π)(x + 0.044715x³)))` (`seqkit_gelu`, the tanh within about 3e-7 relative).
-    public static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ form: GELU) {
+    package static func gelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ form: GELU) {
         Threads.split(n, minimum: Threads.elementwiseSplitMinimum) { r in
             switch form {
             case .exact: seqkit_gelu_exact(r.count, y + r.lowerBound, x + r.lowerBound)
@@ -101,7 +101,7 @@ extension Kernels {
 
     /// `dx += dy · gelu'(x)` in the given form, from the forward input `x`; the exact form's derivative is
     /// `Φ(x) + x·φ(x)` with φ the standard normal density.
-    public static func geluBackward(
+    package static func geluBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int,
         _ form: GELU
     ) {
@@ -114,12 +114,12 @@ extension Kernels {
     }
 
     /// `y = xᵖ` (for positive `x` when `p` is not a whole number).
-    public static func power(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ p: Float) {
+    package static func power(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ p: Float) {
         for i in 0..<n { y[i] = Float.pow(x[i], p) }
     }
 
     /// `dx += dy · p · xᵖ⁻¹`, from the forward input `x`.
-    public static func powerBackward(
+    package static func powerBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ p: Float
     ) {
         for i in 0..<n { dx[i] += dy[i] * p * Float.pow(x[i], p - 1) }

@@ -8,7 +8,7 @@ extension Kernels {
     ///
     /// The hidden part of n, `W_hn h + b_hn`, is kept apart (saved in `saved.auxiliary`), as PyTorch does.
     /// `x` is (B, T, I), `h0` (B, H); writes `output` (B, T, H) and `hT` (B, H), which may alias `h0`.
-    public static func gruSequence(
+    package static func gruSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, saved: RecurrentActivations,
         x: UnsafePointer<Float>, h0: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
@@ -34,7 +34,7 @@ extension Kernels {
     ///
     /// The input side and the hidden side see different n-gate gradients, so W_ih/b_ih and W_hh/b_hh
     /// each get their own stacked gradient. Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`.
-    public static func gruSequenceBackward(
+    package static func gruSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {

@@ -12,7 +12,7 @@ extension Kernels {
     /// (``splitBatch(_:_:)``), each chunk's whole time loop in one hand-off. `x` is (B, T, I), `h0`, `c0` (B, H);
     /// writes `output` (B, T, H), `hT`, `cT` (B, H) (which may alias `h0`, `c0`) and, in `saved`, what
     /// ``lstmSequenceBackward(_:dOutput:dhT:dcT:saved:x:weights:)`` reads.
-    public static func lstmSequence(
+    package static func lstmSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>,
         saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>,
         weights: RecurrentWeights
@@ -38,7 +38,7 @@ extension Kernels {
     /// `dh_{t−1} = dgates_t W_hh` (W_hh packed once), chunks of the batch on the worker team, and after the
     /// loop one product each for the weights and the input.
     /// Accumulates into `grads` from `dOutput` (B, T, H) and `dhT`, `dcT` (B, H, nil for none).
-    public static func lstmSequenceBackward(
+    package static func lstmSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {

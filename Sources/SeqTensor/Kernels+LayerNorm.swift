@@ -3,7 +3,7 @@ import RealModule
 extension Kernels {
     /// Layer norm over the last axis of (rows, n): `y = (x − μ)/√(σ² + ε) · w + b` (`b` optional).
     /// Saves each row's mean and reciprocal standard deviation for the backward pass.
-    public static func layerNorm(
+    package static func layerNorm(
         _ y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows: Int, n: Int, epsilon: Float
@@ -33,7 +33,7 @@ extension Kernels {
 
     /// Backward of ``layerNorm(_:mean:rstd:_:weight:bias:rows:n:epsilon:)``, with `x̂ = (x − μ)·rstd`:
     /// `dw += Σ dy·x̂`, `db += Σ dy`, `dx += rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂·x̂))` where `dx̂ = dy·w`.
-    public static func layerNormBackward(
+    package static func layerNormBackward(
         dx: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
         dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rows: Int, n: Int

@@ -9,7 +9,7 @@ extension Kernels {
     /// `lda`, `ldb`, `ldc` default to packed rows; pass them to address a sub-matrix (one head of a
     /// fused q/k/v tensor, say). Large products are split over every thread, small ones run on one
     /// (see ``blasProduct(_:ldc:_:lda:_:ldb:m:n:k:transposeA:transposeB:alpha:beta:)``).
-    public static func gemm(
+    package static func gemm(
         _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
         alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
@@ -69,7 +69,7 @@ extension Kernels {
     /// Backward of ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)`` with `alpha = 1`:
     /// accumulates `dA += dC · op(B)ᵀ` and `dB += op(A)ᵀ · dC` in the stored layouts of `A` and `B`.
     /// Pass nil for a gradient that is not needed.
-    public static func gemmBackward(
+    package static func gemmBackward(
         gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?,
         gradC: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
@@ -92,7 +92,7 @@ extension Kernels {
 
     /// `batch` independent products, operand `i` at `a + i·strideA` and so on (stride 0 reuses one
     /// operand for every batch entry). `beta` as in ``gemm(_:_:_:m:n:k:transposeA:transposeB:alpha:beta:)``.
-    public static func batchedGemm(
+    package static func batchedGemm(
         _ c: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         batch: Int, m: Int, n: Int, k: Int, strideA: Int, strideB: Int, strideC: Int,
         transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0
@@ -106,7 +106,7 @@ extension Kernels {
 
     /// Backward of ``batchedGemm(_:_:_:batch:m:n:k:strideA:strideB:strideC:transposeA:transposeB:alpha:beta:)``;
     /// with a zero stride the gradients of the shared operand are summed over the batch.
-    public static func batchedGemmBackward(
+    package static func batchedGemmBackward(
         gradA: UnsafeMutablePointer<Float>?, gradB: UnsafeMutablePointer<Float>?,
         gradC: UnsafePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         batch: Int, m: Int, n: Int, k: Int, strideA: Int, strideB: Int, strideC: Int,
@@ -127,7 +127,7 @@ extension Kernels {
     /// part of `y` is written. SeqKit's own AVX2 kernel rather than `sgemv`: at batch 1 the product is bound by reading
     /// `A`, so from ``Threads/gemvThreshold`` elements up the rows are split over the worker team
     /// (``Threads/team(_:_:)``) and each core streams its share.
-    public static func gemv(
+    package static func gemv(
         _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, n: Int,
         beta: Float = 0, lda: Int? = nil, gelu: GELU? = nil
     ) {
@@ -147,7 +147,7 @@ extension Kernels {
     /// `y_h = Σ_j softmax_j(scale · q_h · k_jh) · v_jh`. `q` and `y` hold (heads·d); `keys` and `values`
     /// (positions, rowStride) rows, head `h` at columns `h·d..<(h+1)·d`; `scores` is scratch of
     /// heads·positions floats. The heads are split over the worker team once the cache is large enough.
-    public static func attendQuery(
+    package static func attendQuery(
         _ y: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
         values: UnsafePointer<Float>, positions: Int, heads: Int, headSize d: Int, rowStride: Int,
         scores: UnsafeMutablePointer<Float>

@@ -10,7 +10,7 @@ extension Kernels {
     /// bias corrections `1/(1 − β^t)`. `p`, `m`, `v` are updated in place; `g` is read.
     ///
     /// `Kernels.adamUpdate(p, g, m, v, n, learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, correction1: 10, correction2: 1000, coupledDecay: 0, decoupledDecay: 1e-4)`
-    public static func adamUpdate(
+    package static func adamUpdate(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
         _ v: UnsafeMutablePointer<Float>, _ n: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
         correction1: Float, correction2: Float, coupledDecay: Float, decoupledDecay: Float
@@ -26,5 +26,5 @@ extension Kernels {
     }
 
     /// Whether the fused kernels (recurrent cells, Adam) run their AVX2+FMA versions on this CPU.
-    public static var vectorKernels: Bool { seqkit_vector_kernels() != 0 }
+    package static var vectorKernels: Bool { seqkit_vector_kernels() != 0 }
 }

@@ -194,7 +194,7 @@ extension Kernels {
     /// Runs one recurrent layer over a whole sequence, dispatching on `saved.kind` to
     /// ``rnnSequence(output:hT:saved:x:h0:weights:)``, ``lstmSequence(output:hT:cT:saved:x:h0:c0:weights:)``
     /// or ``gruSequence(output:hT:saved:x:h0:weights:)``. `c0` and `cT` are used by the LSTM only.
-    public static func recurrentSequence(
+    package static func recurrentSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, cT: UnsafeMutablePointer<Float>?,
         saved: RecurrentActivations, x: UnsafePointer<Float>, h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
         weights: RecurrentWeights
@@ -210,7 +210,7 @@ extension Kernels {
 
     /// Backward of ``recurrentSequence(output:hT:cT:saved:x:h0:c0:weights:)``, dispatching on `saved.kind`.
     /// `dOutput` (B, T, H) is required (zeros when the output carries no gradient); `dhT`, `dcT` may be nil.
-    public static func recurrentSequenceBackward(
+    package static func recurrentSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         dcT: UnsafePointer<Float>?, saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
@@ -227,7 +227,7 @@ extension Kernels {
     /// Plain RNN over a sequence, one gemm for every input projection and one per step:
     /// `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` with act = tanh or relu from `saved.kind`.
     /// `x` is (B, T, I), `h0` (B, H); writes `output` (B, T, H) and `hT` (B, H), which may alias `h0`.
-    public static func rnnSequence(
+    package static func rnnSequence(
         output: UnsafeMutablePointer<Float>, hT: UnsafeMutablePointer<Float>, saved: RecurrentActivations,
         x: UnsafePointer<Float>, h0: UnsafePointer<Float>, weights: RecurrentWeights
     ) {
@@ -256,7 +256,7 @@ extension Kernels {
 
     /// Backward of ``rnnSequence(output:hT:saved:x:h0:weights:)`` through time: accumulates into `grads`
     /// from `dOutput` (B, T, H) and `dhT` (B, H, or nil for none).
-    public static func rnnSequenceBackward(
+    package static func rnnSequenceBackward(
         _ grads: RecurrentGradients, dOutput: UnsafePointer<Float>, dhT: UnsafePointer<Float>?,
         saved: RecurrentActivations, x: UnsafePointer<Float>, weights: RecurrentWeights
     ) {

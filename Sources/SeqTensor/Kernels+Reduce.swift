@@ -3,7 +3,7 @@ import RealModule
 extension Kernels {
     /// Sums over the middle axis of an (outer, n, inner) layout: `y[o, j] = s · Σᵢ x[o, i, j]`
     /// (`s = 1` for a sum, `1/n` for a mean).
-    public static func sumAxis(
+    package static func sumAxis(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int, scale s: Float
     ) {
         y.update(repeating: 0, count: outer &* inner)
@@ -18,7 +18,7 @@ extension Kernels {
     }
 
     /// Backward of ``sumAxis(_:_:outer:n:inner:scale:)``: `dx[o, i, j] += s · dy[o, j]`.
-    public static func sumAxisBackward(
+    package static func sumAxisBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, outer: Int, n: Int, inner: Int, scale s: Float
     ) {
         for o in 0..<outer {

@@ -1,7 +1,7 @@
 extension Kernels {
     /// Swaps the two middle axes of an (outer, a, b, inner) layout: `y[o, j, i, :] = x[o, i, j, :]`.
     /// Any transpose of two axes of a row-major tensor is this with suitable sizes.
-    public static func transpose(
+    package static func transpose(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, a: Int, b: Int, inner: Int
     ) {
         for o in 0..<outer {
@@ -16,7 +16,7 @@ extension Kernels {
     }
 
     /// Backward of ``transpose(_:_:outer:a:b:inner:)``: `dx[o, i, j, :] += dy[o, j, i, :]`.
-    public static func transposeBackward(
+    package static func transposeBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, outer: Int, a: Int, b: Int, inner: Int
     ) {
         for o in 0..<outer {
@@ -35,7 +35,7 @@ extension Kernels {
     /// Copies an (outer, width) block out of an (outer, total) layout starting at column `start`:
     /// the forward of split (one piece) and the backward of concat (one input).
     /// With `accumulate`, adds instead of copying.
-    public static func copyColumns(
+    package static func copyColumns(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, total: Int, start: Int, width: Int,
         accumulate: Bool
     ) {
@@ -49,7 +49,7 @@ extension Kernels {
     /// Copies an (outer, width) block into an (outer, total) layout at column `start`:
     /// the forward of concat (one input) and the backward of split (one piece).
     /// With `accumulate`, adds instead of copying.
-    public static func placeColumns(
+    package static func placeColumns(
         _ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, total: Int, start: Int, width: Int,
         accumulate: Bool
     ) {
@@ -61,7 +61,7 @@ extension Kernels {
     }
 
     /// Causal mask over (batch, t, t) scores: `y[b, i, j] = x[b, i, j]` for `j ≤ i`, `−∞` above the diagonal.
-    public static func causalMask(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, batch: Int, t: Int) {
+    package static func causalMask(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, batch: Int, t: Int) {
         for b in 0..<batch {
             for i in 0..<t {
                 let o = (b &* t &+ i) &* t
@@ -71,7 +71,7 @@ extension Kernels {
     }
 
     /// Backward of ``causalMask(_:_:batch:t:)``: `dx[b, i, j] += dy[b, i, j]` for `j ≤ i`.
-    public static func causalMaskBackward(
+    package static func causalMaskBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, t: Int
     ) {
         for b in 0..<batch {

@@ -3,7 +3,7 @@ import RealModule
 
 extension Kernels {
     /// Row-wise softmax over the last axis of (rows, n): `y = e^(x − max) / Σ e^(x − max)`.
-    public static func softmax(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, n: Int) {
+    package static func softmax(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, n: Int) {
         for r in 0..<rows {
             let xr = x + r &* n
             let yr = y + r &* n
@@ -16,7 +16,7 @@ extension Kernels {
     }
 
     /// Backward of ``softmax(_:_:rows:n:)`` from its output: `dx += y ⊙ (dy − Σ dy·y)`.
-    public static func softmaxBackward(
+    package static func softmaxBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, n: Int
     ) {
         for r in 0..<rows {
@@ -27,7 +27,7 @@ extension Kernels {
     }
 
     /// Row-wise log-softmax: `y = x − max − log Σ e^(x − max)`.
-    public static func logSoftmax(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, n: Int) {
+    package static func logSoftmax(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, n: Int) {
         for r in 0..<rows {
             let xr = x + r &* n
             let yr = y + r &* n
@@ -37,7 +37,7 @@ extension Kernels {
     }
 
     /// Backward of ``logSoftmax(_:_:rows:n:)`` from its output: `dx += dy − e^y · Σ dy`.
-    public static func logSoftmaxBackward(
+    package static func logSoftmaxBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, n: Int
     ) {
         for r in 0..<rows {
@@ -48,7 +48,7 @@ extension Kernels {
     }
 
     /// `log Σ e^x` over `n` values, stable.
-    public static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    package static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m = -Float.infinity
         for i in 0..<n { m = max(m, x[i]) }
         if m == -.infinity { return m }
@@ -59,7 +59,7 @@ extension Kernels {
     /// whose target is not `ignoreIndex`. Writes each row's log-sum-exp to `lse` for the backward pass
     /// and returns (loss, counted rows). A target outside `0..<n` other than `ignoreIndex` is a
     /// programmer error (targets are token ids checked against the vocabulary earlier).
-    public static func crossEntropy(
+    package static func crossEntropy(
         lse: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>, targets: UnsafePointer<Int>,
         rows: Int, n: Int, ignoreIndex: Int
     ) -> (loss: Float, count: Int) {
@@ -82,7 +82,7 @@ extension Kernels {
 
     /// Backward of ``crossEntropy(lse:logits:targets:rows:n:ignoreIndex:)`` for an upstream gradient `g`:
     /// `dx_r += g/count · (softmax(x_r) − onehot(t_r))` on counted rows.
-    public static func crossEntropyBackward(
+    package static func crossEntropyBackward(
         _ dx: UnsafeMutablePointer<Float>, g: Float, lse: UnsafePointer<Float>, logits: UnsafePointer<Float>,
         targets: UnsafePointer<Int>, rows: Int, n: Int, ignoreIndex: Int, count: Int
     ) {

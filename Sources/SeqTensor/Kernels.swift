@@ -3,4 +3,4 @@
 /// Conventions: outputs first; a backward kernel accumulates (`+=`) into the gradients it is given,
 /// so a value used twice sums its gradients; no allocation inside a kernel's loops; index arithmetic
 /// wraps (`&+`, `&*`) because sizes are checked once at the top.
-public enum Kernels {}
+package enum Kernels {}
