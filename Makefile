@@ -32,7 +32,7 @@ clean: ## remove build products
 
 CONFIG ?= Configs/tiny-gpt.json
 
-.PHONY: run corpus bench tools install docs-check fuzz
+.PHONY: run corpus bench tools install docs-check docs fuzz
 
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
@@ -66,8 +66,12 @@ bench: deps ## run the PyTorch comparison (needs pip install torch safetensors n
 	$(SWIFT) build -c release --product seqbench
 	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)
 
-docs-check: build ## compile and run every Swift snippet in README.md and Docs/ from a folder outside the checkout
-	bash Docs/check-snippets.sh
+docs-check: build ## compile and run every Swift snippet in README.md and the DocC articles from a folder outside the checkout
+	bash Scripts/check-snippets.sh
+
+docs: ## build the DocC reference with the articles (Sources/SeqKit/SeqKit.docc) into .build/docs
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target SeqKit \
+	  --disable-indexing --output-path .build/docs
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=

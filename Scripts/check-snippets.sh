@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs every Swift snippet in README.md and Docs/*.md as a user would: each ```swift block is a whole
+# Builds and runs every Swift snippet in README.md and the DocC articles (Sources/SeqKit/SeqKit.docc) as a user would: each ```swift block is a whole
 # program (a block that starts with `// Package.swift` is a dependency line instead, checked by being put into
 # the generated package's manifest), compiled in a package that depends on SeqKit by path under the name
 # `SeqKit`, and run from a fresh folder outside the SeqKit checkout. That folder holds what the snippets name:
@@ -19,7 +19,7 @@ mkdir -p "$package/Sources" "$work/run/Configs" "$work/run/Corpora"
 ln -s "$root" "$work/SeqKit"
 
 # One program per block; dependency lines collected from the Package.swift blocks.
-python3 - "$package" README.md Docs/*.md <<'PY'
+python3 - "$package" README.md Sources/SeqKit/SeqKit.docc/*.md <<'PY'
 import os, re, sys
 package, files = sys.argv[1], sys.argv[2:]
 products, programs = set(), []
