@@ -35,11 +35,11 @@ public struct CarriedState {
     public func detached() -> CarriedState { CarriedState(recurrent: recurrent.detached()) }
 }
 
-/// Generation one token per sequence at a time; the prompt is fed through ``step(_:)`` once.
+/// Generation one token per sequence at a time, after the prompt is read in one ``prefill(_:time:)``.
 ///
 /// ```swift
 /// let decoder = model.makeDecoder(batch: 1)
-/// for id in prompt { _ = decoder.step([id]) }
+/// _ = decoder.prefill(prompt, time: prompt.count)
 /// let logits = decoder.step([next])   // (1, V), valid until the next call
 /// ```
 public protocol IncrementalDecoder: AnyObject {
@@ -50,11 +50,24 @@ public protocol IncrementalDecoder: AnyObject {
     /// Feeds one token per sequence and returns the next-token logits, row-major (B, V); the buffer
     /// is reused by the next call.
     func step(_ tokens: [Int]) -> UnsafeBufferPointer<Float>
+    /// Feeds `time` tokens per sequence (row-major `(B, T)`) and returns the logits after each sequence's last
+    /// one, (B, V), as `time` calls of ``step(_:)`` would; a decoder that can reads them in one pass.
+    func prefill(_ tokens: [Int], time: Int) -> UnsafeBufferPointer<Float>
     /// Forgets every token (an empty cache or zero state).
     func reset()
     /// Replaces each sequence's state by a copy of another's, for beam search: afterwards sequence `b`
     /// continues from what sequence `parents[b]` had consumed (`reorder([0, 0, 1])` duplicates 0, drops 2).
     func reorder(_ parents: [Int])
+}
+
+extension IncrementalDecoder {
+    /// ``step(_:)`` once per position: the way to read a prompt for decoders without a batched pass.
+    public func prefill(_ tokens: [Int], time: Int) -> UnsafeBufferPointer<Float> {
+        precondition(time > 0 && tokens.count == batch * time, "prefill needs \(batch)·\(time) tokens")
+        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
+        for t in 0..<time { logits = step((0..<batch).map { tokens[$0 * time + t] }) }
+        return logits
+    }
 }
 
 extension LanguageModel {

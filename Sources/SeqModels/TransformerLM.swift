@@ -86,26 +86,32 @@ public final class TransformerLM: LanguageModel {
         return layer == nil ? ln_f(x) : x  // (B, T, C)
     }
 
+    /// Writes the embedding of `token` at `position` (C) into `row`: the token's row of `wte` plus the learned
+    /// (`wpe`) or sinusoidal position embedding; rotary positions are applied inside attention instead.
+    func embed(_ token: Int, at position: Int, into row: UnsafeMutablePointer<Float>) {
+        let c = config.embeddingSize
+        row.update(from: wte.weight.value.pointer + token * c, count: c)
+        if let p = wpe?.weight.value.pointer ?? sinusoid?.pointer {
+            let p = p + position * c
+            for i in 0..<c { row[i] += p[i] }
+        }
+    }
+
     /// The values of ``encode(_:batch:layer:context:)`` in evaluation, computed without the graph (in-place
     /// blocks over buffers made once per call), for inference: `(B, T, C)`.
     package func encodeWithoutGraph(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
         let t = windowLength(tokens, batch: batch, layer: layer)
         let (c, v) = (config.embeddingSize, config.vocabSize)
         let x = Tensor(uninitialized: [batch, t, c])  // (B, T, C) residual stream
-        let table = wte.weight.value.pointer
         for (row, token) in tokens.enumerated() {
             precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
-            let out = x.pointer + row * c
-            out.update(from: table + token * c, count: c)
-            let position = row % t
-            if let p = wpe?.weight.value.pointer ?? sinusoid?.pointer {
-                for i in 0..<c { out[i] += p[position * c + i] }
-            }
+            embed(token, at: row % t, into: x.pointer + row * c)
         }
-        let scratch = EncodeScratch(
-            batch: batch, time: t, width: c, hidden: config.mlpRatio * c, heads: config.heads)
+        let scratch = BlockScratch(
+            rows: batch * t, width: c, hidden: config.mlpRatio * c, capacity: t, heads: config.heads,
+            windows: (batch, t))
         for block in blocks.prefix(layer ?? blocks.count) {
-            block.encode(x.pointer, batch: batch, time: t, scratch: scratch)
+            block.infer(x.pointer, batch: batch, time: t, cache: nil, start: 0, scratch: scratch)
         }
         guard layer == nil else { return x }
         let y = Tensor(uninitialized: [batch, t, c])  // (B, T, C) after ln_f
@@ -148,8 +154,8 @@ public final class TransformerDecoder: IncrementalDecoder {
     let h: Tensor  // (B, C) final norm
     let stats: Tensor  // (2B)
     let logits: Tensor  // (B, V)
-    var prefill: BlockScratch?  // made at the first slide
-    var prefillInput: Tensor?  // (B·contextLength, C) residual stream of a slide
+    var windowScratch: BlockScratch?  // made at the first prefill or slide
+    var windowInput: Tensor?  // (B·contextLength, C) residual stream of a prefill or slide
 
     init(_ model: TransformerLM, batch: Int) {
         self.model = model
@@ -185,57 +191,84 @@ public final class TransformerDecoder: IncrementalDecoder {
         return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
     }
 
+    /// Buffers for passes over up to a whole window per sequence, made at the first such pass.
+    private func windowBuffers() -> (BlockScratch, Tensor) {
+        if let scratch = windowScratch, let input = windowInput { return (scratch, input) }
+        let config = model.config
+        let c = config.embeddingSize
+        let scratch = BlockScratch(
+            rows: batch * config.contextLength, width: c, hidden: config.mlpRatio * c, capacity: config.contextLength,
+            heads: config.heads)
+        let input = Tensor(zeros: [batch * config.contextLength, c])
+        (windowScratch, windowInput) = (scratch, input)
+        return (scratch, input)
+    }
+
     /// Keeps the last half of the window and re-encodes it from position 0, every block in
     /// one pass over all kept tokens (matrix-matrix products).
     private func slide() {
         let config = model.config
         let keep = max(1, config.contextLength / 2)
         let c = config.embeddingSize
-        if prefill == nil {
-            prefill = BlockScratch(
-                rows: batch * config.contextLength, width: c, hidden: config.mlpRatio * c,
-                capacity: config.contextLength,
-                heads: config.heads)
-            prefillInput = Tensor(zeros: [batch * config.contextLength, c])
-        }
-        guard let scratch = prefill, let input = prefillInput else { return }
+        let (scratch, input) = windowBuffers()
         history = history.map { Array($0.suffix(keep)) }
         for b in 0..<batch {
-            for (t, token) in history[b].enumerated() { embed(token, at: t, into: input.pointer + (b * keep + t) * c) }
+            for (t, token) in history[b].enumerated() {
+                model.embed(token, at: t, into: input.pointer + (b * keep + t) * c)
+            }
         }
         for (block, cache) in zip(model.blocks, caches) {
-            block.prefill(input.pointer, time: keep, cache: cache, start: 0, scratch: scratch)
+            block.infer(input.pointer, batch: batch, time: keep, cache: cache, start: 0, scratch: scratch)
         }
         position = keep
     }
 
-    /// Writes token + position embeddings (C) into `row`.
-    private func embed(_ token: Int, at position: Int, into row: UnsafeMutablePointer<Float>) {
-        let c = model.config.embeddingSize
-        row.update(from: model.wte.weight.value.pointer + token * c, count: c)
-        if let wpe = model.wpe {
-            let p = wpe.weight.value.pointer + position * c
-            for i in 0..<c { row[i] += p[i] }
+    /// Reads the prompt in one pass of matrix-matrix products when it fits the window from the current position,
+    /// else a step at a time (which slides the window).
+    public func prefill(_ tokens: [Int], time t: Int) -> UnsafeBufferPointer<Float> {
+        precondition(t > 0 && tokens.count == batch * t, "prefill needs \(batch)·\(t) tokens, got \(tokens.count)")
+        let config = model.config
+        guard t > 1, position + t <= config.contextLength else {
+            var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
+            for i in 0..<t { logits = step((0..<batch).map { tokens[$0 * t + i] }) }
+            return logits
         }
-        if let sinusoid = model.sinusoid {
-            let p = sinusoid.pointer + position * c
-            for i in 0..<c { row[i] += p[i] }
+        let (scratch, input) = windowBuffers()
+        let (c, v) = (config.embeddingSize, config.vocabSize)
+        for (row, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
+            model.embed(token, at: position + row % t, into: input.pointer + row * c)
+            history[row / t].append(token)
         }
+        for (block, cache) in zip(model.blocks, caches) {
+            block.infer(input.pointer, batch: batch, time: t, cache: cache, start: position, scratch: scratch)
+        }
+        for b in 0..<batch { (x.pointer + b * c).update(from: input.pointer + (b * t + t - 1) * c, count: c) }
+        position += t
+        consumed += t
+        return logitsOfLastRows()
     }
 
     /// Runs one token per sequence through every block at `position`.
     private func advance(_ tokens: [Int]) {
         let config = model.config
         let (c, v) = (config.embeddingSize, config.vocabSize)
-        let table = model.wte.weight.value.pointer
         for (b, token) in tokens.enumerated() {
             precondition(token >= 0 && token < v, "token \(token) outside the vocabulary 0..<\(v)")
-            embed(token, at: position, into: x.pointer + b * c)
+            model.embed(token, at: position, into: x.pointer + b * c)
             history[b].append(token)
         }
         for (block, cache) in zip(model.blocks, caches) {
-            block.step(x.pointer, cache: cache, position: position, scratch: scratch)
+            block.infer(x.pointer, batch: batch, time: 1, cache: cache, start: position, scratch: scratch)
         }
+        position += 1
+        _ = logitsOfLastRows()
+    }
+
+    /// The next-token logits (B, V) of the residual rows in `x`: final norm, then the head (or the tied table).
+    private func logitsOfLastRows() -> UnsafeBufferPointer<Float> {
+        let (c, v) = (model.config.embeddingSize, model.config.vocabSize)
+        let table = model.wte.weight.value.pointer
         model.ln_f.infer(h.pointer, x.pointer, rows: batch, scratch: stats.pointer)
         if let head = model.lm_head {
             head.infer(logits.pointer, h.pointer, rows: batch)
@@ -244,6 +277,6 @@ public final class TransformerDecoder: IncrementalDecoder {
         } else {
             Kernels.gemm(logits.pointer, h.pointer, table, m: batch, n: v, k: c, transposeB: true)
         }
-        position += 1
+        return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
     }
 }

@@ -44,9 +44,8 @@ package func gatherRows(_ base: UnsafeMutablePointer<Float>, _ parents: [Int], r
     for (b, parent) in parents.enumerated() { (base + b * rowStride).update(from: copy + parent * count, count: count) }
 }
 
-/// Scratch buffers for a transformer block's graph-free passes, sized once: ``Block/step(_:cache:position:scratch:)``
-/// (one row per sequence), ``Block/prefill(_:time:cache:start:scratch:)`` (B·T rows) and the encoders' whole
-/// windows. Left uninitialized: every pass writes what it reads.
+/// Scratch buffers for a transformer block's graph-free pass ``Block/infer(_:batch:time:cache:start:scratch:)``,
+/// sized once for `rows` (B·T) rows. Left uninitialized: every pass writes what it reads.
 public final class BlockScratch {
     let h: Tensor  // (rows, C) normalized input
     let qkv: Tensor  // (rows, 3C)
@@ -55,10 +54,12 @@ public final class BlockScratch {
     let wide: Tensor  // (rows, ratio·C)
     let scores: Tensor  // (heads, capacity) one query's attention scores
     let stats: Tensor  // (2·rows) layer-norm mean and rstd
+    let probabilities: Tensor?  // (B, heads, T, T) a whole window's attention, for passes without a cache
 
     /// Buffers for `rows` rows of width `width`, MLP width `hidden`, attention over up to `capacity` positions
-    /// of `heads` heads.
-    public init(rows: Int, width: Int, hidden: Int, capacity: Int, heads: Int) {
+    /// of `heads` heads; `windows` (B, T) adds the attention probabilities of passes without a cache.
+    public init(rows: Int, width: Int, hidden: Int, capacity: Int, heads: Int, windows: (batch: Int, time: Int)? = nil)
+    {
         h = Tensor(uninitialized: [rows, width])
         qkv = Tensor(uninitialized: [rows, 3 * width])
         attended = Tensor(uninitialized: [rows, width])
@@ -66,6 +67,7 @@ public final class BlockScratch {
         wide = Tensor(uninitialized: [rows, hidden])
         scores = Tensor(uninitialized: [heads, capacity])
         stats = Tensor(uninitialized: [2 * rows])
+        probabilities = windows.map { Tensor(uninitialized: [$0.batch, heads, $0.time, $0.time]) }
     }
 }
 
@@ -73,66 +75,55 @@ extension Block {
     /// Width of the MLP's inner layer.
     public var hiddenWidth: Int { mlp.c_fc.outFeatures }
 
-    /// Advances the residual stream `x` (B, C) of one new token per sequence at `position`, reading and
-    /// extending `cache`. Gives the same numbers as the full-window forward at that position.
-    public func step(_ x: UnsafeMutablePointer<Float>, cache: KeyValueCache, position: Int, scratch s: BlockScratch) {
-        let (b, c) = (cache.batch, cache.width)
-        ln_1.infer(s.h.pointer, x, rows: b, scratch: s.stats.pointer)
-        attn.step(s.attended.pointer, s.h.pointer, cache: cache, position: position, scratch: s)
-        residuals(x, rows: b, width: c, scratch: s)
+    /// The block without the graph, in place on the residual stream `x` (B·T, C, sequence-major) of T tokens per
+    /// sequence at positions `start..<start+T`: `x += attn(ln_1(x))`, then `x += mlp(ln_2(x))`, the numbers of
+    /// ``callAsFunction(_:_:)`` in evaluation. With a `cache` the tokens attend to the cached positions and
+    /// their own, and their keys and values extend it (T = 1 is a decode step, T > 1 a prompt prefill); without
+    /// one, a whole window from position 0 is encoded (causal or not) and `scratch` needs its `windows`.
+    public func infer(
+        _ x: UnsafeMutablePointer<Float>, batch b: Int, time t: Int, cache: KeyValueCache?, start: Int,
+        scratch s: BlockScratch
+    ) {
+        let (n, c) = (b &* t, attn.c_proj.outFeatures)
+        ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
+        attn.infer(s.attended.pointer, s.h.pointer, batch: b, time: t, cache: cache, start: start, scratch: s)
+        attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
+        add(x, s.projected.pointer, count: n &* c)  // x = x + attn(ln_1(x))
+        ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
+        mlp.c_fc.infer(s.wide.pointer, s.h.pointer, rows: n, gelu: mlp.gelu)  // (rows, ratio·C)
+        mlp.c_proj.infer(s.projected.pointer, s.wide.pointer, rows: n)
+        add(x, s.projected.pointer, count: n &* c)  // x = x + mlp(ln_2(x))
     }
 
-    /// The rest of a block after attention, over `rows` rows of width `c`, in place on `x`:
-    /// `x += c_proj(s.attended)`, then `x += mlp(ln_2(x))`, through the scratch's other row buffers. GELU is the
-    /// training kernel's, so every graph-free path gives the graph's numbers.
-    func residuals(_ x: UnsafeMutablePointer<Float>, rows: Int, width c: Int, scratch s: BlockScratch) {
-        let (h, wide, projected) = (s.h.pointer, s.wide.pointer, s.projected.pointer)
-        attn.c_proj.infer(projected, s.attended.pointer, rows: rows)
-        for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + attn(ln_1(x))
-        ln_2.infer(h, x, rows: rows, scratch: s.stats.pointer)
-        mlp.c_fc.infer(wide, h, rows: rows, gelu: mlp.gelu)  // (rows, ratio·C)
-        mlp.c_proj.infer(projected, wide, rows: rows)
-        for i in 0..<(rows &* c) { x[i] += projected[i] }  // x = x + mlp(ln_2(x))
+    private func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += y[i] }
     }
 }
 
 extension CausalSelfAttention {
-    /// Attention output (B, C) for one new token per sequence whose normalized input is `h` (B, C).
-    func step(
-        _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, cache: KeyValueCache, position: Int,
-        scratch s: BlockScratch
+    /// Attention outputs (B·T, C) of normalized inputs `h` (B·T, C, sequence-major) at positions
+    /// `start..<start+T`: with a `cache`, each query attends to the cached positions and those before it, and the
+    /// new keys and values are written into the cache; without one, over the window itself (`start` 0).
+    func infer(
+        _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, batch b: Int, time t: Int, cache: KeyValueCache?,
+        start: Int, scratch s: BlockScratch
     ) {
-        let (b, c) = (cache.batch, cache.width)
-        let qkv = s.qkv.pointer
-        c_attn.infer(qkv, h, rows: b)
-        if rotary {
-            Kernels.rotary(
-                qkv, qkv, batch: b, time: 1, width: c, heads: heads, positionOffset: position, base: 10_000,
-                inverse: false, accumulate: false)
-        }
-        for sequence in 0..<b {
-            let q = qkv + sequence &* 3 &* c
-            let keys = cache.keys.pointer + sequence &* cache.capacity &* c
-            let values = cache.values.pointer + sequence &* cache.capacity &* c
-            (keys + position &* c).update(from: q + c, count: c)
-            (values + position &* c).update(from: q + 2 &* c, count: c)
-            attend(y + sequence &* c, q, keys: keys, values: values, through: position, scores: s.scores.pointer)
-        }
-    }
-
-    /// Attention outputs (B·T, C) for T new tokens per sequence at positions `start..<start+T` whose
-    /// normalized inputs are `h` (B·T, C), rows sequence-major; writes their keys and values into `cache`.
-    func prefill(
-        _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, time t: Int, cache: KeyValueCache, start: Int,
-        scratch s: BlockScratch
-    ) {
-        let (b, c) = (cache.batch, cache.width)
+        let c = c_attn.inFeatures
         let qkv = s.qkv.pointer
         c_attn.infer(qkv, h, rows: b &* t)  // (B·T, 3C)
         if rotary {
             Kernels.rotary(
                 qkv, qkv, batch: b, time: t, width: c, heads: heads, positionOffset: start, base: 10_000,
                 inverse: false, accumulate: false)
+        }
+        guard let cache else {
+            guard let probabilities = s.probabilities else {
+                preconditionFailure("Block.infer without a cache needs a BlockScratch made with its windows")
+            }
+            let shape = AttentionShape(batch: b, time: t, width: c, heads: heads, causal: causal)
+            Kernels.attention(
+                y, probabilities: probabilities.pointer, keep: nil, keepScale: 1, qkv: qkv, shape: shape)
+            return
         }
         for sequence in 0..<b {
             let keys = cache.keys.pointer + sequence &* cache.capacity &* c
@@ -144,36 +135,11 @@ extension CausalSelfAttention {
             }
             for i in 0..<t {
                 let row = sequence &* t &+ i
-                attend(
-                    y + row &* c, qkv + row &* 3 &* c, keys: keys, values: values, through: start &+ i,
-                    scores: s.scores.pointer)
+                // One query over cached positions 0...start+i, every head.
+                Kernels.attendQuery(
+                    y + row &* c, qkv + row &* 3 &* c, keys: keys, values: values, positions: start &+ i &+ 1,
+                    heads: heads, headSize: c / heads, rowStride: c, scores: s.scores.pointer)
             }
         }
-    }
-
-    /// One query's attention over cached positions `0...last`, every head:
-    /// `y_h = Σ_j softmax_j(q_h · k_jh / √d) · v_jh`, with `keys` and `values` rows of width C.
-    private func attend(
-        _ y: UnsafeMutablePointer<Float>, _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
-        values: UnsafePointer<Float>, through last: Int, scores: UnsafeMutablePointer<Float>
-    ) {
-        let c = c_attn.inFeatures
-        Kernels.attendQuery(
-            y, q, keys: keys, values: values, positions: last &+ 1, heads: heads, headSize: c / heads, rowStride: c,
-            scores: scores)
-    }
-}
-
-extension Block {
-    /// Advances the residual stream `x` (B·T, C, sequence-major) of T new tokens per sequence at positions
-    /// `start..<start+T` in one pass (matrix-matrix products), extending `cache`: the same numbers as T
-    /// calls of ``step(_:cache:position:scratch:)``.
-    public func prefill(
-        _ x: UnsafeMutablePointer<Float>, time t: Int, cache: KeyValueCache, start: Int, scratch s: BlockScratch
-    ) {
-        let (n, c) = (cache.batch &* t, cache.width)
-        ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
-        attn.prefill(s.attended.pointer, s.h.pointer, time: t, cache: cache, start: start, scratch: s)
-        residuals(x, rows: n, width: c, scratch: s)
     }
 }

@@ -47,8 +47,7 @@ extension Generator {
 
         let v = model.config.vocabSize
         let decoder = decoder(batch: beams)
-        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
-        for token in prompt { logits = decoder.step([Int](repeating: token, count: beams)) }
+        var logits = decoder.prefill(Array([[Int]](repeating: prompt, count: beams).joined()), time: prompt.count)
 
         func normalised(_ total: Double, _ length: Int) -> Double {
             lengthPenalty == 0 ? total : total / Double.pow(Double(max(length, 1)), lengthPenalty)

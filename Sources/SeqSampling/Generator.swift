@@ -146,11 +146,7 @@ public final class Generator {
             results[i].logProbabilities.reserveCapacity(options.maxTokens)
         }
         var stepTokens = [Int](repeating: 0, count: b)
-        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
-        for token in prompt {
-            for i in 0..<b { stepTokens[i] = token }
-            logits = decoder.step(stepTokens)
-        }
+        var logits = decoder.prefill(Array([[Int]](repeating: prompt, count: b).joined()), time: prompt.count)
         if options.maxTokens == 0 { return GenerationResult(samples: results) }
         var active = [Bool](repeating: true, count: b)
         var remaining = b

@@ -71,6 +71,33 @@ func steppingEqualsTheFullWindow(config: ModelConfig) throws {
     #expect(relativeError(again, (0..<2).flatMap { b in (0..<v).map { full[b, 0, $0] } }) < 1e-5)
 }
 
+@Test(arguments: tinyConfigs)
+func prefillEqualsSteppingThePrompt(config: ModelConfig) throws {
+    let model = try makeModel(config, seed: 4)
+    let (logits, _) = withoutGradients { model.forward(tokens, batch: 2, state: nil, context: .evaluation()) }
+    let full = logits.value  // (2, 6, V)
+    let v = config.vocabSize
+    func expected(at t: Int) -> [Float] { (0..<2).flatMap { b in (0..<v).map { full[b, t, $0] } } }
+    // A prompt of 4 tokens per sequence in one pass, then 1 more, then the last as a step: each gives the logits
+    // of the full window's position.
+    let decoder = model.makeDecoder(batch: 2)
+    let first = Array(decoder.prefill([tokens[0], tokens[1], tokens[2], tokens[3]] + tokens[6..<10], time: 4))
+    #expect(relativeError(first, expected(at: 3)) < 1e-5, "\(config.kind) \(config.positional) prefill of 4")
+    let second = Array(decoder.prefill([tokens[4], tokens[10]], time: 1))
+    #expect(relativeError(second, expected(at: 4)) < 1e-5, "\(config.kind) \(config.positional) prefill of 1")
+    let third = Array(decoder.step([tokens[5], tokens[11]]))
+    #expect(relativeError(third, expected(at: 5)) < 1e-5, "\(config.kind) \(config.positional) step after")
+    #expect(decoder.consumed == 6)
+    // A prompt longer than the window (6) slides as stepping does.
+    let long = (0..<9).map { $0 % 7 }
+    let stepped = model.makeDecoder(batch: 1)
+    var last: [Float] = []
+    for id in long { last = Array(stepped.step([id])) }
+    let reader = model.makeDecoder(batch: 1)  // held: the logits live in its buffer
+    let prefilled = Array(reader.prefill(long, time: long.count))
+    #expect(relativeError(prefilled, last) < 1e-5, "\(config.kind) \(config.positional) past the window")
+}
+
 @Test func transformerKeepsDecodingPastTheContext() throws {
     let model = try makeModel(tinyConfig(.transformer), seed: 5)
     let decoder = model.makeDecoder(batch: 1)
