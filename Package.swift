@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "SeqAutograd", dependencies: ["SeqTensor"]),
 
         // Layers, then language models built from a config.
-        .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor", numerics]),
+        .target(name: "SeqNN", dependencies: ["SeqAutograd", "SeqTensor", "CSeqKernels", numerics]),
         .target(name: "SeqModels", dependencies: ["SeqNN", "SeqAutograd", "SeqTensor", "SeqConfig"]),
 
         // A run's config and its checkpoint folders: reading, verifying and locating them (no training code), for

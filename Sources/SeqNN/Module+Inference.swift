@@ -1,3 +1,4 @@
+import CSeqKernels
 import SeqAutograd
 import SeqTensor
 
@@ -65,7 +66,8 @@ package final class RecurrentStepState {
     /// (layers, B, H) hidden states, then (layers, B, H) cell states for the LSTM.
     let memory: UnsafeMutablePointer<Float>
     let gates: UnsafeMutablePointer<Float>  // (B, G·H) input projections and pre-activations
-    let recurrent: UnsafeMutablePointer<Float>  // (B, G·H) hidden projections (GRU)
+    let recurrent: UnsafeMutablePointer<Float>  // (B, G·H) hidden projections
+    let cell: UnsafeMutablePointer<Float>  // (B, H) tanh(c_t) of the LSTM, W_hn h + b_hn of the GRU
 
     init(batch: Int, hidden: Int, layers: Int, gates: Int, hasCell: Bool) {
         (self.batch, self.hidden, self.layers, self.hasCell) = (batch, hidden, layers, hasCell)
@@ -74,12 +76,14 @@ package final class RecurrentStepState {
         memory.initialize(repeating: 0, count: count)
         self.gates = .allocate(capacity: batch * gates * hidden)
         recurrent = .allocate(capacity: batch * gates * hidden)
+        cell = .allocate(capacity: batch * hidden)
     }
 
     deinit {
         memory.deallocate()
         gates.deallocate()
         recurrent.deallocate()
+        cell.deallocate()
     }
 
     /// Layer `k`'s hidden state (B, H).
@@ -109,7 +113,8 @@ extension Recurrent {
     }
 
     /// One time step without the graph: `x` (B, in) → the top layer's new `h` (B, H), the same equations
-    /// as the sequence forward, with matrix-vector products and vectorised gates. Allocates nothing.
+    /// as the sequence forward: matrix-vector products, then the training's own C cell kernels (LSTM, GRU).
+    /// Allocates nothing.
     package func infer(_ x: UnsafePointer<Float>, state s: RecurrentStepState) -> UnsafePointer<Float> {
         let (b, h) = (s.batch, hiddenSize)
         let g = kind.gateCount * h
@@ -118,54 +123,35 @@ extension Recurrent {
             let width = k == 0 ? inputSize : h
             let hk = s.h(k)
             project(s.gates, input, weightIH[k].value.pointer, rows: b, out: g, in: width, accumulate: false)
-            if kind == .gru {
-                project(s.recurrent, hk, weightHH[k].value.pointer, rows: b, out: g, in: h, accumulate: false)
-            } else {
-                project(s.gates, hk, weightHH[k].value.pointer, rows: b, out: g, in: h, accumulate: true)
-            }
+            project(s.recurrent, hk, weightHH[k].value.pointer, rows: b, out: g, in: h, accumulate: false)
+            // The cell kernels take the input projection with every bias folded in but the GRU's b_hn, which
+            // sits inside r ⊙ (W_hn h + b_hn).
+            let folded = kind == .gru ? 2 &* h : g
             if hasBias {
                 let (bi, bh) = (biasIH[k].value.pointer, biasHH[k].value.pointer)
                 for r in 0..<b {
                     let row = s.gates + r &* g
-                    if kind == .gru {
-                        let hr = s.recurrent + r &* g
-                        for j in 0..<g {
-                            row[j] += bi[j]
-                            hr[j] += bh[j]
-                        }
-                    } else {
-                        for j in 0..<g { row[j] += bi[j] + bh[j] }
-                    }
+                    for j in 0..<g { row[j] += bi[j] }
+                    for j in 0..<folded { row[j] += bh[j] }
                 }
             }
+            let bhn = hasBias && kind == .gru ? UnsafePointer(biasHH[k].value.pointer + 2 &* h) : nil
             for r in 0..<b {
-                let pre = s.gates + r &* g
+                let (gate, rec) = (s.gates + r &* g, UnsafePointer(s.recurrent + r &* g))
                 let hr = hk + r &* h
                 switch kind {
-                case .rnnTanh:
-                    Kernels.tanh(pre, pre, h)
-                    hr.update(from: pre, count: h)
-                case .rnnRelu:
-                    for j in 0..<h { hr[j] = max(pre[j], 0) }
+                case .rnnTanh, .rnnRelu:
+                    for j in 0..<h { gate[j] += rec[j] }
+                    if kind == .rnnTanh {
+                        Kernels.tanh(hr, gate, h)
+                    } else {
+                        for j in 0..<h { hr[j] = max(gate[j], 0) }
+                    }
                 case .lstm:
                     let cr = s.c(k) + r &* h
-                    Kernels.sigmoid(pre, pre, 2 &* h)  // i, f
-                    Kernels.tanh(pre + 2 &* h, pre + 2 &* h, h)  // g
-                    Kernels.sigmoid(pre + 3 &* h, pre + 3 &* h, h)  // o
-                    for j in 0..<h { cr[j] = pre[h &+ j] * cr[j] + pre[j] * pre[2 &* h &+ j] }
-                    hr.update(from: cr, count: h)
-                    Kernels.tanh(hr, hr, h)
-                    for j in 0..<h { hr[j] *= pre[3 &* h &+ j] }
+                    seqkit_lstm_forward_row(h, gate, rec, cr, cr, s.cell + r &* h, hr)
                 case .gru:
-                    let rec = s.recurrent + r &* g
-                    for j in 0..<(2 &* h) { pre[j] += rec[j] }
-                    Kernels.sigmoid(pre, pre, 2 &* h)  // r, z
-                    for j in 0..<h { pre[2 &* h &+ j] += pre[j] * rec[2 &* h &+ j] }
-                    Kernels.tanh(pre + 2 &* h, pre + 2 &* h, h)  // n
-                    for j in 0..<h {
-                        let z = pre[h &+ j]
-                        hr[j] = (1 - z) * pre[2 &* h &+ j] + z * hr[j]
-                    }
+                    seqkit_gru_forward_row(h, gate, rec, bhn, hr, s.cell + r &* h, hr)
                 }
             }
             input = UnsafePointer(hk)

@@ -61,13 +61,6 @@ extension Kernels {
         seqkit_sigmoid(n, y, x)
     }
 
-    /// Logistic function, stable for large |x|.
-    @inline(__always) package static func sigmoid(_ x: Float) -> Float {
-        if x >= 0 { return 1 / (1 + Float.exp(-x)) }
-        let e = Float.exp(x)
-        return e / (1 + e)
-    }
-
     /// `dx += dy · y · (1 − y)`, from the forward output `y`.
     package static func sigmoidBackward(
         _ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int
