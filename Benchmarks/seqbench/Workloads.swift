@@ -161,7 +161,7 @@ struct BenchModel {
         var pooled = [Float](repeating: 0, count: batch * width)  // (B, C)
         func embedOnce() {
             do {
-                let hidden = transformer.encodeWithoutGraph(sentences, batch: batch, layer: nil)  // (B, T, C)
+                let hidden = transformer.infer(sentences, batch: batch, layer: nil)  // (B, T, C)
                 let h = hidden.pointer
                 let scale = 1 / Float(time)
                 pooled.withUnsafeMutableBufferPointer { out in

@@ -195,14 +195,7 @@ public final class TextEncoder: @unchecked Sendable {
         var flat: [Int] = []
         flat.reserveCapacity(rows.count * length)
         for row in rows { flat += row + Array(repeating: 0, count: length - row.count) }  // (B, T)
-        // The transformer has a graph-free path (the same numbers, about twice as fast); others run the
-        // graph without recording it.
-        if let transformer = trunk as? TransformerLM {
-            return transformer.encodeWithoutGraph(flat, batch: rows.count, layer: layer)  // (B, T, C)
-        }
-        return withoutGradients {
-            trunk.encode(flat, batch: rows.count, layer: layer, context: .evaluation()).value  // (B, T, C)
-        }
+        return trunk.infer(flat, batch: rows.count, layer: layer)  // (B, T, C)
     }
 
     /// Pools the first `count` of a text's `(T, C)` states into C values.

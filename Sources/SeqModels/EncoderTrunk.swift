@@ -25,6 +25,37 @@ public protocol EncoderTrunk: Module {
     /// stack's top layer); `layer: k` in `1...config.layers` is the output of the k-th block or recurrent
     /// layer (for the transformer, the residual stream before any final norm), and runs only k of them.
     func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable
+
+    /// The values of ``encode(_:batch:layer:context:)`` in evaluation, without recording a graph, for inference:
+    /// `(B, T, config.trunkWidth)`. A trunk with a graph-free pass (the transformer's) runs that.
+    func infer(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor
+}
+
+extension EncoderTrunk {
+    /// The graph's evaluation pass without recording it.
+    public func infer(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
+        withoutGradients { encode(tokens, batch: batch, layer: layer, context: .evaluation()).value }
+    }
+}
+
+/// An encoder-only model (`causal: false` transformer, `bidirectional: true` recurrent stack): a trunk and nothing
+/// more, so there is no next-token head to ask for.
+final class EncoderOnlyTrunk: EncoderTrunk {
+    /// The model built without its head; only its trunk is reachable through this type.
+    private let body: any LanguageModel
+
+    init(_ body: any LanguageModel) { self.body = body }
+
+    var config: ModelConfig { body.config }
+    var arena: ParameterArena { body.arena }
+    var parameters: [Parameter] { body.parameters }
+    var description: String { body.description }
+
+    func encode(_ tokens: [Int], batch: Int, layer: Int?, context: ForwardContext) -> Variable {
+        body.encode(tokens, batch: batch, layer: layer, context: context)
+    }
+
+    func infer(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor { body.infer(tokens, batch: batch, layer: layer) }
 }
 
 /// Builds a trunk for `config` initialised from `seed`: the ``makeModel(_:seed:)`` model for a
@@ -40,5 +71,6 @@ public protocol EncoderTrunk: Module {
 public func makeEncoder(_ config: ModelConfig, seed: UInt64) throws -> any EncoderTrunk {
     if !config.isEncoderOnly { return try makeModel(config, seed: seed) }
     try config.validate()
-    return try buildModel(config, head: false, seed: seed, vocabularyFix: "set it to the tokenizer's vocabulary size")
+    return EncoderOnlyTrunk(
+        try buildModel(config, head: false, seed: seed, vocabularyFix: "set it to the tokenizer's vocabulary size"))
 }

@@ -99,7 +99,7 @@ public final class TransformerLM: LanguageModel {
 
     /// The values of ``encode(_:batch:layer:context:)`` in evaluation, computed without the graph (in-place
     /// blocks over buffers made once per call), for inference: `(B, T, C)`.
-    package func encodeWithoutGraph(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
+    public func infer(_ tokens: [Int], batch: Int, layer: Int?) -> Tensor {
         let t = windowLength(tokens, batch: batch, layer: layer)
         let (c, v) = (config.embeddingSize, config.vocabSize)
         let x = Tensor(uninitialized: [batch, t, c])  // (B, T, C) residual stream
