@@ -169,7 +169,5 @@ extension BPETokenizer {
         ]
     }
 
-    func save(to url: URL) throws {
-        try writeAtomically(try TokenizerFile.serialize(fileJSON()), to: url)
-    }
+    func serialized() throws -> Data { try TokenizerFile.serialize(fileJSON()) }
 }

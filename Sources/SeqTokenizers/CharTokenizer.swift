@@ -320,7 +320,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
             normalization: try file.normalization(), invalidUTF8: invalidUTF8)
     }
 
-    func save(to url: URL) throws {
+    func serialized() throws -> Data {
         let model: [String: Any] = [
             "type": Self.modelType, "unit": unit.rawValue, "unknown": unknown.rawValue, "vocab": names,
         ]
@@ -330,7 +330,7 @@ final class CharTokenizer: Tokenizer, PipelineTokenizer {
             "normalizer": TokenizerFile.normalizerJSON(normalization), "pre_tokenizer": NSNull(),
             "post_processor": NSNull(), "decoder": NSNull(), "model": model,
         ]
-        try writeAtomically(try TokenizerFile.serialize(root), to: url)
+        return try TokenizerFile.serialize(root)
     }
 }
 

@@ -28,8 +28,13 @@ public protocol Tokenizer: Sendable {
     func piece(for id: Int) throws -> String
     /// A decoder that takes ids one at a time and returns only complete text.
     func makeStreamingDecoder() -> StreamingDecoder
-    /// Writes `tokenizer.json` atomically (a temporary file renamed into place).
-    func save(to url: URL) throws
+    /// The `tokenizer.json` bytes ``save(to:)`` writes (what a checkpoint's manifest hashes).
+    func serialized() throws -> Data
+}
+
+extension Tokenizer {
+    /// Writes ``serialized()`` as `tokenizer.json` atomically (a temporary file renamed into place).
+    public func save(to url: URL) throws { try writeAtomically(try serialized(), to: url) }
 }
 
 extension Tokenizer {

@@ -65,54 +65,11 @@ final class Session {
         if !options.dryRun && resumeDirectory == nil {
             try RunDirectory.checkNewRun(at: runURL, overwrite: options.overwrite)
         }
-        corpus = try Corpus(patterns: config.data.corpus)
-
-        // Tokenizer: the checkpoint's when resuming or fine-tuning, else trained on the corpus.
-        var tokenizer: any Tokenizer
-        if let source = resumeDirectory ?? initDirectory {
-            tokenizer = try loadTokenizer(from: source.appendingPathComponent(Checkpoint.tokenizerFile))
-        } else {
-            let started = Date()
-            do {
-                tokenizer = try trainTokenizer(config.tokenizer, corpus: corpus.bytes)
-            } catch let error as TokenizerError {
-                throw FileError(
-                    path: corpus.files.map(\.path).joined(separator: ", "),
-                    problem: "cannot train a tokenizer: \(error)",
-                    fix: "fix the text or the tokenizer section of the config")
-            }
-            log(
-                "trained a \(config.tokenizer.kind.rawValue) tokenizer of \(tokenizer.vocabularySize) tokens in "
-                    + String(format: "%.2f s", Date().timeIntervalSince(started)))
-        }
-        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-tokenizer-\(UUID()).json")
-        try tokenizer.save(to: staging)
-        tokenizerJSON = try Data(contentsOf: staging)
-        try? FileManager.default.removeItem(at: staging)
-        tokenizerSHA256 = SHA256.hex(of: tokenizerJSON)
-        self.tokenizer = tokenizer
-
-        if let resumeDirectory {
-            let manifest = try Checkpoint.verify(resumeDirectory)
-            guard manifest.corpusSHA256 == corpus.sha256 else {
-                throw TrainingError.changedInput(what: "corpus", checkpoint: resumeDirectory.path)
-            }
-            guard manifest.tokenizerSHA256 == tokenizerSHA256 else {
-                throw TrainingError.changedInput(what: "tokenizer", checkpoint: resumeDirectory.path)
-            }
-        }
-
-        if config.model.vocabSize == 0 { config.model.vocabSize = tokenizer.vocabularySize }
-        guard config.model.vocabSize == tokenizer.vocabularySize else {
-            throw ConfigError.invalidValue(
-                key: "model.vocabSize",
-                rule: "is \(config.model.vocabSize) but the tokenizer has \(tokenizer.vocabularySize) tokens; "
-                    + "set it to 0 to take the tokenizer's")
-        }
-        data = try TokenizedCorpus(
-            corpus, tokenizer: tokenizer, tokenizerSHA256: tokenizerSHA256,
-            validationFraction: config.data.validationFraction, cache: config.data.cacheTokens,
-            cacheDirectory: config.data.cacheDirectory, log: log)
+        let prepared = try TrainingData(
+            config: &config, tokenizerFrom: resumeDirectory ?? initDirectory, resuming: resumeDirectory, log: log)
+        (corpus, tokenizer, tokenizerJSON, tokenizerSHA256, data) = (
+            prepared.corpus, prepared.tokenizer, prepared.tokenizerJSON, prepared.tokenizerSHA256, prepared.ids
+        )
         try config.validate(corpusTokenCount: data.train.count + data.validation.count)
         let batch = config.training.batchSize
         let time = config.model.contextLength

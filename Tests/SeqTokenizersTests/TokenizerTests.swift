@@ -512,3 +512,16 @@ enum Trained {
         }
     }
 }
+
+@Test func serializedIsWhatSaveWritesAndLoadsBack() throws {
+    for tokenizer in Trained.all {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("seqkit-serialized-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try tokenizer.save(to: url)
+        let bytes = try tokenizer.serialized()
+        #expect(try Data(contentsOf: url) == bytes)
+        let again = try loadTokenizer(json: bytes)
+        let text = "ROMEO: But soft, what light through yonder window breaks?"
+        #expect(try again.encode(text) == tokenizer.encode(text))
+    }
+}
