@@ -35,23 +35,20 @@ public final class CausalSelfAttention: Module {
         self.rotary = rotary
     }
 
-    /// `(B, T, C) → (B, T, C)`.
+    /// `(B, T, C) → (B, T, C)`; the attention output is kept for backward or rebuilt as
+    /// ``ForwardContext/rebuildsActivations`` says.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        attend(c_attn(x), context)
+        attend(c_attn(x), context, keep: !context.rebuildsActivations)
     }
 
-    /// `self(norm(x), context)`, with `norm(x)` rebuilt in backward instead of kept: `(B, T, C) → (B, T, C)`.
+    /// `self(norm(x), context)`: `(B, T, C) → (B, T, C)`. When the context rebuilds activations, `norm(x)` and the
+    /// attention output are recomputed in backward instead of kept.
     public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm, _ context: ForwardContext) -> Variable {
-        attend(c_attn(x, normalizedBy: norm), context)
+        context.rebuildsActivations
+            ? attend(c_attn(x, normalizedBy: norm), context, keep: false) : attend(c_attn(norm(x)), context, keep: true)
     }
 
-    /// `self(x, context)` keeping the attention output for backward instead of rebuilding it (faster, for
-    /// small activations; see ``Block/leanActivationBytes``): `(B, T, C) → (B, T, C)`.
-    func keeping(_ x: Variable, _ context: ForwardContext) -> Variable {
-        attend(c_attn(x), context, keep: true)
-    }
-
-    private func attend(_ projected: Variable, _ context: ForwardContext, keep: Bool = false) -> Variable {
+    private func attend(_ projected: Variable, _ context: ForwardContext, keep: Bool) -> Variable {
         var qkv = projected  // (B, T, 3C)
         if rotary { qkv = SeqAutograd.rotary(qkv, heads: heads) }
         let p = context.training ? dropout : 0
@@ -97,19 +94,22 @@ public final class MLP: Module {
         self.gelu = gelu
     }
 
-    /// `(…, C) → (…, C)`.
+    /// `(…, C) → (…, C)`; `gelu(c_fc(x))` is kept for backward or rebuilt as
+    /// ``ForwardContext/rebuildsActivations`` says.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(geluOf: c_fc(x), gelu), dropout)  // (…, C); gelu(c_fc(x)) is not kept for backward
+        context.dropout(project(c_fc(x), context), dropout)  // (…, C)
     }
 
-    /// `self(norm(x), context)`, with `norm(x)` rebuilt in backward instead of kept: `(…, C) → (…, C)`.
+    /// `self(norm(x), context)`: `(…, C) → (…, C)`, with `norm(x)` recomputed in backward when the context
+    /// rebuilds activations.
     public func callAsFunction(_ x: Variable, normalizedBy norm: LayerNorm, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(geluOf: c_fc(x, normalizedBy: norm), gelu), dropout)  // (…, C)
+        let h = context.rebuildsActivations ? c_fc(x, normalizedBy: norm) : c_fc(norm(x))  // (…, ratio·C)
+        return context.dropout(project(h, context), dropout)  // (…, C)
     }
 
-    /// `self(x, context)` keeping `gelu(c_fc(x))` for backward (faster, for small activations).
-    func keeping(_ x: Variable, _ context: ForwardContext) -> Variable {
-        context.dropout(c_proj(c_fc(x).gelu(gelu)), dropout)  // (…, C)
+    /// `c_proj(gelu(h))`, the GELU output kept for backward or rebuilt from `h`.
+    private func project(_ h: Variable, _ context: ForwardContext) -> Variable {
+        context.rebuildsActivations ? c_proj(geluOf: h, gelu) : c_proj(h.gelu(gelu))
     }
 
     public var parameters: [Parameter] { c_fc.parameters + c_proj.parameters }
@@ -148,22 +148,24 @@ public final class Block: Module {
     /// (measurements in Benchmarks/NOTES.md).
     public static let leanActivationBytes = 1 << 21
 
-    /// `(B, T, C) → (B, T, C)`.
+    /// `(B, T, C) → (B, T, C)`, keeping or rebuilding activations as the context's policy says for a residual
+    /// stream of this size.
     public func callAsFunction(_ x: Variable, _ context: ForwardContext) -> Variable {
-        switch context.activations {
-        case .keep: forward(x, context, lean: false)
-        case .lean: forward(x, context, lean: true)
-        case .auto: forward(x, context, lean: x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes)
-        }
+        let lean =
+            switch context.activations {
+            case .keep: false
+            case .lean: true
+            case .auto: x.count * MemoryLayout<Float>.size >= Block.leanActivationBytes
+            }
+        return forward(x, context, lean: lean)
     }
 
-    /// The block with the activation policy chosen: `lean` rebuilds in backward what the other path keeps.
-    /// Both give the same values and gradients.
+    /// The block with the choice made: `lean` rebuilds in backward what the other path keeps; both give the same
+    /// values and gradients.
     package func forward(_ x: Variable, _ context: ForwardContext, lean: Bool) -> Variable {
-        if !lean {
-            let x = x + attn.keeping(ln_1(x), context)  // x + attn(ln_1(x)), (B, T, C)
-            return x + mlp.keeping(ln_2(x), context)  // x + mlp(ln_2(x)), (B, T, C)
-        }
+        let outer = context.rebuildsActivations
+        context.rebuildsActivations = lean
+        defer { context.rebuildsActivations = outer }
         let x = x + attn(x, normalizedBy: ln_1, context)  // x + attn(ln_1(x)), (B, T, C)
         return x + mlp(x, normalizedBy: ln_2, context)  // x + mlp(ln_2(x)), (B, T, C)
     }

@@ -67,6 +67,9 @@ public final class ForwardContext {
     public var rng: SeededGenerator
     /// Which transformer blocks keep their activations for backward (``RuntimeOptions/activations``).
     public var activations: ActivationPolicy
+    /// Whether the layers now running recompute their activations in backward instead of keeping them: a block
+    /// sets it from ``activations`` and its residual stream's size for the layers inside it.
+    public var rebuildsActivations = false
 
     /// A context with its own generator; the activation policy defaults to the environment's.
     public init(
