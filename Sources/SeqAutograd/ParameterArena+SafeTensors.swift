@@ -80,9 +80,20 @@ extension ParameterArena {
         try read(into: values, from: file, prefix: "")
     }
 
+    /// Reads every slot from `prefix + name` in a file written by another library, whose other tensors for which
+    /// `ignoring` is true (a head this model does not have, a buffer of positions) are passed over; any other
+    /// unknown tensor is still an error. See ``read(from:)-(URL)``.
+    public func read(from file: SafeTensorsFile, prefix: String, ignoring: (String) -> Bool) throws {
+        try read(into: values, from: file, prefix: prefix, ignoring: ignoring)
+    }
+
     /// Reads `prefix + name` for every slot into a buffer laid out like the arena (aliases apply with an
-    /// empty prefix only); NaN or infinite values are refused.
-    public func read(into storage: TensorStorage, from file: SafeTensorsFile, prefix: String) throws {
+    /// empty prefix only); NaN or infinite values are refused, and so is a tensor of the file that is no slot's
+    /// unless `ignoring` passes it over.
+    public func read(
+        into storage: TensorStorage, from file: SafeTensorsFile, prefix: String,
+        ignoring: (String) -> Bool = { _ in false }
+    ) throws {
         let name = (file.source as NSString).lastPathComponent
         let aliases = prefix.isEmpty ? self.aliases : []
         // Where each slot comes from: its own name, else an alias that is in the file.
@@ -102,7 +113,7 @@ extension ParameterArena {
             sources.append(source)
         }
         let known = Set(slots.map { prefix + $0.name } + aliases.map(\.alias))
-        if let extra = file.names.first(where: { !known.contains($0) }) {
+        if let extra = file.names.first(where: { !known.contains($0) && !ignoring($0) }) {
             throw ParameterLoadError.unexpected(file: name, name: extra)
         }
         // Decode into a scratch buffer first, so a bad dtype or value leaves the arena untouched.
