@@ -136,9 +136,9 @@ let package = Package(
             name: "SeqEncodersTests",
             dependencies: [
                 "SeqEncoders", "SeqKit", "SeqModels", "SeqTraining", "SeqTokenizers", "SeqNN", "SeqAutograd",
-                "SeqConfig",
-                "SeqTensor",
-            ]),
+                "SeqConfig", "SeqTensor", "_SeqTestSupport",
+            ],
+            exclude: ["Fixtures"]),
         .executableTarget(
             name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],
             path: "Benchmarks/embedbench", exclude: ["compare_torch.py"]),

@@ -14,6 +14,10 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBatchSize(Int)
     /// The tokenizer has more ids than the model's vocabulary.
     case vocabularyMismatch(tokenizer: Int, model: Int)
+    /// The token ids at this index are empty or more than the model reads.
+    case invalidTokenCount(index: Int, count: Int, limit: Int)
+    /// Text was given to an encoder made without a tokenizer.
+    case noTokenizer
 
     /// One line: the problem, then the fix.
     public var description: String {
@@ -25,6 +29,9 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
         case .vocabularyMismatch(let tokenizer, let model):
             "the tokenizer has \(tokenizer) ids but the model only \(model); load the tokenizer the model was "
                 + "trained with"
+        case .invalidTokenCount(let index, let count, let limit):
+            "token ids \(index) are \(count) long; give 1...\(limit) ids (truncate longer inputs)"
+        case .noTokenizer: "this encoder has no tokenizer; embed token ids, or load the folder with its tokenizer.json"
         }
     }
 }

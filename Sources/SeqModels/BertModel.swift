@@ -30,7 +30,8 @@ public struct BertConfiguration: Sendable, Equatable {
     /// relative position embedding is an error naming the key and the file.
     public init(json: Data, file: String) throws {
         guard let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
-            throw ConfigError.invalidValue(key: file, rule: "is not a JSON object; it should be a BertModel config.json")
+            throw ConfigError.invalidValue(
+                key: file, rule: "is not a JSON object; it should be a BertModel config.json")
         }
         func count(_ key: String) throws -> Int {
             guard let value = root[key] as? Int, value > 0 else {
@@ -249,7 +250,8 @@ final class BertBlock: Module {
         key = linear("attention.self.key", c, c)
         value = linear("attention.self.value", c, c)
         attentionOutput = linear("attention.output.dense", c, c)
-        attentionNorm = LayerNorm(arena, "\(prefix).attention.output.LayerNorm", width: c, epsilon: config.layerNormEpsilon)
+        attentionNorm = LayerNorm(
+            arena, "\(prefix).attention.output.LayerNorm", width: c, epsilon: config.layerNormEpsilon)
         intermediate = linear("intermediate.dense", c, i)
         output = linear("output.dense", i, c)
         outputNorm = LayerNorm(arena, "\(prefix).output.LayerNorm", width: c, epsilon: config.layerNormEpsilon)

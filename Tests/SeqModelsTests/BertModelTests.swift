@@ -15,7 +15,9 @@ func bertMatchesTransformers(name: String) throws {
     let model = try BertModel(folder: fixtureURL("hf/\(name)"))
     #expect(model.configuration.activation == (name.hasSuffix("gelu_new") ? .tanh : .exact))
     let file = try SafeTensorsFile(contentsOf: fixtureURL("hf/\(name)_outputs.safetensors"))
-    let (ids, types, mask) = (try file.ints("input_ids"), try file.ints("token_type_ids"), try file.ints("attention_mask"))
+    let (ids, types, mask) = (
+        try file.ints("input_ids"), try file.ints("token_type_ids"), try file.ints("attention_mask")
+    )
     let hidden = try file.floats("hidden")  // (3, 7, 32)
     let (batch, time, c) = (3, 7, 32)
     var sequences: [[Int]] = []
