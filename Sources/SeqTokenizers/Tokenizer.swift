@@ -171,9 +171,11 @@ public func loadTokenizer(
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
+    case "WordPiece": return try WordPieceTokenizer(file: file)
     default:
         throw TokenizerError.malformedFile(
-            field: "model.type", reason: "is '\(file.modelType)'; SeqKit reads 'BPE' and '\(CharTokenizer.modelType)'")
+            field: "model.type",
+            reason: "is '\(file.modelType)'; SeqKit reads 'BPE', 'WordPiece' and '\(CharTokenizer.modelType)'")
     }
 }
 

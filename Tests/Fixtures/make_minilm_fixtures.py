@@ -5,6 +5,11 @@
     pip install sentence-transformers torch safetensors
     python3 Tests/Fixtures/make_minilm_fixtures.py   # from the repository root
 
+Also writes Tests/SeqTokenizersTests/Fixtures/minilm_tokenizer_cases.json: hard texts (many scripts, combining
+marks, emoji ZWJ sequences, flags, odd whitespace, control characters, special tokens in the text, a word over 100
+characters) with the ids, UTF-8 byte offsets and decoded text Hugging Face `tokenizers` gives for the model's
+tokenizer.json without truncation or padding.
+
 Writes Tests/SeqEncodersTests/Fixtures/minilm_reference.safetensors: for each sentence, the input ids the model's
 own Hugging Face tokenizer gives (truncated to max_seq_length 256, [CLS] … [SEP]) packed one after another
 (`input_ids`, with `lengths`), and `SentenceTransformer(folder).encode(sentences)` (mean pooling, normalized,
@@ -34,7 +39,46 @@ SENTENCES = [
 ]
 
 
+TOKENIZER_TEXTS = [
+    "Hello, world! How are you?",
+    "Héllo, naïve café owners! Ça va? ÀÉÎÕÜ ß İstanbul",
+    "東京と大阪は日本の都市です。 北京欢迎你",
+    "Привет, мир! Ελληνικά κείμενα. עברית ועוד. مرحبا بالعالم",
+    "emoji 👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 keycap 1️⃣",
+    "e\u0301 vs \u00e9, n\u0303, Å vs A\u030a",
+    "tabs\there\nnew lines\r\n and   many    spaces\u00a0nbsp\u2003em\u3000ideographic",
+    "control\u0007bell\u200bzero-width\u200djoiner\ufeffbom",
+    "[CLS] special [SEP] tokens [MASK] in text [UNK]",
+    "don't can't I'm we've they're it's",
+    "supercalifragilisticexpialidocious" * 4,
+    "x" * 101 + " short",
+    "numbers 3.14159 and 1,000,000 and $5.99 (50%) #hashtag @user email@example.com",
+    "",
+]
+
+
+def tokenizer_cases():
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(str(FOLDER / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    cases = []
+    for text in TOKENIZER_TEXTS:
+        encoding = tokenizer.encode(text)
+        def byte(i):
+            return len(text[:i].encode("utf-8"))
+        cases.append({"text": text, "ids": encoding.ids,
+                      "offsets": [[byte(a), byte(b)] for a, b in encoding.offsets],
+                      "decoded": tokenizer.decode(encoding.ids)})
+    out = ROOT / "Tests" / "SeqTokenizersTests" / "Fixtures" / "minilm_tokenizer_cases.json"
+    out.write_text(json.dumps({"generator": "Tests/Fixtures/make_minilm_fixtures.py",
+                               "tokenizers": __import__("tokenizers").__version__, "cases": cases},
+                              ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(out.relative_to(ROOT), out.stat().st_size, "bytes")
+
+
 def main():
+    tokenizer_cases()
     torch.set_num_threads(2)
     model = SentenceTransformer(str(FOLDER), device="cpu")
     assert model.max_seq_length == 256, model.max_seq_length

@@ -50,3 +50,28 @@ func sentenceEncoderRefusesBadTokenIDs() throws {
     #expect(throws: EncoderError.noTokenizer) { try encoder.embed(["text"]) }
     #expect(encoder.truncated(Array(0..<300)) == Array(0..<255) + [299])
 }
+
+/// From text: SeqKit's WordPiece tokenizer gives the ids Hugging Face's gave (the long sentence truncated to 256),
+/// and the vectors are sentence-transformers'.
+@Test(.enabled(if: miniLMIsPresent, "needs Models/all-MiniLM-L6-v2: bash Models/fetch-minilm.sh"))
+func miniLMEmbedsTextAsSentenceTransformersDoes() throws {
+    let encoder = try SentenceEncoder(folder: miniLM)
+    let file = try SafeTensorsFile(contentsOf: fixtureURL("minilm_reference.safetensors"))
+    struct Fixture: Decodable { var sentences: [String] }
+    let sentences = try JSONDecoder().decode(Fixture.self, from: Data(file.metadata["fixture", default: ""].utf8))
+        .sentences
+    let (flat, lengths, expected) = (
+        try file.ints("input_ids"), try file.ints("lengths"), try file.floats("embeddings")
+    )
+    var start = 0
+    for (i, sentence) in sentences.enumerated() {
+        let ids = encoder.truncated(try encoder.tokenizer!.encode(sentence))
+        #expect(ids == Array(flat[start..<(start + lengths[i])]), "ids of sentence \(i)")
+        start += lengths[i]
+    }
+    let vectors = try encoder.embed(sentences)
+    for (i, v) in vectors.enumerated() {
+        let worst = (0..<384).map { abs(v[$0] - expected[i * 384 + $0]) }.max()!
+        #expect(worst < 1e-5, "sentence \(i): max difference \(worst)")
+    }
+}
