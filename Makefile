@@ -39,10 +39,10 @@ corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakesp
 
 RUN_OUT ?= runs/$(basename $(notdir $(CONFIG)))
 
-TOOLS = seqtrain seqsample seqtok
+TOOLS = seqtrain seqsample seqtok seqembed
 PREFIX ?= $(HOME)/.local
 
-tools: deps ## build every tool (seqtrain, seqsample, seqtok) in release, into .build/release/
+tools: deps ## build every tool (seqtrain, seqsample, seqtok, seqembed) in release, into .build/release/
 	$(foreach tool,$(TOOLS),$(SWIFT) build -c release --product $(tool) &&) true
 
 install: tools ## copy the release tools to $(PREFIX)/bin (PREFIX defaults to ~/.local)

@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "seqtok", targets: ["seqtok"]),
         .executable(name: "seqtrain", targets: ["seqtrain"]),
         .executable(name: "seqsample", targets: ["seqsample"]),
+        .executable(name: "seqembed", targets: ["seqembed"]),
         .executable(name: "seqbench", targets: ["seqbench"]),
         .executable(name: "tokbench", targets: ["tokbench"]),
     ],
@@ -90,6 +91,9 @@ let package = Package(
             dependencies: [
                 "SeqSampling", "SeqCheckpoint", "SeqTokenizers", "SeqTensor", "SeqCommandLine", argumentParser,
             ]),
+
+        .executableTarget(
+            name: "seqembed", dependencies: ["SeqEncoders", "SeqTensor", "SeqCommandLine", argumentParser]),
 
         // Benchmarks (release only; not tests).
         .executableTarget(

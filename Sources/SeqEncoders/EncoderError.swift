@@ -18,6 +18,8 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTokenCount(index: Int, count: Int, limit: Int)
     /// Text was given to an encoder made without a tokenizer.
     case noTokenizer
+    /// A pooling this model does not offer.
+    case unknownPooling(String, choices: [String])
 
     /// One line: the problem, then the fix.
     public var description: String {
@@ -32,6 +34,8 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidTokenCount(let index, let count, let limit):
             "token ids \(index) are \(count) long; give 1...\(limit) ids (truncate longer inputs)"
         case .noTokenizer: "this encoder has no tokenizer; embed token ids, or load the folder with its tokenizer.json"
+        case .unknownPooling(let name, let choices):
+            "pooling '\(name)' is not one this model offers; use one of \(choices.joined(separator: ", "))"
         }
     }
 }

@@ -104,10 +104,13 @@ public final class SentenceEncoder {
 
     /// One vector per text, in order: tokenized by the folder's tokenizer (with its `[CLS]` … `[SEP]`),
     /// truncated to ``maxSequenceLength``, run `batchSize` texts at a time.
-    public func embed(_ texts: [String], batchSize: Int = 32) throws -> [[Float]] {
+    /// `pooling` and `normalize` override the folder's settings when given.
+    public func embed(
+        _ texts: [String], batchSize: Int = 32, pooling: SentencePooling? = nil, normalize: Bool? = nil
+    ) throws -> [[Float]] {
         guard let tokenizer else { throw EncoderError.noTokenizer }
         let ids = try texts.map { try tokenizer.encode($0) }
-        return try embed(tokenIDs: ids.map(truncated), batchSize: batchSize)
+        return try embed(tokenIDs: ids.map(truncated), batchSize: batchSize, pooling: pooling, normalize: normalize)
     }
 
     /// Keeps the first `maxSequenceLength − 1` ids and the last one (the closing `[SEP]`), as Hugging Face's
@@ -116,8 +119,13 @@ public final class SentenceEncoder {
         ids.count <= maxSequenceLength ? ids : Array(ids.prefix(maxSequenceLength - 1)) + [ids[ids.count - 1]]
     }
 
-    /// One vector per sequence of token ids (special tokens included, at most ``maxSequenceLength`` each).
-    public func embed(tokenIDs: [[Int]], batchSize: Int = 32) throws -> [[Float]] {
+    /// One vector per sequence of token ids (special tokens included, at most ``maxSequenceLength`` each);
+    /// `pooling` and `normalize` override the folder's settings when given.
+    public func embed(
+        tokenIDs: [[Int]], batchSize: Int = 32, pooling: SentencePooling? = nil, normalize: Bool? = nil
+    ) throws -> [[Float]] {
+        let pooling = pooling ?? self.pooling
+        let normalizes = normalize ?? self.normalizes
         guard batchSize >= 1 else { throw EncoderError.invalidBatchSize(batchSize) }
         for (index, ids) in tokenIDs.enumerated() where ids.isEmpty || ids.count > maxSequenceLength {
             throw EncoderError.invalidTokenCount(index: index, count: ids.count, limit: maxSequenceLength)
