@@ -147,6 +147,8 @@ let package = Package(
             name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],
             path: "Benchmarks/embedbench", exclude: ["compare_torch.py"]),
         .executableTarget(
+            name: "minilmbench", dependencies: ["SeqEncoders", "SeqTensor"], path: "Benchmarks/minilmbench"),
+        .executableTarget(
             name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"
         ),
     ]

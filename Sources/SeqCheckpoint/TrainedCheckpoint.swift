@@ -29,7 +29,35 @@ public struct TrainedCheckpoint {
     /// Every file is read once, through one handle on the directory, and checked against the manifest before any
     /// is parsed, so a checkpoint that `seqtrain` replaces meanwhile is read whole (see ``CheckpointSnapshot``).
     /// Weights that are NaN or infinite are refused (``ParameterLoadError/nonFinite(file:name:count:)``).
+    /// A Hugging Face GPT-2 folder (``HuggingFaceGPT2``, with its byte-level BPE `tokenizer.json`) reads too: its
+    /// config becomes the model section of a default ``TrainingConfig``, its state is step 0, and its manifest
+    /// names no corpus.
     public init(path: URL, prefer: CheckpointSlot = .best) throws {
+        if HuggingFaceGPT2.isModel(at: path) {
+            let gpt2 = try HuggingFaceGPT2(folder: path)
+            let tokenizerURL = path.appendingPathComponent(Checkpoint.tokenizerFile)
+            do {
+                tokenizer = try loadTokenizer(from: tokenizerURL)
+            } catch {
+                throw FileError(
+                    path: tokenizerURL.path, problem: "cannot be loaded: \(error)",
+                    fix: "put the tokenizer.json the model was published with beside config.json")
+            }
+            guard tokenizer.vocabularySize <= gpt2.config.vocabSize else {
+                throw FileError(
+                    path: tokenizerURL.path,
+                    problem: "has \(tokenizer.vocabularySize) ids for a model of \(gpt2.config.vocabSize)",
+                    fix: "use the tokenizer.json the model was published with")
+            }
+            var config = TrainingConfig()
+            config.model = gpt2.config
+            (directory, self.config, model) = (path, config, gpt2.model)
+            state = Checkpoint.State(
+                step: 0, tokensSeen: 0, rngStates: [], dataPosition: 0, bestValidationLoss: nil, elapsedSeconds: 0)
+            manifest = Checkpoint.Manifest(
+                corpusSHA256: "", tokenizerSHA256: SHA256.hex(of: try tokenizer.serialized()), files: [])
+            return
+        }
         let directory = try TrainedCheckpoint.locate(path, prefer: prefer)
         self.directory = directory
         let snapshot = try CheckpointSnapshot(

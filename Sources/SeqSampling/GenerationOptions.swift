@@ -44,6 +44,8 @@ public struct GenerationOptions: Sendable, Equatable {
     public var numSamples = 1
     /// Token ids that end a sequence when chosen (not emitted, not in the result).
     public var stopTokens: Set<Int> = []
+    /// Only ids below this are ever chosen: for a model whose vocabulary is padded past its tokenizer's (nil = all).
+    public var allowedTokens: Int? = nil
 
     /// Defaults: 256 tokens, categorical sampling at temperature 1, no filters or penalties.
     public init() {}
@@ -107,6 +109,7 @@ public struct GenerationOptions: Sendable, Equatable {
     /// The processors these options ask for, in the pipeline's fixed order.
     func makePipeline() throws -> LogitPipeline {
         var processors: [any LogitProcessor] = []
+        if let allowedTokens { processors.append(VocabularyLimit(allowedTokens)) }
         if repetitionPenalty != 1 || !repetitionPenalty.isFinite {
             processors.append(try RepetitionPenalty(repetitionPenalty, window: penaltyWindow))
         }
@@ -124,6 +127,21 @@ public struct GenerationOptions: Sendable, Equatable {
         if let topP { processors.append(try TopP(topP)) }
         if let minP { processors.append(try MinP(minP)) }
         return LogitPipeline(processors)
+    }
+}
+
+/// Masks every id from `count` on (−∞), so a model whose vocabulary is padded past its tokenizer's never picks an
+/// id the tokenizer cannot decode.
+public struct VocabularyLimit: LogitProcessor {
+    /// The number of ids that may be chosen.
+    public let count: Int
+
+    /// A mask of every id from `count` on.
+    public init(_ count: Int) { self.count = max(count, 1) }
+
+    public func process(_ logits: UnsafeMutableBufferPointer<Float>, history: [Int]) {
+        guard count < logits.count else { return }
+        for i in count..<logits.count { logits[i] = -.infinity }
     }
 }
 

@@ -166,6 +166,9 @@ struct SeqSample: ParsableCommand {
         options.beams = beams
         options.lengthPenalty = lengthPenalty
         options.numSamples = numSamples
+        if tokenizer.vocabularySize < trained.model.config.vocabSize {
+            options.allowedTokens = tokenizer.vocabularySize
+        }
         if beams > 1 { options.tokenLengths = characterLengths(tokenizer) }
         // Checked before the per-sample decoders and matchers below are made, so an impossible count is
         // one line rather than an allocation failure.

@@ -7,6 +7,8 @@
 Writes Tests/SeqModelsTests/Fixtures/hf/bert_tiny/ (config.json, model.safetensors as transformers writes them)
 and hf/bert_tiny_outputs.safetensors: a batch of sequences of different lengths (right-padded with 0, with the
 attention mask and token type ids) and the model's last hidden states, in float64 compute rounded to float32.
+Also hf/gpt2_tiny/ (a random GPT2LMHeadModel, tied head, gelu_new) and hf/gpt2_tiny_outputs.safetensors: the
+logits of a batch of two sequences and the 50 token ids greedy decoding appends to a prompt.
 Deterministic: a fixed seed, so running it twice gives the same bytes with the same torch and transformers.
 """
 import json
@@ -14,7 +16,7 @@ import pathlib
 
 import torch
 from safetensors.torch import save_file
-from transformers import BertConfig, BertModel
+from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests" / "SeqModelsTests" / "Fixtures" / "hf"
@@ -55,7 +57,37 @@ def bert(hidden_act):
                                           "transformers": __import__("transformers").__version__}, sort_keys=True)})
 
 
+def gpt2():
+    torch.manual_seed(20261206)
+    config = GPT2Config(vocab_size=101, n_positions=64, n_embd=32, n_layer=2, n_head=2,
+                        activation_function="gelu_new", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                        layer_norm_epsilon=1e-5, tie_word_embeddings=True)
+    model = GPT2LMHeadModel(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.randn_like(p) * 0.3 + (1.0 if name.endswith("ln_1.weight") or name.endswith("ln_2.weight")
+                                                 or name.endswith("ln_f.weight") else 0.0))
+    folder = OUT / "gpt2_tiny"
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    g = torch.Generator().manual_seed(11)
+    ids = torch.randint(0, 101, (2, 9), generator=g)
+    model64 = model.double()
+    with torch.no_grad():
+        logits = model64(input_ids=ids).logits
+        prompt = ids[:1, :5]
+        generated = model64.generate(prompt, max_new_tokens=50, do_sample=False, pad_token_id=0,
+                                     attention_mask=torch.ones_like(prompt))
+    save_file({"input_ids": ids, "logits": logits.float().contiguous(), "prompt": prompt[0].clone(),
+               "greedy": generated[0, 5:].clone()},
+              str(OUT / "gpt2_tiny_outputs.safetensors"),
+              metadata={"fixture": json.dumps({"generator": "Tests/Fixtures/make_hf_fixtures.py",
+                                                "transformers": __import__("transformers").__version__},
+                                               sort_keys=True)})
+
+
 if __name__ == "__main__":
+    gpt2()
     bert("gelu")
     bert("gelu_new")
     for path in sorted(OUT.rglob("*")):
