@@ -1,5 +1,6 @@
 import Foundation
 import SeqCheckpoint
+import SeqModels
 
 /// A model that turns texts into vectors, whichever kind is on disk: a sentence-transformers / Hugging Face BERT
 /// folder (``SentenceEncoder``) or a SeqKit run or checkpoint (``TextEncoder``). What `seqembed` runs.
@@ -14,9 +15,15 @@ public enum EmbeddingModel {
     /// A SeqKit checkpoint's trunk.
     case checkpoint(TextEncoder)
 
-    /// Opens `path`: a folder with a Hugging Face `config.json` of `model_type` "bert" is a pretrained encoder;
-    /// anything else is read as a SeqKit run or checkpoint directory.
+    /// Opens `path`: a folder with a Hugging Face `config.json` of `model_type` "bert" is a pretrained encoder, one
+    /// of a GPT-2 (``HuggingFaceGPT2``) a decoder trunk with its tokenizer; anything else is read as a SeqKit run or
+    /// checkpoint directory.
     public init(path: URL) throws {
+        if HuggingFaceGPT2.isModel(at: path) {
+            let trained = try TrainedCheckpoint(path: path)
+            self = .checkpoint(try TextEncoder(trunk: trained.model, tokenizer: trained.tokenizer))
+            return
+        }
         let config = path.appendingPathComponent("config.json")
         if let data = try? Data(contentsOf: config),
             let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],

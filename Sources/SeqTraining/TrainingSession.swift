@@ -52,7 +52,19 @@ final class Session {
             runLock = try RunLock(runURL)
         }
         let resumeDirectory = try options.resume.map { try TrainedCheckpoint.locate($0, prefer: .latest) }
-        let initDirectory = try options.initFrom.map { try TrainedCheckpoint.locate($0, prefer: .best) }
+        // A Hugging Face GPT-2 folder is fine-tuned with its own architecture: the model section comes from its
+        // config.json (the run's dropout kept), its weights from its model.safetensors.
+        let pretrained = try options.initFrom.flatMap {
+            HuggingFaceGPT2.isModel(at: $0) ? try HuggingFaceGPT2(folder: $0) : nil
+        }
+        if let pretrained {
+            let dropout = config.model.dropout
+            config.model = pretrained.config
+            config.model.dropout = dropout
+        }
+        let initDirectory = try options.initFrom.map {
+            pretrained == nil ? try TrainedCheckpoint.locate($0, prefer: .best) : $0
+        }
         if let resumeDirectory {
             // A resumed run continues with its own resolved config; what may change without breaking the run
             // (schedule, length, intervals, threads) comes from the command line, anything else is refused.
@@ -93,6 +105,9 @@ final class Session {
         if let resumeDirectory {
             try restore(from: resumeDirectory)
             log("resumed \(resumeDirectory.path) at step \(step)")
+        } else if let pretrained, let initDirectory {
+            model.arena.values.base.update(from: pretrained.model.arena.values.base, count: model.arena.count)
+            log("initialised the weights from the Hugging Face GPT-2 model in \(initDirectory.path)")
         } else if let initDirectory {
             try model.load(from: initDirectory.appendingPathComponent(Checkpoint.modelFile))
             log("initialised the weights from \(initDirectory.path)")

@@ -37,4 +37,26 @@ private func gpt2Workspace() throws -> URL {
         #expect(broken.status == 1 && broken.stderr.split(separator: "\n").count == 1, "\(broken.stderr)")
         #expect(broken.stderr.contains("transformer.wte.weight") || broken.stderr.contains("wte.weight"))
     }
+
+    @Test func seqtrainFineTunesAHuggingFaceGPT2Folder() throws {
+        let folder = try gpt2Workspace()
+        // 99 distinct characters: with <unk> and the char tokenizer's own id, exactly the model's 101 ids.
+        let alphabet = String((32...126).map { Character(UnicodeScalar($0)!) }) + "\néüñ\n"
+        try alphabet.write(to: folder.appendingPathComponent("chars101.txt"), atomically: true, encoding: .utf8)
+        let made = try runTool(
+            "seqtok", ["train", "chars101.txt", "--kind", "char", "--unknown", "unk", "-o", "gpt2/tokenizer.json"],
+            in: folder)
+        #expect(made.status == 0 && (made.stdout + made.stderr).contains("101 ids"), "\(made.stdout) \(made.stderr)")
+        let trained = try runTool(
+            "seqtrain", ["--config", "tiny.json", "--init-from", "gpt2", "--max-steps", "4"], in: folder)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("initialised the weights from the Hugging Face GPT-2 model"))
+        // The run keeps GPT-2's architecture (context 64, 32 wide) and is a normal SeqKit run directory.
+        let config = try String(
+            contentsOf: folder.appendingPathComponent("runs/tiny/latest/config.json"), encoding: .utf8)
+        #expect(config.contains("\"contextLength\" : 64") || config.contains("\"contextLength\": 64"), "\(config)")
+        let sample = try runTool(
+            "seqsample", ["--checkpoint", "runs/tiny", "--prompt", "ab", "--max-tokens", "10"], in: folder)
+        #expect(sample.status == 0, "\(sample.stderr)")
+    }
 }
