@@ -89,7 +89,13 @@ struct SeqTrain: ParsableCommand {
                 dryRun: dryRun, overwrite: overwrite)
             let trainer = Trainer(config: loaded, options: options)
             trainer.communicator = world
-            _ = try trainer.run()
+            let outcome = try trainer.run()
+            if outcome.reason == .interrupted && world.size > 1 {
+                // Open MPI's mpirun, on Ctrl-C, sends every rank SIGTERM and tears the job down, so a rank that
+                // waited in MPI_Finalize would hang until the SIGKILL that follows; the checkpoint is saved, leave.
+                fflush(nil)
+                Foundation.exit(0)
+            }
             world.finish()
         } catch let error as OptionError {
             fail(world, "\(error)", code: ExitCode.validationFailure.rawValue)

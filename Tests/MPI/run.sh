@@ -18,8 +18,6 @@ BIN="$(cd "$BIN" && pwd)"
 # Two ranks on a 2-core machine; mpirun refuses root unless told.
 mpi=(mpirun --oversubscribe -np 2)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
-# Time a rank gets between mpirun's SIGTERM (on Ctrl-C) and SIGKILL: enough to finish the step and save.
-export OMPI_MCA_odls_base_sigkill_timeout=30
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -80,19 +78,23 @@ wait_for() {  # wait_for FILE PID: until FILE exists (or the process ended)
     return 1
 }
 
-echo "== SIGINT to mpirun: every rank stops at one step, rank 0 saves, exit 0"
-"${mpi[@]}" "$BIN/seqtrain" "${c[@]}" --out sigint > sigint.log 2>&1 &
+echo "== SIGINT to mpirun: every rank stops at one step, rank 0 saves, the ranks exit 0"
+# On Ctrl-C mpirun sends the ranks SIGCONT, SIGTERM and SIGKILL, odls_base_sigkill_timeout seconds apart (1 by
+# default): give a debug-built rank time to finish its step and save.
+OMPI_MCA_odls_base_sigkill_timeout=10 "${mpi[@]}" "$BIN/seqtrain" "${c[@]}" --out sigint > sigint.log 2>&1 &
 job=$!
 if wait_for sigint/latest/state.json $job; then
     sleep 1
     kill -INT $job
     status=0
     wait $job || status=$?
-    if [ $status -eq 0 ] && grep -q "interrupted by" sigint.log && [ -f sigint/latest/model.safetensors ]; then
-        pass "SIGINT saves and exits 0"
+    # Open MPI 4's mpirun exits 1 after forwarding a Ctrl-C whatever its ranks return; the ranks exit 0.
+    if grep -q "interrupted by SIGTERM at step" sigint.log && "$BIN/mpicheck" verify sigint/latest \
+        && ! grep -q "exited on signal" sigint.log; then
+        pass "SIGINT: the ranks stop at one step, rank 0 saves, no rank killed (mpirun exit $status)"
     else
         cat sigint.log
-        fail "SIGINT saves and exits 0 (exit $status)"
+        fail "SIGINT: saved and stopped cleanly (mpirun exit $status)"
     fi
 else
     cat sigint.log
