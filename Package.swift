@@ -111,7 +111,9 @@ let package = Package(
         // Data-parallel checks that need several processes (Tests/MPI/run.sh runs them under mpirun).
         .executableTarget(
             name: "mpicheck",
-            dependencies: ["SeqTraining", "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqDistributed"],
+            dependencies: [
+                "SeqTraining", "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqDistributed",
+            ],
             path: "Tests/MPI/mpicheck"),
 
         // Test support and tests.

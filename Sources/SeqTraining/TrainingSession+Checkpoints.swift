@@ -45,7 +45,8 @@ extension Session {
     /// nil when nothing is carried.
     func gatheredCarriedState() -> [(name: String, shape: [Int], values: [Float])]? {
         guard let recurrent = carried?.recurrent else { return nil }
-        let named = recurrent.h.enumerated().map { ("h.\($0.offset)", $0.element) }
+        let named =
+            recurrent.h.enumerated().map { ("h.\($0.offset)", $0.element) }
             + recurrent.c.enumerated().map { ("c.\($0.offset)", $0.element) }
         return named.map { name, tensor in
             let local = tensor.value.toArray()  // (B, H)

@@ -113,7 +113,8 @@ do {
         guard let tolerance = Float(arguments[3]) else { throw CheckFailure(description: "bad tolerance") }
         try compare(arguments[1], arguments[2], tolerance: tolerance)
     default:
-        throw CheckFailure(description: "usage: mpicheck gradient CONFIG... | compare A B TOLERANCE | verify CHECKPOINT_DIR")
+        throw CheckFailure(
+            description: "usage: mpicheck gradient CONFIG... | compare A B TOLERANCE | verify CHECKPOINT_DIR")
     }
 } catch {
     FileHandle.standardError.write(Data("mpicheck: \(error)\n".utf8))
