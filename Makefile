@@ -1,7 +1,7 @@
 # SeqKit make targets. `make help` lists them.
 SWIFT ?= swift
 
-.PHONY: help deps build release test format lint clean
+.PHONY: help deps build release test format lint clean deps-mpi release-mpi test-mpi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,6 +20,17 @@ release: deps ## release build of the tools
 test: deps ## build and run the whole test suite
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+deps-mpi: ## install Open MPI (openmpi-bin, libopenmpi-dev) when missing (Debian/Ubuntu)
+	@command -v mpirun >/dev/null && pkg-config --exists ompi || \
+	  { SUDO=$$( [ "$$(id -u)" -ne 0 ] && echo sudo ); $$SUDO apt-get update -qq && \
+	    $$SUDO apt-get install -y -qq openmpi-bin libopenmpi-dev; }
+
+release-mpi: deps deps-mpi ## release seqtrain with the MPI trait, into .build/mpi/release/ (run it under mpirun)
+	$(SWIFT) build -c release --traits MPI --scratch-path .build/mpi --product seqtrain
+
+test-mpi: deps deps-mpi ## build with the MPI trait (debug, .build/mpi) and run the data-parallel tests under mpirun
+	bash Tests/MPI/run.sh
 
 format: ## rewrite sources with swift format
 	$(SWIFT) format --in-place --recursive Package.swift $(wildcard Sources Tests Benchmarks Examples Fuzz)

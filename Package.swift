@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // SeqKit: train and run sequence models on text, natively in Swift on Linux.
 // Module graph and conventions: README.md ("Architecture").
 import PackageDescription
@@ -28,6 +28,8 @@ let package = Package(
         .executable(name: "seqbench", targets: ["seqbench"]),
         .executable(name: "tokbench", targets: ["tokbench"]),
     ],
+    // `swift build --traits MPI` (or `make release-mpi`): data-parallel training under `mpirun` with Open MPI.
+    traits: [.trait(name: "MPI", description: "Data-parallel training over Open MPI (needs libopenmpi-dev).")],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -42,6 +44,12 @@ let package = Package(
         .systemLibrary(
             name: "CUTF8Proc",
             providers: [.apt(["libutf8proc-dev"]), .brew(["utf8proc"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
+
+        // The processes of a data-parallel run: MPI with the trait, one process without.
+        .target(
+            name: "SeqDistributed", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
 
         // Strict JSON config decoding shared by tokenizers, models and training (no dependencies).
         .target(name: "SeqConfig"),
@@ -67,6 +75,7 @@ let package = Package(
             name: "SeqTraining",
             dependencies: [
                 "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqConfig",
+                "SeqDistributed",
             ]),
 
         // Text to vectors with a trained trunk (reads checkpoints through SeqCheckpoint).
@@ -85,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", "SeqCommandLine", argumentParser]),
         .executableTarget(
-            name: "seqtrain", dependencies: ["SeqTraining", "SeqTensor", "SeqCommandLine", argumentParser]),
+            name: "seqtrain",
+            dependencies: ["SeqTraining", "SeqTensor", "SeqDistributed", "SeqCommandLine", argumentParser]),
         .executableTarget(
             name: "seqsample",
             dependencies: [
@@ -103,6 +113,14 @@ let package = Package(
             ],
             path: "Benchmarks/seqbench"),
         .executableTarget(name: "tokbench", dependencies: ["SeqTokenizers"], path: "Benchmarks/tokbench"),
+
+        // Data-parallel checks that need several processes (Tests/MPI/run.sh runs them under mpirun).
+        .executableTarget(
+            name: "mpicheck",
+            dependencies: [
+                "SeqTraining", "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqDistributed",
+            ],
+            path: "Tests/MPI/mpicheck"),
 
         // Test support and tests.
         .target(name: "_SeqTestSupport", dependencies: ["SeqTensor", "SeqAutograd"]),
@@ -124,6 +142,7 @@ let package = Package(
             name: "SeqTrainingTests",
             dependencies: [
                 "SeqTraining", "SeqModels", "SeqAutograd", "SeqTokenizers", "SeqConfig", "_SeqTestSupport",
+                "SeqDistributed", "SeqNN", "SeqTensor",
             ]),
         // Runs the built tools as a user would (needs `swift build` of the executables first).
         .testTarget(name: "CLITests", dependencies: ["SeqTraining"]),

@@ -3,6 +3,10 @@ import SeqTensor
 /// Draws training windows from token ids: random windows for transformers (nanoGPT's get_batch),
 /// contiguous truncated-BPTT streams for recurrent models (char-rnn's loader), whose hidden state
 /// the trainer carries from one window to the next.
+///
+/// Under data parallelism each of `ranks` processes draws the whole global batch of `ranks × batch` rows from the
+/// same generator and keeps rows `rank·batch..<(rank+1)·batch`, so the run sees the same windows whatever the
+/// number of processes: one process with batch 2B reads exactly the rows two ranks with batch B read together.
 struct BatchSampler {
     /// How windows are drawn.
     enum Mode: Equatable {
@@ -13,7 +17,12 @@ struct BatchSampler {
     }
 
     let ids: [Int]
+    /// Rows of this process's share of a step.
     let batch: Int
+    /// This process's index among ``ranks``.
+    let rank: Int
+    /// Processes sharing each step; the global batch is `ranks × batch`.
+    let ranks: Int
     let time: Int
     let mode: Mode
     /// Source of random window starts.
@@ -21,17 +30,26 @@ struct BatchSampler {
     /// Offset of the next window inside each stream (streams only).
     var position: Int
 
-    init(ids: [Int], batch: Int, time: Int, mode: Mode, rng: SeededGenerator, position: Int = 0) {
+    init(
+        ids: [Int], batch: Int, time: Int, mode: Mode, rng: SeededGenerator, position: Int = 0, rank: Int = 0,
+        ranks: Int = 1
+    ) {
+        precondition(ranks > 0 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks) processes")
         self.ids = ids
         self.batch = batch
+        self.rank = rank
+        self.ranks = ranks
         self.time = time
         self.mode = mode
         self.rng = rng
         self.position = position
     }
 
-    /// Length of each stream.
-    var streamLength: Int { (ids.count - 1) / batch }
+    /// Rows of a step over every process.
+    var globalBatch: Int { batch * ranks }
+
+    /// Length of each stream (the ids are cut into ``globalBatch`` streams).
+    var streamLength: Int { (ids.count - 1) / globalBatch }
 
     /// The next (B, T) inputs and targets (row-major), and whether a recurrent state must restart
     /// (the streams wrapped around to their beginning).
@@ -41,8 +59,12 @@ struct BatchSampler {
         var restart = false
         switch mode {
         case .random:
-            for b in 0..<batch {
+            // Every row of the global batch is drawn, in order, so the generator moves as it does for one process.
+            let mine = (rank * batch)..<((rank + 1) * batch)
+            for g in 0..<globalBatch {
                 let start = rng.nextInt(below: ids.count - time)
+                guard mine.contains(g) else { continue }
+                let b = g - mine.lowerBound
                 for t in 0..<time {
                     inputs[b * time + t] = ids[start + t]
                     targets[b * time + t] = ids[start + t + 1]
@@ -54,7 +76,7 @@ struct BatchSampler {
                 position = 0
             }
             for b in 0..<batch {
-                let start = b * streamLength + position
+                let start = (rank * batch + b) * streamLength + position
                 for t in 0..<time {
                     inputs[b * time + t] = ids[start + t]
                     targets[b * time + t] = ids[start + t + 1]

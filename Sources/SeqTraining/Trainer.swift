@@ -1,6 +1,7 @@
 import Foundation
 import SeqAutograd
 import SeqCheckpoint
+import SeqDistributed
 import SeqModels
 import SeqNN
 import SeqTensor
@@ -96,6 +97,8 @@ public final class Trainer {
     var config: TrainingConfig
     let options: TrainerOptions
     let log: (String) -> Void
+    /// The processes of a data-parallel run (`mpirun`); one process unless set.
+    package var communicator: any Communicator = SingleProcess()
 
     /// A trainer; `log` receives every line the run prints (progress lines excepted).
     public init(

@@ -2,6 +2,7 @@ import Foundation
 import SeqAutograd
 import SeqCheckpoint
 import SeqConfig
+import SeqDistributed
 import SeqModels
 import SeqNN
 import SeqTensor
@@ -9,8 +10,13 @@ import SeqTensor
 extension Session {
     /// Writes every file of a checkpoint into `slot`, atomically, after checking that nothing it would write is
     /// NaN or infinite: a diverged run keeps its last finite checkpoint and stops with an error naming it.
+    ///
+    /// Every rank calls it at the same step: the carried recurrent state is gathered from all of them, then rank 0
+    /// alone writes.
     func save(_ slot: CheckpointSlot, elapsed: Double) throws {
+        let carriedRows = gatheredCarriedState()
         if let problem = nonFiniteState() { throw nonFinite(problem, at: step) }
+        guard communicator.rank == 0 else { return }
         let state = Checkpoint.State(
             step: step, tokensSeen: tokensSeen, rngStates: sampler.rng.state + context.rng.state,
             dataPosition: sampler.position, bestValidationLoss: bestValidationLoss, elapsedSeconds: elapsed,
@@ -21,11 +27,8 @@ extension Session {
             try write(tokenizerJSON, to: folder.appendingPathComponent(Checkpoint.tokenizerFile))
             try model.save(to: folder.appendingPathComponent(Checkpoint.modelFile))
             try optimizer.save(to: folder.appendingPathComponent(Checkpoint.optimizerFile))
-            if let recurrent = carried?.recurrent {
-                var tensors: [(name: String, shape: [Int], values: [Float])] = []
-                for (k, h) in recurrent.h.enumerated() { tensors.append(("h.\(k)", h.shape, h.value.toArray())) }
-                for (k, c) in recurrent.c.enumerated() { tensors.append(("c.\(k)", c.shape, c.value.toArray())) }
-                try SafeTensorsFile.write(tensors, to: folder.appendingPathComponent(Checkpoint.carriedFile))
+            if let carriedRows {
+                try SafeTensorsFile.write(carriedRows, to: folder.appendingPathComponent(Checkpoint.carriedFile))
             }
             try Checkpoint.write(state, in: folder)
             try Checkpoint.writeManifest(in: folder, corpusSHA256: corpus.sha256, tokenizerSHA256: tokenizerSHA256)
@@ -34,6 +37,25 @@ extension Session {
         if replacing {
             try runDirectory.discardReplacedRun()
             replacing = false
+        }
+    }
+
+    /// The carried recurrent state of every stream of the global batch, `h.k` and `c.k` of shape
+    /// (ranks · B, H) with rank r's streams at rows r·B..<(r+1)·B (summed over ranks into zeros, so exact);
+    /// nil when nothing is carried.
+    func gatheredCarriedState() -> [(name: String, shape: [Int], values: [Float])]? {
+        guard let recurrent = carried?.recurrent else { return nil }
+        let named =
+            recurrent.h.enumerated().map { ("h.\($0.offset)", $0.element) }
+            + recurrent.c.enumerated().map { ("c.\($0.offset)", $0.element) }
+        return named.map { name, tensor in
+            let local = tensor.value.toArray()  // (B, H)
+            guard communicator.size > 1 else { return (name, tensor.shape, local) }
+            var rows = [Float](repeating: 0, count: local.count * communicator.size)  // (ranks · B, H)
+            let offset = communicator.rank * local.count
+            for i in 0..<local.count { rows[offset + i] = local[i] }
+            rows.withUnsafeMutableBufferPointer { communicator.allreduceSum($0.baseAddress!, count: $0.count) }
+            return (name, [tensor.shape[0] * communicator.size] + tensor.shape.dropFirst(), rows)
         }
     }
 
@@ -137,13 +159,24 @@ extension Session {
             func load(_ prefix: String) throws -> [Variable] {
                 try (0..<layers).map { k in
                     let info = try file.info("\(prefix).\(k)")
-                    let values = try file.floats("\(prefix).\(k)")
+                    // (global batch, H): this rank's streams are rows rank·B..<(rank+1)·B.
+                    guard info.shape.count == 2, info.shape[0] == config.training.batchSize else {
+                        throw FileError(
+                            path: snapshot.path(Checkpoint.carriedFile),
+                            problem: "holds '\(prefix).\(k)' of shape \(info.shape) where the run's "
+                                + "\(config.training.batchSize) streams need (\(config.training.batchSize), H)",
+                            fix: Checkpoint.damagedFix)
+                    }
+                    let width = info.shape[1]
+                    let all = try file.floats("\(prefix).\(k)")
+                    let first = communicator.rank * rankBatch * width
+                    let values = Array(all[first..<(first + rankBatch * width)])
                     guard values.allSatisfy(\.isFinite) else {
                         throw ParameterLoadError.nonFinite(
                             file: Checkpoint.carriedFile, name: "\(prefix).\(k)",
                             count: values.filter { !$0.isFinite }.count)
                     }
-                    return Variable(Tensor(shape: info.shape, values: values))
+                    return Variable(Tensor(shape: [rankBatch, width], values: values))
                 }
             }
             let h = try load("h")
@@ -156,7 +189,8 @@ extension Session {
 extension Session {
     /// Mean validation loss over `training.evalWindows` windows drawn by a generator seeded the same at
     /// every evaluation. Recurrent models first read the window's preceding `contextLength` tokens
-    /// (not scored) so their state is warm, as it is in training.
+    /// (not scored) so their state is warm, as it is in training. Under data parallelism window i is rank
+    /// (i mod ranks)'s, and the losses are summed over the ranks.
     func evaluateValidation() -> Double {
         context.training = false
         defer { context.training = true }
@@ -166,17 +200,19 @@ extension Session {
         let warm = recurrent && ids.count > 2 * time + 1 ? time : 0
         var rng = SeededGenerator(seed: config.run.seed &+ 0x5EED)
         let windows = config.training.evalWindows
-        let batch = min(config.training.batchSize, windows)
+        let (rank, ranks) = (communicator.rank, communicator.size)
+        let starts = (0..<windows).map { _ in rng.nextInt(below: ids.count - time - warm) + warm }
+        let mine = stride(from: rank, to: windows, by: ranks).map { starts[$0] }
+        let batch = min(rankBatch, windows)
         var total = 0.0
         var counted = 0
-        return withoutGradients {
-            while counted < windows {
-                let rows = min(batch, windows - counted)
+        let local = withoutGradients {
+            while counted < mine.count {
+                let rows = min(batch, mine.count - counted)
                 var warmup: [Int] = []
                 var inputs: [Int] = []
                 var targets: [Int] = []
-                for _ in 0..<rows {
-                    let start = rng.nextInt(below: ids.count - time - warm) + warm
+                for start in mine[counted..<(counted + rows)] {
                     warmup += ids[(start - warm)..<start]
                     inputs += ids[start..<(start + time)]
                     targets += ids[(start + 1)...(start + time)]
@@ -187,13 +223,14 @@ extension Session {
                 total += Double(crossEntropy(logits, targets: targets).value.item) * Double(rows)
                 counted += rows
             }
-            return total / Double(windows)
+            return total
         }
+        return communicator.allreduceSum([local])[0] / Double(windows)
     }
 
     /// `--dry-run`: memory from the summary, time per step measured on two forward-backward passes.
     func dryRun() throws -> TrainingOutcome {
-        let summary = model.summary(batch: config.training.batchSize)
+        let summary = model.summary(batch: rankBatch)
         let total = summary.parameterBytes + summary.gradientBytes + summary.optimizerBytes + summary.activationBytes
         var samples: [Double] = []
         var probe = sampler
@@ -201,7 +238,7 @@ extension Session {
             let window = probe.next()
             let start = Date()
             let (logits, _) = model.forward(
-                window.inputs, batch: config.training.batchSize, state: nil, context: context)
+                window.inputs, batch: rankBatch, state: nil, context: context)
             crossEntropy(logits, targets: window.targets).backward()
             samples.append(Date().timeIntervalSince(start))
         }
@@ -212,7 +249,7 @@ extension Session {
                 format:
                     "estimate: %.1f MiB of training memory, %.0f ms per step (%.0f tokens/s), %.1f min for %d steps",
                 Double(total) / 1_048_576, perStep * 1000,
-                Double(config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation)
+                Double(rankBatch * config.model.contextLength * config.training.gradientAccumulation)
                     / perStep, perStep * Double(config.training.maxSteps) / 60, config.training.maxSteps))
         return TrainingOutcome(step: 0, validationLoss: nil, bestValidationLoss: nil, reason: .dryRun)
     }

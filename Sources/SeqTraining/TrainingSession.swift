@@ -2,6 +2,7 @@ import Foundation
 import SeqAutograd
 import SeqCheckpoint
 import SeqConfig
+import SeqDistributed
 import SeqModels
 import SeqNN
 import SeqTensor
@@ -12,6 +13,10 @@ final class Session {
     let config: TrainingConfig
     let options: TrainerOptions
     let log: (String) -> Void
+    /// The processes sharing each step; rank 0 alone prints and writes.
+    let communicator: any Communicator
+    /// Rows of each step this process trains on: `training.batchSize` (the global batch) / processes.
+    let rankBatch: Int
     let runDirectory: RunDirectory
     let corpus: Corpus
     let tokenizer: any Tokenizer
@@ -40,13 +45,15 @@ final class Session {
     init(trainer: Trainer) throws {
         var config = trainer.config
         options = trainer.options
-        log = trainer.log
+        communicator = trainer.communicator
+        let isRoot = communicator.rank == 0
+        log = isRoot ? trainer.log : { _ in }
         // The run folder: nothing is created for a dry run; another writer is refused before any work, and so is,
         // for a new run, a run already there.
         let runURL = URL(fileURLWithPath: config.run.out)
         var runLock: RunLock?
         var isDirectory: ObjCBool = false
-        if !options.dryRun && FileManager.default.fileExists(atPath: runURL.path, isDirectory: &isDirectory)
+        if isRoot && !options.dryRun && FileManager.default.fileExists(atPath: runURL.path, isDirectory: &isDirectory)
             && isDirectory.boolValue
         {
             runLock = try RunLock(runURL)
@@ -74,7 +81,7 @@ final class Session {
             config = try saved.resumed(with: config)
             try config.validate()
         }
-        if !options.dryRun && resumeDirectory == nil {
+        if isRoot && !options.dryRun && resumeDirectory == nil {
             try RunDirectory.checkNewRun(at: runURL, overwrite: options.overwrite)
         }
         let prepared = try TrainingData(
@@ -83,6 +90,21 @@ final class Session {
             prepared.corpus, prepared.tokenizer, prepared.tokenizerJSON, prepared.tokenizerSHA256, prepared.ids
         )
         try config.validate(corpusTokenCount: data.train.count + data.validation.count)
+        // A new run's training.batchSize is each process's share; the run records the global batch, which a
+        // resumed run splits over the processes it has, so any number of processes continues the same run.
+        let ranks = communicator.size
+        if resumeDirectory == nil {
+            rankBatch = config.training.batchSize
+            config.training.batchSize *= ranks
+        } else {
+            guard config.training.batchSize % ranks == 0 else {
+                throw ConfigError.invalidValue(
+                    key: "training.batchSize",
+                    rule: "the checkpoint's global batch of \(config.training.batchSize) rows does not split over "
+                        + "\(ranks) processes; resume with a number of processes that divides it")
+            }
+            rankBatch = config.training.batchSize / ranks
+        }
         let batch = config.training.batchSize
         let time = config.model.contextLength
         if config.model.carriesState && (data.train.count - 1) / batch < time + 1 {
@@ -92,14 +114,14 @@ final class Session {
                     + "\(time) + 1; lower training.batchSize or model.contextLength")
         }
         self.config = config
-        runDirectory = try RunDirectory(url: runURL, create: !options.dryRun)
-        lock = options.dryRun ? nil : try runLock ?? RunLock(runURL)
+        runDirectory = try RunDirectory(url: runURL, create: isRoot && !options.dryRun)
+        lock = options.dryRun || !isRoot ? nil : try runLock ?? RunLock(runURL)
 
         model = try makeModel(config.model, seed: config.run.seed)
         optimizer = Optimizer(config.optimizer, arena: model.arena)
         sampler = BatchSampler(
-            ids: data.train, batch: batch, time: time, mode: config.model.carriesState ? .streams : .random,
-            rng: SeededGenerator(seed: config.run.seed &+ 1))
+            ids: data.train, batch: rankBatch, time: time, mode: config.model.carriesState ? .streams : .random,
+            rng: SeededGenerator(seed: config.run.seed &+ 1), rank: communicator.rank, ranks: ranks)
         context = ForwardContext(training: true, rng: SeededGenerator(seed: config.run.seed &+ 2))
 
         if let resumeDirectory {
@@ -123,7 +145,7 @@ final class Session {
                         + "\(source.model.activation.rawValue) to keep the activation the weights learned with")
             }
         }
-        if options.overwrite && resumeDirectory == nil && !options.dryRun {
+        if isRoot && options.overwrite && resumeDirectory == nil && !options.dryRun {
             replacing = try runDirectory.moveRunAside()
             if replacing {
                 log("moved the previous run in \(runURL.path) aside; it is removed once this run saves a checkpoint")
@@ -132,15 +154,23 @@ final class Session {
     }
 
     /// The observers of a run, in the order they are asked: console, records, early stopping, checkpoints.
+    /// Ranks other than 0 print and record nothing; they keep the stopping rule, which every rank must follow
+    /// alike, and the checkpoint observer, whose save gathers the carried state from every rank.
     func makeObservers() -> [any TrainingObserver] {
-        [ConsoleObserver(config), RecordsObserver(), EarlyStoppingObserver(), CheckpointObserver()]
+        guard communicator.rank == 0 else { return [EarlyStoppingObserver(), CheckpointObserver()] }
+        return [ConsoleObserver(config), RecordsObserver(), EarlyStoppingObserver(), CheckpointObserver()]
     }
 
     /// The whole loop: train a step, evaluate when due, and tell the observers, which print, record, save and
     /// decide to stop early.
     func run() throws -> TrainingOutcome {
         log("config:\n" + config.resolvedJSON())
-        log(model.summary(batch: config.training.batchSize).description)
+        log(model.summary(batch: rankBatch).description)
+        if communicator.size > 1 {
+            log(
+                "data parallel: \(communicator.size) processes × \(rankBatch) rows = \(config.training.batchSize) "
+                    + "rows per step; gradients of \(model.arena.count * 4) bytes averaged each step")
+        }
         log(
             "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
                 + "\(data.validation.count) validation tokens")
@@ -152,7 +182,7 @@ final class Session {
             return TrainingOutcome(
                 step: step, validationLoss: nil, bestValidationLoss: bestValidationLoss, reason: .finished)
         }
-        try runDirectory.saveConfig(config)
+        if communicator.rank == 0 { try runDirectory.saveConfig(config) }
         let observers = makeObservers()
         for observer in observers { try observer.started(self) }
         Interrupt.install()
@@ -206,7 +236,11 @@ final class Session {
                 for observer in observers { try observer.recorded(self, record, evaluation: evaluation) }
                 (lossSum, lossCount, windowTokens, windowStart) = (0, 0, 0, Date())
             }
-            if Interrupt.isRequested { stopRequest = .interrupted }
+            // A signal may reach the ranks at different steps: any rank's request stops them all at this one.
+            let interrupted =
+                communicator.size == 1
+                ? Interrupt.isRequested : communicator.allreduceSum([Interrupt.isRequested ? 1 : 0])[0] > 0
+            if interrupted { stopRequest = .interrupted }
             for observer in observers { try observer.stepEnded(self, report, stopping: stopRequest) }
             if stopRequest != nil { break }
         }
@@ -221,7 +255,7 @@ final class Session {
     func trainStep(learningRate lr: Float) -> Double {
         context.training = true
         return optimizerStep(
-            model: model, optimizer: optimizer, context: context, batch: config.training.batchSize,
+            model: model, optimizer: optimizer, context: context, batch: rankBatch, communicator: communicator,
             accumulation: config.training.gradientAccumulation, clipNorm: config.training.clipNorm,
             learningRate: lr, carried: &carried, nextWindow: { sampler.next() })
     }
@@ -235,10 +269,13 @@ final class Session {
 
 /// The trainer's optimizer step, shared by `seqtrain` and the `seqbench train` benchmark: zero the gradients;
 /// for each of `accumulation` windows from `nextWindow` (restarting the carried recurrent state when a window
-/// says so) forward, cross-entropy, backward scaled by 1/accumulation, carry the detached state on; clip to
-/// `clipNorm` (0 = off); one optimizer update at `lr`. Returns the mean loss of the windows.
+/// says so) forward, cross-entropy, backward scaled by 1/accumulation, carry the detached state on; average the
+/// gradients over the processes of `communicator` (`g ← (1/N) Σ_r g_r`, so clipping and the update see the
+/// gradient of the global batch); clip to `clipNorm` (0 = off); one optimizer update at `lr`. Returns the mean
+/// loss of the windows over every process.
 package func optimizerStep(
-    model: any LanguageModel, optimizer: Optimizer, context: ForwardContext, batch: Int, accumulation: Int,
+    model: any LanguageModel, optimizer: Optimizer, context: ForwardContext, batch: Int,
+    communicator: any Communicator = SingleProcess(), accumulation: Int,
     clipNorm: Double, learningRate lr: Float, carried: inout CarriedState?,
     nextWindow: () -> (inputs: [Int], targets: [Int], restart: Bool)
 ) -> Double {
@@ -252,6 +289,11 @@ package func optimizerStep(
         total += Double(loss.value.item)
         (accumulation == 1 ? loss : loss * (1 / Float(accumulation))).backward()
         carried = next?.detached()
+    }
+    if communicator.size > 1 {
+        // One reduction of the whole contiguous gradient arena after the backward pass.
+        communicator.allreduceAverage(model.arena.gradients.base, count: model.arena.count)
+        total = communicator.allreduceSum([total])[0] / Double(communicator.size)
     }
     if clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(clipNorm)) }
     optimizer.step(learningRate: lr)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SeqCommandLine
+import SeqDistributed
 import SeqTensor
 import SeqTraining
 
@@ -17,6 +18,7 @@ struct SeqTrain: ParsableCommand {
               seqtrain --config Configs/tiny-gpt.json --overwrite  start runs/tiny-gpt again
               seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
             Ctrl-C, SIGTERM or SIGHUP saves a checkpoint at the next step and exits 0.
+            Built with `--traits MPI`, `mpirun -np N seqtrain ...` trains on N processes (global batch N × batchSize).
             """)
 
     /// Parse errors are one line, like every other mistake.
@@ -69,6 +71,7 @@ struct SeqTrain: ParsableCommand {
     }
 
     func run() throws {
+        let world = makeWorldCommunicator()
         do {
             try checkOptions()
             let list = TrainingConfig.overrideList(
@@ -84,14 +87,32 @@ struct SeqTrain: ParsableCommand {
             let options = TrainerOptions(
                 resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
                 dryRun: dryRun, overwrite: overwrite)
-            _ = try Trainer(config: loaded, options: options).run()
+            let trainer = Trainer(config: loaded, options: options)
+            trainer.communicator = world
+            let outcome = try trainer.run()
+            if outcome.reason == .interrupted && world.size > 1 {
+                // Open MPI's mpirun, on Ctrl-C, sends every rank SIGTERM and tears the job down, so a rank that
+                // waited in MPI_Finalize would hang until the SIGKILL that follows; the checkpoint is saved, leave.
+                fflush(nil)
+                Foundation.exit(0)
+            }
+            world.finish()
         } catch let error as OptionError {
-            FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))
+            fail(world, "\(error)", code: ExitCode.validationFailure.rawValue)
             throw ExitCode.validationFailure
         } catch {
-            FileHandle.standardError.write(Data("seqtrain: error: \(error)\n".utf8))
+            fail(world, "\(error)", code: ExitCode.failure.rawValue)
             throw ExitCode.failure
         }
+    }
+
+    /// Prints the one-line error; with other ranks running, ends them all (they would wait for this one forever)
+    /// once this rank has said why. Rank 0 writes checkpoints atomically, so `latest/` stays the last good one.
+    func fail(_ world: any Communicator, _ message: String, code: Int32) {
+        let rank = world.size > 1 ? " (rank \(world.rank) of \(world.size))" : ""
+        FileHandle.standardError.write(Data("seqtrain: error\(rank): \(message)\n".utf8))
+        if world.size > 1 { world.abort(code: code) }
+        world.finish()
     }
 }
 
