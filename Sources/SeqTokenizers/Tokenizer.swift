@@ -168,6 +168,7 @@ public func loadTokenizer(
     json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
 ) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
+    try file.refuseUnappliedSettings()
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)

@@ -89,6 +89,36 @@ struct TokenizerFile {
         return out
     }
 
+    /// Refuses settings SeqKit does not apply yet, so a file is never encoded with ids or offsets that
+    /// differ from the tokenizers library: an added token's `lstrip`/`rstrip`/`single_word`, `truncation`,
+    /// `padding`, and the ByteLevel post-processor's `trim_offsets`.
+    func refuseUnappliedSettings() throws {
+        for field in ["truncation", "padding"] {
+            if let value = root[field], !(value is NSNull) {
+                throw TokenizerError.malformedFile(
+                    field: field,
+                    reason: "is set; SeqKit does not apply it yet, set it to null and cut or pad the ids yourself")
+            }
+        }
+        if let list = root["added_tokens"] as? [Any] {
+            for (i, item) in list.enumerated() {
+                guard let entry = item as? [String: Any] else { continue }
+                for flag in ["lstrip", "rstrip", "single_word"] where entry[flag] as? Bool == true {
+                    throw TokenizerError.malformedFile(
+                        field: "added_tokens[\(i)].\(flag)",
+                        reason: "is true; SeqKit does not apply it yet, set it to false")
+                }
+            }
+        }
+        if let post = root["post_processor"] as? [String: Any], post["type"] as? String == "ByteLevel",
+            post["trim_offsets"] as? Bool ?? true
+        {
+            throw TokenizerError.malformedFile(
+                field: "post_processor.trim_offsets",
+                reason: "is true or missing; SeqKit does not trim offsets yet, set it to false")
+        }
+    }
+
     /// The `normalizer` field as SeqKit normalization steps.
     func normalization() throws -> [Normalization] {
         guard let value = root["normalizer"], !(value is NSNull) else { return [] }
