@@ -168,7 +168,9 @@ public func loadTokenizer(
     json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
 ) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
-    try file.refuseUnappliedSettings()
+    // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
+    // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.
+    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece")
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)

@@ -91,9 +91,9 @@ struct TokenizerFile {
 
     /// Refuses settings SeqKit does not apply yet, so a file is never encoded with ids or offsets that
     /// differ from the tokenizers library: an added token's `lstrip`/`rstrip`/`single_word`, `truncation`,
-    /// `padding`, and the ByteLevel post-processor's `trim_offsets`.
-    func refuseUnappliedSettings() throws {
-        for field in ["truncation", "padding"] {
+    /// `padding` (unless `lengths` is false), and the ByteLevel post-processor's `trim_offsets`.
+    func refuseUnappliedSettings(lengths: Bool = true) throws {
+        for field in ["truncation", "padding"] where lengths {
             if let value = root[field], !(value is NSNull) {
                 throw TokenizerError.malformedFile(
                     field: field,

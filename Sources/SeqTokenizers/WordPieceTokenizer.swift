@@ -7,7 +7,9 @@ import Foundation
 /// cannot cover, the `TemplateProcessing` / `BertProcessing` post-processor (`[CLS] $A [SEP]`) and the `WordPiece`
 /// decoder. Special tokens in the input are matched as they are. Offsets are byte ranges of the original input.
 ///
-/// A part of the file it does not know is refused with one line naming the part.
+/// A part of the file it does not know is refused with one line naming the part. The file's `truncation` and `padding`
+/// are not applied by `encode`: a sentence encoder cuts at its own `max_seq_length` and batches without padding, as
+/// sentence-transformers does whatever the file says.
 final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
     let vocabulary: [String: Int]
     let pieces: [String]  // id → piece
