@@ -160,18 +160,26 @@ final class Session {
     }
 
     /// The observers of a run, in the order they are asked: console, records, early stopping, checkpoints.
-    func makeObservers() -> [any TrainingObserver] {
-        [ConsoleObserver(config), RecordsObserver(), EarlyStoppingObserver(), CheckpointObserver()]
+    func makeObservers(_ samples: EvaluationSamples = EvaluationSamples()) -> [any TrainingObserver] {
+        var observers: [any TrainingObserver] = [
+            ConsoleObserver(config, quiet: options.verbosity == .quiet, samples: samples), RecordsObserver(),
+            EarlyStoppingObserver(), CheckpointObserver(), ReportObserver(samples: samples),
+        ]
+        if config.run.tensorboard { observers.append(TensorBoardObserver(samples: samples)) }
+        return observers
     }
 
     /// The whole loop: train a step, evaluate when due, and tell the observers, which print, record, save and
     /// decide to stop early.
     func run() throws -> TrainingOutcome {
-        log("config:\n" + config.resolvedJSON())
-        log(model.summary(batch: config.training.batchSize).description)
-        log(
-            "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
-                + "\(data.validation.count) validation tokens")
+        // The config is in config.json; the console shows it only when asked (or for a dry run, which writes none).
+        if options.verbosity == .verbose || options.dryRun { log("config:\n" + config.resolvedJSON()) }
+        if options.verbosity != .quiet || options.dryRun {
+            log(model.summary(batch: config.training.batchSize).description)
+            log(
+                "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
+                    + "\(data.validation.count) validation tokens")
+        }
         if options.dryRun { return try dryRun() }
         if options.resume != nil && step >= config.training.maxSteps {
             log(
@@ -181,7 +189,8 @@ final class Session {
                 step: step, validationLoss: nil, bestValidationLoss: bestValidationLoss, reason: .finished)
         }
         try runDirectory.saveConfig(config)
-        let observers = makeObservers()
+        let samples = EvaluationSamples()
+        let observers = makeObservers(samples)
         for observer in observers { try observer.started(self) }
         Interrupt.install()
         defer { Interrupt.uninstall() }
@@ -216,7 +225,9 @@ final class Session {
                 etaSeconds: ProgressLine.eta(
                     elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
                     stepsLeft: config.training.maxSteps - step),
-                elapsed: elapsedBefore + Date().timeIntervalSince(started), isLast: step == config.training.maxSteps)
+                elapsed: elapsedBefore + Date().timeIntervalSince(started),
+                isLast: step == config.training.maxSteps
+                    || options.budgetSeconds.map { Date().timeIntervalSince(started) >= $0 } == true)
             for observer in observers { try observer.stepped(self, report) }
 
             let evaluate = step % config.training.evalInterval == 0 || report.isLast
@@ -238,9 +249,14 @@ final class Session {
             for observer in observers { try observer.stepEnded(self, report, stopping: stopRequest) }
             if stopRequest != nil { break }
         }
-        let outcome = TrainingOutcome(
+        var outcome = TrainingOutcome(
             step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss,
             reason: stopRequest ?? .finished)
+        outcome.tokensSeen = tokensSeen
+        outcome.elapsed = elapsedBefore + Date().timeIntervalSince(started)
+        outcome.sample = samples.last
+        outcome.parameters = model.arena.count
+        outcome.validationBits = lastValidationLoss.map { bitsPerUnit($0) }
         for observer in observers { try observer.finished(self, outcome) }
         return outcome
     }
@@ -281,7 +297,8 @@ package func optimizerStep(
         (accumulation == 1 ? loss : loss * (1 / Float(accumulation))).backward()
         carried = next?.detached()
     }
-    if clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(clipNorm)) }
+    // Also without clipping (0 scales nothing): the norm is one pass over the arena and observers log it.
+    optimizer.clipGradients(maxNorm: Float(clipNorm))
     optimizer.step(learningRate: lr)
     return total / Double(accumulation)
 }
