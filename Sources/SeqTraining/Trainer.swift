@@ -141,9 +141,11 @@ public final class Trainer {
         try config.validate()
         let warmup = config.schedule.fittedWarmupSteps(maxSteps: config.training.maxSteps)
         if warmup != config.schedule.warmupSteps && options.resume == nil {
-            log(
+            if options.verbosity != .quiet {
+                log(
                 "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
-                    + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
+                        + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
+            }
             config.schedule.warmupSteps = warmup
         }
         var runtime = RuntimeOptions.environment

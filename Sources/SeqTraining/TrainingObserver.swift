@@ -91,20 +91,21 @@ final class ConsoleObserver: TrainingObserver {
         let folder = session.runDirectory.url.path
         switch outcome.reason {
         case .interrupted:
-            session.log(
+            session.closingLog(
                 "interrupted by \(Interrupt.signalName ?? "a signal") at step \(outcome.step); saved "
                     + "\(session.runDirectory.checkpointURL(.latest).path); continue with --resume \(folder)")
         case .earlyStopped:
-            session.log(
+            session.closingLog(
                 "early stop at step \(outcome.step): no better validation loss in \(session.config.training.patience) "
                     + "evaluations")
             fallthrough
         default:
-            session.log(
+            session.closingLog(
                 "done at step \(outcome.step): validation loss "
                     + (outcome.validationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
                     + (outcome.bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")
-                    + "; checkpoints in \(folder)")
+                    + "; checkpoints in \(folder)"
+                    + (outcome.reason == .dryRun ? "" : "; report \(folder)/report.html"))
         }
     }
 }

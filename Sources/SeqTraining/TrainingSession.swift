@@ -12,6 +12,7 @@ final class Session {
     let config: TrainingConfig
     let options: TrainerOptions
     let log: (String) -> Void
+    let closingLog: (String) -> Void
     let runDirectory: RunDirectory
     let corpus: Corpus
     let tokenizer: any Tokenizer
@@ -40,7 +41,9 @@ final class Session {
     init(trainer: Trainer) throws {
         var config = trainer.config
         options = trainer.options
-        log = trainer.log
+        // --quiet: only the closing line (``closingLog``) and errors.
+        log = trainer.options.verbosity == .quiet && !trainer.options.dryRun ? { _ in } : trainer.log
+        closingLog = trainer.log
         // The run folder: nothing is created for a dry run; another writer is refused before any work, and so is,
         // for a new run, a run already there.
         let runURL = URL(fileURLWithPath: config.run.out)

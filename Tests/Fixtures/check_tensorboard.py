@@ -33,11 +33,13 @@ def main():
     accumulator = EventAccumulator(str(run), size_guidance={TENSORS: 0, "scalars": 0})
     accumulator.Reload()
     tags = accumulator.Tags()
-    # TensorBoard turns simple_value scalars into scalar tensors on load (data_compat), so read tensors.
+    # simple_value scalars load as scalars; the text plugin's string tensors as tensors.
     def series(tag):
-        if tag not in tags["tensors"]:
-            fail(f"no {tag} in the event file (tags: {sorted(tags['tensors'])})")
-        return {e.step: tensor_util.make_ndarray(e.tensor_proto) for e in accumulator.Tensors(tag)}
+        if tag in tags["scalars"]:
+            return {e.step: e.value for e in accumulator.Scalars(tag)}
+        if tag in tags["tensors"]:
+            return {e.step: tensor_util.make_ndarray(e.tensor_proto) for e in accumulator.Tensors(tag)}
+        fail(f"no {tag} in the event file (tags: {tags['scalars'] + tags['tensors']})")
 
     for tag, key in [("train/loss", "loss"), ("lr", "lr"), ("tokens_per_second", "tokensPerSecond")]:
         values = series(tag)
@@ -50,7 +52,7 @@ def main():
         fail("grad_norm is missing at a record or not positive")
     evaluated = [r for r in records if r["valLoss"] is not None]
     val = series("val/loss")
-    bits_tag = "val/bits_per_char" if "val/bits_per_char" in tags["tensors"] else "val/bits_per_byte"
+    bits_tag = "val/bits_per_char" if "val/bits_per_char" in tags["scalars"] else "val/bits_per_byte"
     bits = series(bits_tag)
     for record in evaluated:
         if not math.isclose(float(val[record["step"]]), record["valLoss"], rel_tol=1e-6):
