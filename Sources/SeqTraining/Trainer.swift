@@ -59,7 +59,7 @@ public struct TrainingOutcome: Sendable {
     public let reason: Reason
     /// Training tokens of the run (batch × context × accumulation × steps).
     public var tokensSeen = 0
-    /// Seconds of training, across resumes.
+    /// Seconds of training up to the last step, across resumes.
     public var elapsed = 0.0
     /// The last evaluation's sample ("" when none was drawn).
     public var sample = ""

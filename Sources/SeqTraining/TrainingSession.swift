@@ -204,6 +204,7 @@ final class Session {
         var windowTokens = 0
         var lossSum = 0.0
         var lossCount = 0
+        var trainedSeconds = elapsedBefore
         let tokensPerStep =
             config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
 
@@ -231,6 +232,7 @@ final class Session {
                 elapsed: elapsedBefore + Date().timeIntervalSince(started),
                 isLast: step == config.training.maxSteps
                     || options.budgetSeconds.map { Date().timeIntervalSince(started) >= $0 } == true)
+            trainedSeconds = report.elapsed  // up to the last step: the final evaluation and save are not training
             for observer in observers { try observer.stepped(self, report) }
 
             let evaluate = step % config.training.evalInterval == 0 || report.isLast
@@ -250,13 +252,13 @@ final class Session {
             }
             if Interrupt.isRequested { stopRequest = .interrupted }
             for observer in observers { try observer.stepEnded(self, report, stopping: stopRequest) }
-            if stopRequest != nil { break }
+            if stopRequest != nil || report.isLast { break }
         }
         var outcome = TrainingOutcome(
             step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss,
             reason: stopRequest ?? .finished)
         outcome.tokensSeen = tokensSeen
-        outcome.elapsed = elapsedBefore + Date().timeIntervalSince(started)
+        outcome.elapsed = trainedSeconds
         outcome.sample = samples.last
         outcome.parameters = model.arena.count
         outcome.validationBits = lastValidationLoss.map { bitsPerUnit($0) }
