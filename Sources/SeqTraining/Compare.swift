@@ -80,7 +80,8 @@ public struct RunComparison {
                 guard other.data.corpus == first.data.corpus else {
                     throw FileError(
                         path: url.relativePath,
-                        problem: "trains on \(other.data.corpus) but \(configs[0].relativePath) on \(first.data.corpus)",
+                        problem:
+                            "trains on \(other.data.corpus) but \(configs[0].relativePath) on \(first.data.corpus)",
                         fix: "compare on one corpus: pass --corpus FILE to train every config on it")
                 }
             }
@@ -188,15 +189,21 @@ struct ComparisonReport {
         var byTime = [(name: String, train: [(Double, Double)], validation: [(Double, Double)])]()
         var byTokens = byTime
         for row in rows {
-            let records = (try? MetricsLog.read(folder.appendingPathComponent(row.name).appendingPathComponent(
-                "metrics.jsonl"))) ?? []
+            let records =
+                (try? MetricsLog.read(
+                    folder.appendingPathComponent(row.name).appendingPathComponent(
+                        "metrics.jsonl"))) ?? []
             let tokens = { (r: MetricsLog.Record) in Double(r.step * row.tokensPerStep) }
             byTime.append(
-                (row.name, records.map { ($0.elapsed, $0.loss) },
-                    records.compactMap { r in r.valLoss.map { (r.elapsed, $0) } }))
+                (
+                    row.name, records.map { ($0.elapsed, $0.loss) },
+                    records.compactMap { r in r.valLoss.map { (r.elapsed, $0) } }
+                ))
             byTokens.append(
-                (row.name, records.map { (tokens($0), $0.loss) },
-                    records.compactMap { r in r.valLoss.map { (tokens(r), $0) } }))
+                (
+                    row.name, records.map { (tokens($0), $0.loss) },
+                    records.compactMap { r in r.valLoss.map { (tokens(r), $0) } }
+                ))
         }
         var html = """
             <!DOCTYPE html>

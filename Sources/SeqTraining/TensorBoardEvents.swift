@@ -290,7 +290,8 @@ public final class TensorBoardEventFile {
                 fix: "check the permissions of \(folder.path), or set run.tensorboard to false")
         }
         self.handle = handle
-        try append(TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, fileVersion: "brain.Event:2", values: []))
+        try append(
+            TensorBoardEvent(wallTime: now.timeIntervalSince1970, step: 0, fileVersion: "brain.Event:2", values: []))
     }
 
     deinit { try? handle.close() }

@@ -143,7 +143,7 @@ public final class Trainer {
         if warmup != config.schedule.warmupSteps && options.resume == nil {
             if options.verbosity != .quiet {
                 log(
-                "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
+                    "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
                         + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
             }
             config.schedule.warmupSteps = warmup

@@ -57,7 +57,7 @@ struct SeqTrain: ParsableCommand {
 
     @Option(
         name: .long, parsing: .upToNextOption,
-        help: "Train each config on one corpus for one budget; writes OUT/<name>/ and OUT/report.html (OUT: --out or compare).")
+        help: "Train each config on one corpus for one budget into OUT/<name>/, then OUT/report.html (OUT: --out).")
     var compare: [String] = []
 
     @Option(name: .long, help: "Wall-clock training budget of each --compare run: 90s, 5m, 1h.")
@@ -122,7 +122,9 @@ struct SeqTrain: ParsableCommand {
             out: URL(fileURLWithPath: out ?? "compare"), overrides: list)
         let rows = try comparison.run(log: { if !quiet { print($0) } })
         print(RunComparison.table(rows), terminator: "")
-        for row in rows { print("\(row.name) sample: \(row.sample.replacingOccurrences(of: "\n", with: "⏎").prefix(100))") }
+        for row in rows {
+            print("\(row.name) sample: \(row.sample.replacingOccurrences(of: "\n", with: "⏎").prefix(100))")
+        }
         print("report: \(comparison.out.appendingPathComponent("report.html").path)")
     }
 

@@ -39,7 +39,8 @@ import Testing
         #expect(report.components(separatedBy: "<polyline").count - 1 == 4)  // 2 runs × (time, tokens)
         #expect(report.contains("<td>tiny</td>") && report.contains("<td>lstm</td>"))
         for name in ["tiny", "lstm"] {
-            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("cmp/\(name)/report.html").path))
+            #expect(
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent("cmp/\(name)/report.html").path))
         }
     }
 
@@ -77,7 +78,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let quiet = try runTool("seqtrain", ["--config", "tiny.json", "--quiet"], in: folder)
         #expect(quiet.status == 0, "\(quiet.stderr)")
-        #expect(quiet.stdout.split(separator: "\n").count == 1 && quiet.stdout.hasPrefix("done at step 20"), "\(quiet.stdout)")
+        #expect(
+            quiet.stdout.split(separator: "\n").count == 1 && quiet.stdout.hasPrefix("done at step 20"),
+            "\(quiet.stdout)")
         #expect(quiet.stdout.contains("report.html"))
         let normal = try runTool("seqtrain", ["--config", "tiny.json", "--overwrite"], in: folder)
         #expect(!normal.stdout.contains("config:"))

@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
+@testable import SeqTraining
+
 #if canImport(FoundationXML)
     import FoundationXML
 #endif
-
-@testable import SeqTraining
 
 /// Counts elements and gathers the text of `<pre class="sample">`, failing on any XML error.
 private final class PageReader: NSObject, XMLParserDelegate {
@@ -47,7 +47,8 @@ private final class PageReader: NSObject, XMLParserDelegate {
         """
     try json.write(to: folder.appendingPathComponent("r.json"), atomically: true, encoding: .utf8)
     let out = folder.appendingPathComponent("run")
-    let config = try TrainingConfig.load(from: folder.appendingPathComponent("r.json"), overrides: ["run.out=\(out.path)"])
+    let config = try TrainingConfig.load(
+        from: folder.appendingPathComponent("r.json"), overrides: ["run.out=\(out.path)"])
     _ = try Trainer(config: config, log: { _ in }).run()
     let page = try Data(contentsOf: out.appendingPathComponent("report.html"))
     let html = String(decoding: page, as: UTF8.self)
