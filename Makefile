@@ -69,7 +69,8 @@ run: tools corpus ## the main job: build in release, train $(CONFIG) (kept if tr
 	else \
 	  .build/release/seqtrain --config $(CONFIG) --out $(RUN_OUT) $(TRAIN_ARGS); \
 	fi
-	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "ROMEO:" --max-tokens 400 --seed 1337
+	@echo "report: $(RUN_OUT)/report.html (curves, samples, config); TensorBoard: tensorboard --logdir runs"
+	.build/release/seqsample --checkpoint $(RUN_OUT) --prompt "Romeo." --max-tokens 400 --seed 1337
 
 BENCH_ARGS ?=
 

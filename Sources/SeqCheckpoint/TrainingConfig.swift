@@ -277,13 +277,15 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var seed: UInt64 = 1337
     /// Worker threads; 0 = automatic (one per core).
     public var threads: Int = 0
+    /// Write `events.out.tfevents.*` into the run directory for TensorBoard.
+    public var tensorboard: Bool = true
 
     /// Output beside the config's name, seed 1337, automatic threads.
     public init() {}
 
     /// The keys of the `run` section.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case out, seed, threads
+        case out, seed, threads, tensorboard
     }
 
     /// Decodes the section; missing keys keep their defaults.
@@ -293,5 +295,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         out = try c.decodeIfPresent(String.self, forKey: .out) ?? out
         seed = try c.decodeWholeIfPresent(UInt64.self, forKey: .seed) ?? seed
         threads = try c.decodeWholeIfPresent(Int.self, forKey: .threads) ?? threads
+        tensorboard = try c.decodeIfPresent(Bool.self, forKey: .tensorboard) ?? tensorboard
     }
 }

@@ -23,6 +23,9 @@ public final class Optimizer {
     /// The settings.
     public let config: OptimizerConfig
     let arena: ParameterArena
+    /// The global gradient norm before clipping at the last ``clipGradients(maxNorm:)`` (`grad_norm` in
+    /// TensorBoard).
+    var lastGradientNorm: Float = 0
     /// Updates taken so far (Adam's bias correction uses it).
     public private(set) var steps = 0
     /// First moment (Adam, AdamW) or momentum buffer (SGD, RMSProp).
@@ -111,6 +114,7 @@ public final class Optimizer {
     @discardableResult
     public func clipGradients(maxNorm: Float) -> Float {
         let norm = arena.gradientNorm()
+        lastGradientNorm = norm
         if maxNorm > 0 && norm > maxNorm {
             Kernels.scale(arena.gradients.base, arena.count, maxNorm / (norm + 1e-6))
         }

@@ -19,13 +19,32 @@ public struct TrainerOptions: Sendable {
     /// Start a new run in a folder that holds one: the old run is moved aside and removed once the new run has
     /// saved its first checkpoint (put back if the new run fails before). Without it such a folder is refused.
     public var overwrite = false
+    /// How much the console shows.
+    public var verbosity = Verbosity.normal
+    /// Stop after this many seconds of training (`seqtrain --compare --budget`): the step that reaches it is the
+    /// last, evaluated and saved as the run's end; the schedule still follows `training.maxSteps`.
+    public var budgetSeconds: Double?
+
+    /// What the console shows of a run.
+    public enum Verbosity: Sendable {
+        /// Errors and the closing line only.
+        case quiet
+        /// The model summary, the progress line, each evaluation with a sample, the closing line.
+        case normal
+        /// Also the resolved config (always in `config.json`).
+        case verbose
+    }
 
     /// Options for a fresh run.
-    public init(resume: URL? = nil, initFrom: URL? = nil, dryRun: Bool = false, overwrite: Bool = false) {
+    public init(
+        resume: URL? = nil, initFrom: URL? = nil, dryRun: Bool = false, overwrite: Bool = false,
+        verbosity: Verbosity = .normal
+    ) {
         self.resume = resume
         self.initFrom = initFrom
         self.dryRun = dryRun
         self.overwrite = overwrite
+        self.verbosity = verbosity
     }
 }
 
@@ -39,6 +58,16 @@ public struct TrainingOutcome: Sendable {
     public let bestValidationLoss: Double?
     /// Why the loop stopped.
     public let reason: Reason
+    /// Training tokens of the run (batch × context × accumulation × steps).
+    public var tokensSeen = 0
+    /// Seconds of training up to the last step, across resumes.
+    public var elapsed = 0.0
+    /// The last evaluation's sample ("" when none was drawn).
+    public var sample = ""
+    /// Trainable parameters of the model.
+    public var parameters = 0
+    /// The last validation loss in bits per character (char tokenizer) or per byte, and that unit's name.
+    public var validationBits: (value: Double, unit: String)?
 
     /// Why the loop stopped.
     public enum Reason: String, Sendable {
@@ -115,9 +144,11 @@ public final class Trainer {
         try config.validate()
         let warmup = config.schedule.fittedWarmupSteps(maxSteps: config.training.maxSteps)
         if warmup != config.schedule.warmupSteps && options.resume == nil {
-            log(
-                "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
-                    + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
+            if options.verbosity != .quiet {
+                log(
+                    "note: schedule.warmupSteps \(config.schedule.warmupSteps) does not fit a run of "
+                        + "\(config.training.maxSteps) steps; warming up over \(warmup) steps (a tenth of the run)")
+            }
             config.schedule.warmupSteps = warmup
         }
         var runtime = RuntimeOptions.environment

@@ -52,9 +52,13 @@ extension TrainingObserver {
 /// The console: the progress line every step, a line per evaluation, the closing line.
 final class ConsoleObserver: TrainingObserver {
     let progress: ProgressLine
+    let quiet: Bool
+    let samples: EvaluationSamples
 
-    init(_ config: TrainingConfig) {
+    init(_ config: TrainingConfig, quiet: Bool = false, samples: EvaluationSamples = EvaluationSamples()) {
         progress = ProgressLine(maxSteps: config.training.maxSteps, logInterval: config.training.logInterval)
+        self.quiet = quiet
+        self.samples = samples
     }
 
     /// Ends an in-place progress line before other output.
@@ -63,42 +67,45 @@ final class ConsoleObserver: TrainingObserver {
     }
 
     func stepped(_ session: Session, _ report: StepReport) {
+        guard !quiet else { return }
         progress.emit(
             step: report.step, loss: report.meanLoss, tokensPerSecond: report.tokensPerSecond,
             learningRate: report.learningRate, etaSeconds: report.etaSeconds)
     }
 
     func recorded(_ session: Session, _ record: MetricsLog.Record, evaluation: EvaluationReport?) {
-        guard let evaluation else { return }
+        guard let evaluation, !quiet else { return }
         lineBreak()
         let (perUnit, unit) = session.bitsPerUnit(evaluation.loss)
         session.log(
             "step \(record.step): validation loss \(String(format: "%.4f", evaluation.loss)), perplexity "
                 + "\(String(format: "%.2f", exp(evaluation.loss))), \(String(format: "%.3f", perUnit)) \(unit)")
+        session.log("  sample: " + EvaluationSamples.oneLine(samples.text(session, step: record.step)))
     }
 
     func stepEnded(_ session: Session, _ report: StepReport, stopping: TrainingOutcome.Reason?) {
-        if stopping == .interrupted { lineBreak() }
+        if stopping == .interrupted && !quiet { lineBreak() }
     }
 
     func finished(_ session: Session, _ outcome: TrainingOutcome) {
         let folder = session.runDirectory.url.path
         switch outcome.reason {
         case .interrupted:
-            session.log(
+            session.closingLog(
                 "interrupted by \(Interrupt.signalName ?? "a signal") at step \(outcome.step); saved "
                     + "\(session.runDirectory.checkpointURL(.latest).path); continue with --resume \(folder)")
         case .earlyStopped:
-            session.log(
+            session.closingLog(
                 "early stop at step \(outcome.step): no better validation loss in \(session.config.training.patience) "
                     + "evaluations")
             fallthrough
         default:
-            session.log(
+            session.closingLog(
                 "done at step \(outcome.step): validation loss "
                     + (outcome.validationLoss.map { String(format: "%.4f", $0) } ?? "n/a") + ", best "
                     + (outcome.bestValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")
-                    + "; checkpoints in \(folder)")
+                    + "; checkpoints in \(folder)"
+                    + (outcome.reason == .dryRun ? "" : "; report \(folder)/report.html"))
         }
     }
 }

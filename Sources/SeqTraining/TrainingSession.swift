@@ -17,6 +17,7 @@ final class Session {
     let communicator: any Communicator
     /// Rows of each step this process trains on: `training.batchSize` (the global batch) / processes.
     let rankBatch: Int
+    let closingLog: (String) -> Void
     let runDirectory: RunDirectory
     let corpus: Corpus
     let tokenizer: any Tokenizer
@@ -47,7 +48,9 @@ final class Session {
         options = trainer.options
         communicator = trainer.communicator
         let isRoot = communicator.rank == 0
-        log = isRoot ? trainer.log : { _ in }
+        // --quiet: only the closing line (``closingLog``) and errors; ranks other than 0 print nothing.
+        log = isRoot && (trainer.options.verbosity != .quiet || trainer.options.dryRun) ? trainer.log : { _ in }
+        closingLog = isRoot ? trainer.log : { _ in }
         // The run folder: nothing is created for a dry run; another writer is refused before any work, and so is,
         // for a new run, a run already there.
         let runURL = URL(fileURLWithPath: config.run.out)
@@ -156,24 +159,32 @@ final class Session {
     /// The observers of a run, in the order they are asked: console, records, early stopping, checkpoints.
     /// Ranks other than 0 print and record nothing; they keep the stopping rule, which every rank must follow
     /// alike, and the checkpoint observer, whose save gathers the carried state from every rank.
-    func makeObservers() -> [any TrainingObserver] {
+    func makeObservers(_ samples: EvaluationSamples = EvaluationSamples()) -> [any TrainingObserver] {
         guard communicator.rank == 0 else { return [EarlyStoppingObserver(), CheckpointObserver()] }
-        return [ConsoleObserver(config), RecordsObserver(), EarlyStoppingObserver(), CheckpointObserver()]
+        var observers: [any TrainingObserver] = [
+            ConsoleObserver(config, quiet: options.verbosity == .quiet, samples: samples), RecordsObserver(),
+            EarlyStoppingObserver(), CheckpointObserver(), ReportObserver(samples: samples),
+        ]
+        if config.run.tensorboard { observers.append(TensorBoardObserver(samples: samples)) }
+        return observers
     }
 
     /// The whole loop: train a step, evaluate when due, and tell the observers, which print, record, save and
     /// decide to stop early.
     func run() throws -> TrainingOutcome {
-        log("config:\n" + config.resolvedJSON())
-        log(model.summary(batch: rankBatch).description)
-        if communicator.size > 1 {
+        // The config is in config.json; the console shows it only when asked (or for a dry run, which writes none).
+        if options.verbosity == .verbose || options.dryRun { log("config:\n" + config.resolvedJSON()) }
+        if options.verbosity != .quiet || options.dryRun {
+            log(model.summary(batch: rankBatch).description)
+            if communicator.size > 1 {
+                log(
+                    "data parallel: \(communicator.size) processes × \(rankBatch) rows = \(config.training.batchSize) "
+                        + "rows per step; gradients of \(model.arena.count * 4) bytes averaged each step")
+            }
             log(
-                "data parallel: \(communicator.size) processes × \(rankBatch) rows = \(config.training.batchSize) "
-                    + "rows per step; gradients of \(model.arena.count * 4) bytes averaged each step")
+                "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
+                    + "\(data.validation.count) validation tokens")
         }
-        log(
-            "data: \(corpus.files.count) file(s), \(corpus.bytes.count) bytes, \(data.train.count) training and "
-                + "\(data.validation.count) validation tokens")
         if options.dryRun { return try dryRun() }
         if options.resume != nil && step >= config.training.maxSteps {
             log(
@@ -183,7 +194,8 @@ final class Session {
                 step: step, validationLoss: nil, bestValidationLoss: bestValidationLoss, reason: .finished)
         }
         if communicator.rank == 0 { try runDirectory.saveConfig(config) }
-        let observers = makeObservers()
+        let samples = EvaluationSamples()
+        let observers = makeObservers(samples)
         for observer in observers { try observer.started(self) }
         Interrupt.install()
         defer { Interrupt.uninstall() }
@@ -194,6 +206,7 @@ final class Session {
         var windowTokens = 0
         var lossSum = 0.0
         var lossCount = 0
+        var trainedSeconds = elapsedBefore
         let tokensPerStep =
             config.training.batchSize * config.model.contextLength * config.training.gradientAccumulation
 
@@ -218,7 +231,10 @@ final class Session {
                 etaSeconds: ProgressLine.eta(
                     elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
                     stepsLeft: config.training.maxSteps - step),
-                elapsed: elapsedBefore + Date().timeIntervalSince(started), isLast: step == config.training.maxSteps)
+                elapsed: elapsedBefore + Date().timeIntervalSince(started),
+                isLast: step == config.training.maxSteps
+                    || options.budgetSeconds.map { Date().timeIntervalSince(started) >= $0 } == true)
+            trainedSeconds = report.elapsed  // up to the last step: the final evaluation and save are not training
             for observer in observers { try observer.stepped(self, report) }
 
             let evaluate = step % config.training.evalInterval == 0 || report.isLast
@@ -242,11 +258,16 @@ final class Session {
                 ? Interrupt.isRequested : communicator.allreduceSum([Interrupt.isRequested ? 1 : 0])[0] > 0
             if interrupted { stopRequest = .interrupted }
             for observer in observers { try observer.stepEnded(self, report, stopping: stopRequest) }
-            if stopRequest != nil { break }
+            if stopRequest != nil || report.isLast { break }
         }
-        let outcome = TrainingOutcome(
+        var outcome = TrainingOutcome(
             step: step, validationLoss: lastValidationLoss, bestValidationLoss: bestValidationLoss,
             reason: stopRequest ?? .finished)
+        outcome.tokensSeen = tokensSeen
+        outcome.elapsed = trainedSeconds
+        outcome.sample = samples.last
+        outcome.parameters = model.arena.count
+        outcome.validationBits = lastValidationLoss.map { bitsPerUnit($0) }
         for observer in observers { try observer.finished(self, outcome) }
         return outcome
     }
@@ -295,7 +316,8 @@ package func optimizerStep(
         communicator.allreduceAverage(model.arena.gradients.base, count: model.arena.count)
         total = communicator.allreduceSum([total])[0] / Double(communicator.size)
     }
-    if clipNorm > 0 { optimizer.clipGradients(maxNorm: Float(clipNorm)) }
+    // Also without clipping (0 scales nothing): the norm is one pass over the arena and observers log it.
+    optimizer.clipGradients(maxNorm: Float(clipNorm))
     optimizer.step(learningRate: lr)
     return total / Double(accumulation)
 }

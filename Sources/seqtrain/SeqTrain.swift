@@ -17,6 +17,7 @@ struct SeqTrain: ParsableCommand {
               seqtrain --resume runs/tiny-gpt --max-steps 4000  continue a run from its latest checkpoint
               seqtrain --config Configs/tiny-gpt.json --overwrite  start runs/tiny-gpt again
               seqtrain --config Configs/tiny-gpt.json --init-from runs/tiny-gpt --out runs/finetune
+              seqtrain --compare Configs/char-lstm.json Configs/tiny-gpt.json --budget 5m  one budget, one table
             Ctrl-C, SIGTERM or SIGHUP saves a checkpoint at the next step and exits 0.
             Built with `--traits MPI`, `mpirun -np N seqtrain ...` trains on N processes (global batch N × batchSize).
             """)
@@ -56,6 +57,26 @@ struct SeqTrain: ParsableCommand {
         help: "Start again in a run directory that holds a run; the old run is removed once the new one has saved.")
     var overwrite = false
 
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: "Train each config on one corpus for one budget into OUT/<name>/, then OUT/report.html (OUT: --out).")
+    var compare: [String] = []
+
+    @Option(name: .long, help: "Wall-clock training budget of each --compare run: 90s, 5m, 1h.")
+    var budget: String?
+
+    @Option(name: .long, help: "Training-token budget of each --compare run.")
+    var budgetTokens: Int?
+
+    @Option(name: .long, help: "With --compare: train every config on this corpus file (data.corpus).")
+    var corpus: [String] = []
+
+    @Flag(name: .long, help: "Print only errors and the closing line.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Also print the resolved config (always written to the run's config.json).")
+    var verbose = false
+
     /// Contradictory or out-of-range flags: one line on stderr, exit 64 (ArgumentParser's own `validate()`
     /// would add the usage text).
     func checkOptions() throws {
@@ -64,15 +85,61 @@ struct SeqTrain: ParsableCommand {
         if resume != nil && overwrite {
             throw OptionError("--resume continues the run and --overwrite starts it again; give one of them")
         }
+        if quiet && verbose { throw OptionError("--quiet and --verbose exclude each other; give one of them") }
         if let maxSteps, maxSteps <= 0 { throw OptionError("--max-steps must be positive") }
         if let threads, threads < 0 || threads > Threads.maximumCount {
             throw OptionError("--threads must be in 0...\(Threads.maximumCount) (0 = one per core); got \(threads)")
         }
     }
 
+    /// `90s`, `5m`, `1h` or plain seconds, in seconds; nil when it is none of them.
+    static func seconds(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        if let unit = text.last.flatMap({ units[$0] }), let value = Double(text.dropLast()), value > 0 {
+            return value * unit
+        }
+        return Double(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    func runComparison() throws {
+        if config != nil || resume != nil || initFrom != nil || dryRun {
+            throw OptionError("--compare takes its configs itself; drop --config, --resume, --init-from, --dry-run")
+        }
+        if compare.count < 2 { throw OptionError("--compare needs two or more config files") }
+        if (budget == nil) == (budgetTokens == nil) {
+            throw OptionError("--compare needs one budget: --budget 5m (wall clock) or --budget-tokens N")
+        }
+        var seconds: Double?
+        if let budget {
+            guard let value = Self.seconds(budget) else {
+                throw OptionError("--budget must be a positive duration like 90s, 5m or 1h; got \(budget)")
+            }
+            seconds = value
+        }
+        if let budgetTokens, budgetTokens <= 0 { throw OptionError("--budget-tokens must be positive") }
+        let list = TrainingConfig.overrideList(maxSteps: maxSteps, threads: threads, set: overrides)
+        let comparison = RunComparison(
+            configs: compare.map { URL(fileURLWithPath: $0) }, budgetSeconds: seconds, budgetTokens: budgetTokens,
+            corpus: corpus.isEmpty ? nil : corpus.map { URL(fileURLWithPath: $0).path },
+            out: URL(fileURLWithPath: out ?? "compare"), overrides: list)
+        let rows = try comparison.run(log: { if !quiet { print($0) } })
+        print(RunComparison.table(rows), terminator: "")
+        for row in rows {
+            print("\(row.name) sample: \(row.sample.replacingOccurrences(of: "\n", with: "⏎").prefix(100))")
+        }
+        print("report: \(comparison.out.appendingPathComponent("report.html").path)")
+    }
+
     func run() throws {
         let world = makeWorldCommunicator()
         do {
+            if !compare.isEmpty {
+                if quiet && verbose { throw OptionError("--quiet and --verbose exclude each other; give one of them") }
+                return try runComparison()
+            }
+            if budget != nil || budgetTokens != nil || !corpus.isEmpty {
+                throw OptionError("--budget, --budget-tokens and --corpus go with --compare A.json B.json …")
+            }
             try checkOptions()
             let list = TrainingConfig.overrideList(
                 maxSteps: maxSteps, seed: seed, out: out ?? resume, threads: threads, set: overrides)
@@ -86,7 +153,7 @@ struct SeqTrain: ParsableCommand {
                 from: file, overrides: list, resolvingPaths: config != nil, checkpoint: config == nil)
             let options = TrainerOptions(
                 resume: resume.map { URL(fileURLWithPath: $0) }, initFrom: initFrom.map { URL(fileURLWithPath: $0) },
-                dryRun: dryRun, overwrite: overwrite)
+                dryRun: dryRun, overwrite: overwrite, verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
             let trainer = Trainer(config: loaded, options: options)
             trainer.communicator = world
             let outcome = try trainer.run()

@@ -41,7 +41,8 @@ private let documentedValues: [(key: String, value: String)] = [
     ("training.clipNorm", "0"), ("training.evalInterval", "1"), ("training.evalWindows", "1"),
     ("training.patience", "0"), ("training.patience", "1"), ("training.checkpointInterval", "0"),
     ("training.checkpointInterval", "1"), ("training.logInterval", "1"),
-    ("run.out", "(the case's folder)"), ("run.seed", "0"), ("run.threads", "0"),
+    ("run.out", "(the case's folder)"), ("run.seed", "0"), ("run.threads", "0"), ("run.tensorboard", "false"),
+    ("run.tensorboard", "true"),
     // Threads are process-wide and other suites run beside this one: a count other than the automatic one would
     // change their partitions (and bits) mid-test, so the explicit case names the automatic count.
     ("run.threads", "\(ProcessInfo.processInfo.activeProcessorCount)"),
