@@ -83,7 +83,9 @@ public struct TrainedCheckpoint {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
-            throw FileError(path: path.path, problem: "does not exist", fix: "pass a run directory written by seqtrain")
+            throw FileError(
+                path: path.path, problem: "does not exist",
+                fix: "pass a run directory written by seqtrain, or a Hugging Face model folder")
         }
         guard isDirectory.boolValue else {
             throw FileError(path: path.path, problem: "is a file", fix: "pass the run or checkpoint directory")

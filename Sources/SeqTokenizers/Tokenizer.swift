@@ -112,8 +112,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
             return "invalid UTF-8 at byte offset \(offset); fix the input or set \"invalidUTF8\": \"replace\""
                 + " to substitute U+FFFD"
         case .malformedFile(let field, let reason):
-            return "tokenizer.json: field '\(field)' \(reason); regenerate the file with `seqtok train`"
-                + " or a byte-level BPE from the tokenizers library"
+            return
+                "tokenizer.json: field '\(field)' \(reason); use a file SeqKit reads (`seqtok train`, a byte-level BPE"
+                + " or a BERT WordPiece file from the tokenizers library)"
         case .unknownID(let id):
             return "token id \(id) is not in the vocabulary; decode only ids the same tokenizer produced"
         case .emptyCorpus:
