@@ -187,8 +187,16 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
         var i = range.lowerBound
         let text = String(decoding: bytes[range], as: UTF8.self)
         for scalar in text.unicodeScalars {
-            let (start, end) = (i, i + String(scalar).utf8.count)
+            let (start, end) = (i, i + UTF8.width(scalar))
             i = end
+            // ASCII has no accents to strip and a one-scalar lowercase: no per-scalar strings on the common path.
+            if scalar.isASCII && !(cleanText && (scalar.value == 0 || Self.isControl(scalar))) {
+                let ascii = cleanText && Self.isWhitespace(scalar) ? " " : scalar
+                let lowered =
+                    lowercase && (65...90).contains(ascii.value) ? Unicode.Scalar(ascii.value + 32)! : ascii
+                out.append((lowered, start, end))
+                continue
+            }
             var emitted: [Unicode.Scalar] = [scalar]
             if cleanText {
                 if scalar.value == 0 || scalar.value == 0xFFFD || Self.isControl(scalar) { continue }
