@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SeqTraining", targets: ["SeqTraining"]),
         .library(name: "SeqSampling", targets: ["SeqSampling"]),
         .library(name: "SeqEncoders", targets: ["SeqEncoders"]),
+        .library(name: "SeqLayers", targets: ["SeqLayers"]),
         // Everything above in one import.
         .library(name: "SeqKit", targets: ["SeqKit"]),
         .executable(name: "seqtok", targets: ["seqtok"]),
@@ -82,11 +83,16 @@ let package = Package(
         .target(
             name: "SeqEncoders",
             dependencies: ["SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers", "SeqCheckpoint"]),
-        // The umbrella: re-exports the tokenizers, models, training, sampling and encoders.
+        // Models you compose: Keras-style layers, Sequential and functional models, compile/fit/evaluate/predict.
+        .target(
+            name: "SeqLayers",
+            dependencies: ["SeqTraining", "SeqCheckpoint", "SeqNN", "SeqAutograd", "SeqTensor"]),
+        // The umbrella: re-exports the tokenizers, tensors, models, training, sampling, encoders and layers.
         .target(
             name: "SeqKit",
             dependencies: [
-                "SeqTokenizers", "SeqModels", "SeqCheckpoint", "SeqTraining", "SeqSampling", "SeqEncoders",
+                "SeqTokenizers", "SeqTensor", "SeqAutograd", "SeqModels", "SeqCheckpoint", "SeqTraining", "SeqSampling",
+                "SeqEncoders", "SeqLayers",
             ]),
 
         // Executables (thin: options, validate, one library call); SeqCommandLine gives them one-line flag errors.
@@ -161,6 +167,10 @@ let package = Package(
                 "SeqEncoders", "SeqKit", "SeqModels", "SeqTraining", "SeqTokenizers", "SeqNN", "SeqAutograd",
                 "SeqConfig", "SeqTensor", "_SeqTestSupport",
             ],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SeqLayersTests",
+            dependencies: ["SeqLayers", "SeqKit", "SeqTraining", "SeqAutograd", "SeqTensor", "_SeqTestSupport"],
             exclude: ["Fixtures"]),
         .executableTarget(
             name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],

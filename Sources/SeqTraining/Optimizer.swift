@@ -35,14 +35,17 @@ public final class Optimizer {
     /// Contiguous runs of the arena with their weight-decay flag.
     let runs: [(offset: Int, count: Int, decay: Bool)]
 
-    /// An optimizer with zeroed state for `arena`.
-    public init(_ config: OptimizerConfig, arena: ParameterArena) {
+    /// An optimizer with zeroed state for `arena`; slots for which `updating` is false (a frozen layer's) are
+    /// left as they are by ``step(learningRate:)``.
+    public init(
+        _ config: OptimizerConfig, arena: ParameterArena, updating: (ParameterArena.Slot) -> Bool = { _ in true }
+    ) {
         self.config = config
         self.arena = arena
         first = TensorStorage(capacity: arena.count)
         second = TensorStorage(capacity: arena.count)
         var runs: [(offset: Int, count: Int, decay: Bool)] = []
-        for slot in arena.slots {
+        for slot in arena.slots where updating(slot) {
             let decay = config.decayAll || Optimizer.decays(slot)
             if let last = runs.last, last.decay == decay, last.offset + last.count == slot.offset {
                 runs[runs.count - 1].count += slot.count

@@ -81,7 +81,7 @@ public struct ProgressLine: Sendable {
 }
 
 /// Tokens per second with a k or M suffix and three significant digits: `formatRate(18_240) == "18.2k"`.
-func formatRate(_ rate: Double) -> String {
+package func formatRate(_ rate: Double) -> String {
     guard rate.isFinite, rate >= 0 else { return "?" }
     func threeDigits(_ x: Double) -> String {
         x < 10 ? String(format: "%.2f", x) : x < 100 ? String(format: "%.1f", x) : String(format: "%.0f", x)
@@ -92,7 +92,7 @@ func formatRate(_ rate: Double) -> String {
 }
 
 /// A duration as `42s`, `1m42s` or `2h05m`: `formatDuration(102) == "1m42s"`.
-func formatDuration(_ seconds: Double) -> String {
+package func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }
     if seconds >= 360_000_000 { return ">10000h" }
     let total = Int(seconds.rounded())

@@ -115,8 +115,32 @@ public struct RunDirectory: Sendable {
     /// `write` receives an empty temporary folder and writes every file into it. If it throws, the folder is
     /// removed and the old checkpoint stays. Otherwise the files are fsynced and swapped into place.
     public func commitCheckpoint(_ slot: CheckpointSlot, write: (URL) throws -> Void) throws {
-        let final = checkpointURL(slot)
-        let temporary = temporaryURL(slot)
+        try commit(final: checkpointURL(slot), temporary: temporaryURL(slot), aside: asideURL(slot), write: write)
+    }
+
+    /// Writes the folder `final` atomically as ``commitCheckpoint(_:write:)`` writes a slot: into
+    /// `.<name>.tmp` beside it, fsynced, then swapped into place, so a reader sees the old folder or the new one,
+    /// never a mix. A saved composed model and `ModelCheckpoint` use it.
+    ///
+    /// `try RunDirectory.commitFolder(URL(fileURLWithPath: "models/squares")) { try write(into: $0) }`
+    public static func commitFolder(_ final: URL, write: (URL) throws -> Void) throws {
+        let parent = final.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(
+                path: parent.path, problem: "cannot be created (\(reason(error)))",
+                fix: "check free space and the permissions of its parent")
+        }
+        let name = final.lastPathComponent
+        try RunDirectory(folder: parent).commit(
+            final: final, temporary: parent.appendingPathComponent(".\(name).tmp"),
+            aside: parent.appendingPathComponent(".\(name).old"), write: write)
+    }
+
+    private init(folder: URL) { url = folder }
+
+    private func commit(final: URL, temporary: URL, aside: URL, write: (URL) throws -> Void) throws {
         try removeIfPresent(temporary)
         do {
             try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: false)
@@ -135,7 +159,9 @@ public struct RunDirectory: Sendable {
         try syncTree(temporary)
         if crash == .synced { throw SimulatedCrash() }
 
-        guard hasCheckpoint(slot) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: final.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             try rename(temporary, final)
             try syncDirectory(url)
             return
@@ -146,7 +172,6 @@ public struct RunDirectory: Sendable {
             try removeIfPresent(temporary)  // now holds the old checkpoint
             return
         }
-        let aside = asideURL(slot)
         try removeIfPresent(aside)
         try rename(final, aside)
         if crash == .movedAside { throw SimulatedCrash() }
