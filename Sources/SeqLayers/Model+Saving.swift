@@ -43,6 +43,14 @@ public enum LayerRegistry {
     /// Adds or replaces the factory of `type`.
     public static func register(_ type: String, _ factory: @escaping Factory) { factories[type] = factory }
 
+    /// A layer from its type name and settings as `model.json` spells them:
+    /// `try LayerRegistry.layer(type: "Dense", config: LayerConfig(["units": .int(16)]))`.
+    public static func layer(type: String, config: LayerConfig, name: String = "") throws -> Layer {
+        let layer = try make(type: type, name: name.isEmpty ? snakeCase(type) : name, config: config)
+        layer.name = name
+        return layer
+    }
+
     /// The layer a saved entry describes; unknown types and settings are errors naming the layer.
     static func make(type: String, name: String, config: LayerConfig) throws -> Layer {
         guard let factory = factories[type] else {

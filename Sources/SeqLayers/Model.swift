@@ -253,8 +253,9 @@ public class Model {
         }
     }
 
-    /// The number of parameter elements: all, and those of trainable layers.
+    /// The number of parameter elements: all, and those of trainable layers (0 while the model cannot be built).
     public var parameterCounts: (total: Int, trainable: Int) {
+        _ = try? build()
         let total = layers.reduce(0) { $0 + $1.parameterCount }
         let trainable = layers.filter(\.trainable).reduce(0) { $0 + $1.parameterCount }
         return (total, trainable)
