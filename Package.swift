@@ -86,7 +86,9 @@ let package = Package(
         // Models you compose: Keras-style layers, Sequential and functional models, compile/fit/evaluate/predict.
         .target(
             name: "SeqLayers",
-            dependencies: ["SeqTraining", "SeqCheckpoint", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers"]),
+            dependencies: [
+                "SeqTraining", "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers",
+            ]),
         // The umbrella: re-exports the tokenizers, tensors, models, training, sampling, encoders and layers.
         .target(
             name: "SeqKit",

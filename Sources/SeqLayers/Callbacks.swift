@@ -59,7 +59,7 @@ public final class EarlyStopping: Callback {
     /// The epoch (0-based) after which the fit was stopped, if it was.
     public private(set) var stoppedEpoch: Int?
     private var wait = 0
-    private var bestWeights: [Float]?
+    private var bestWeights: [[Float]]?
 
     /// Stops after `patience` epochs without improvement of `monitor`.
     public init(
@@ -86,7 +86,7 @@ public final class EarlyStopping: Callback {
         if mode.improves(value, on: best?.value, by: minDelta) {
             best = (value, epoch)
             wait = 0
-            if restoreBestWeights { bestWeights = model.arena.flatValues.toArray() }
+            if restoreBestWeights { bestWeights = model.weightsSnapshot() }
         } else {
             wait += 1
             if wait >= max(patience, 1) {
@@ -98,7 +98,7 @@ public final class EarlyStopping: Callback {
 
     public func trainEnded(model: Model) throws {
         guard restoreBestWeights, let bestWeights else { return }
-        bestWeights.withUnsafeBufferPointer { model.arena.values.base.update(from: $0.baseAddress!, count: $0.count) }
+        model.restoreWeights(bestWeights)
     }
 }
 

@@ -56,6 +56,10 @@ open class Layer {
     /// ``ModelError/badArgument(_:_:)`` naming `argument`.
     open func validateInput(_ x: Tensor, argument: String) throws {}
 
+    /// A layer that brings a model of its own (``PretrainedEncoder``) keeps its parameters in that model's arena
+    /// rather than the composed model's; fitting, saving and loading handle both. Nil for every other layer.
+    open var ownArena: ParameterArena? { nil }
+
     /// The number of parameter elements.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.slot.count } }
 

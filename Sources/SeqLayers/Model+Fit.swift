@@ -146,14 +146,17 @@ extension Model {
         }
         compiled = CompileSettings(
             optimizer: optimizer, loss: loss, metrics: metrics, schedule: schedule, clipNorm: clipNorm)
-        self.optimizer = nil
+        optimizers = []
         if isBuilt || (try? build()) != nil { makeOptimizer() }
     }
 
     func makeOptimizer() {
         guard let compiled else { return }
-        let frozen = Set(layers.filter { !$0.trainable }.flatMap { $0.parameters.map(\.name) })
-        optimizer = Optimizer(compiled.optimizer, arena: arena) { !frozen.contains($0.name) }
+        let frozen = Set(layers.filter { !$0.trainable && $0.ownArena == nil }.flatMap { $0.parameters.map(\.name) })
+        optimizers = [Optimizer(compiled.optimizer, arena: arena) { !frozen.contains($0.name) }]
+        for layer in layers where layer.trainable {
+            if let own = layer.ownArena { optimizers.append(Optimizer(compiled.optimizer, arena: own)) }
+        }
     }
 
     /// Fits the model to `x` and `y` (batch axis first) for `epochs` passes in batches of `batchSize`, and
@@ -190,7 +193,7 @@ extension Model {
         }
         try prepare(x)
         guard let settings = compiled else { throw ModelError.notCompiled }
-        if optimizer == nil { makeOptimizer() }
+        if optimizers.isEmpty { makeOptimizer() }
         let n = try checkData(x: x, y: y, names: ("x", "y"))
         var (trainRows, heldOut) = (Array(0..<n), [Int]())
         if validationData == nil && validationSplit > 0 {
@@ -232,7 +235,7 @@ extension Model {
                 let rows = order[start..<min(start + batchSize, order.count)]
                 let xb = x.map { gatherRows($0, rows) }
                 let yb = gatherRows(y, rows)
-                arena.zeroGradients()
+                for arena in arenas { arena.zeroGradients() }
                 let context = ForwardContext(training: true, seed: rng.next())
                 let prediction = self(xb.map { Variable($0) }, context: context)
                 let loss = lossVariable(prediction, yb, settings.loss)
@@ -243,10 +246,12 @@ extension Model {
                     )
                 }
                 loss.backward()
-                if settings.clipNorm > 0 { optimizer!.clipGradients(maxNorm: Float(settings.clipNorm)) }
+                if settings.clipNorm > 0 {
+                    for optimizer in optimizers { optimizer.clipGradients(maxNorm: Float(settings.clipNorm)) }
+                }
                 lastRate = SeqTraining.learningRate(
                     at: step, peak: learningRate, schedule: settings.schedule, maxSteps: totalSteps)
-                optimizer!.step(learningRate: lastRate)
+                for optimizer in optimizers { optimizer.step(learningRate: lastRate) }
                 step += 1
                 totals.add(loss: value, prediction.value, yb, settings, rows: rows.count)
             }

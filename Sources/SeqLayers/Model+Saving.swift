@@ -118,6 +118,7 @@ public enum LayerRegistry {
                 heads: try positive(c.int("heads"), "heads", c), keyDim: try positive(c.int("keyDim"), "keyDim", c),
                 causal: try c.bool("causal", default: false), dropout: Float(dropout))
         },
+        "PretrainedEncoder": { c in try PretrainedEncoder(path: URL(fileURLWithPath: try c.string("path"))) },
         "Add": { _ in Add() },
         "Concatenate": { _ in Concatenate() },
     ]
@@ -158,8 +159,36 @@ extension Model {
         let json = try encoder.encode(file)
         try RunDirectory.commitFolder(url) { folder in
             try json.write(to: folder.appendingPathComponent(Model.architectureFile))
-            try arena.write(
-                to: folder.appendingPathComponent(Model.weightsFile), metadata: ["format": ModelFile.formatName])
+            try writeWeights(to: folder.appendingPathComponent(Model.weightsFile))
+        }
+    }
+
+    /// Writes every arena into one safetensors file: the model's slots under their names, a layer's own arena
+    /// under `<layer>.<name>`.
+    func writeWeights(to url: URL) throws {
+        var tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
+        func add(_ arena: ParameterArena, _ prefix: String) {
+            for slot in arena.slots {
+                tensors.append(
+                    (
+                        prefix + slot.name, slot.shape,
+                        UnsafeBufferPointer(start: arena.values.base + slot.offset, count: slot.count)
+                    ))
+            }
+        }
+        add(arena, "")
+        for layer in layers { if let own = layer.ownArena { add(own, layer.name + ".") } }
+        try SafeTensorsFile.write(tensors, metadata: ["format": ModelFile.formatName], to: url)
+    }
+
+    func readWeights(from url: URL) throws {
+        let file = try SafeTensorsFile(contentsOf: url)
+        let owners = layers.filter { $0.ownArena != nil }.map { $0.name + "." }
+        try arena.read(from: file, prefix: "") { name in owners.contains { name.hasPrefix($0) } }
+        for layer in layers {
+            guard let own = layer.ownArena else { continue }
+            let prefix = layer.name + "."
+            try own.read(from: file, prefix: prefix) { !$0.hasPrefix(prefix) }
         }
     }
 
@@ -247,7 +276,7 @@ extension Model {
         }
         try model.build()
         do {
-            try model.arena.read(from: weightsURL)
+            try model.readWeights(from: weightsURL)
         } catch {
             throw ModelError.malformedModel("\(weightsURL.path): \(error)")
         }

@@ -97,7 +97,8 @@ public class Model {
     public private(set) var isBuilt = false
     /// The compile settings (nil until ``compile(optimizer:loss:metrics:schedule:clipNorm:)``).
     public internal(set) var compiled: CompileSettings?
-    var optimizer: Optimizer?
+    /// One optimizer per arena with trainable weights: the model's, then each ``Layer/ownArena`` of a trainable layer.
+    var optimizers: [Optimizer] = []
     /// Set by a callback to end ``fit`` after the current epoch (``EarlyStopping`` does).
     public var stopTraining = false
     /// The learning rate `fit` uses for the coming epoch before the schedule scales it (a
@@ -159,6 +160,19 @@ public class Model {
 
     /// The layers in order.
     public var layers: [Layer] { nodes.map(\.layer) }
+
+    /// Every arena holding the model's weights: its own, then each layer's ``Layer/ownArena``.
+    public var arenas: [ParameterArena] { [arena] + layers.compactMap(\.ownArena) }
+
+    /// A copy of every weight (all ``arenas``), for ``restoreWeights(_:)``.
+    public func weightsSnapshot() -> [[Float]] { arenas.map { $0.flatValues.toArray() } }
+
+    /// Puts back weights taken by ``weightsSnapshot()``.
+    public func restoreWeights(_ snapshot: [[Float]]) {
+        for (arena, values) in zip(arenas, snapshot) where values.count == arena.count {
+            values.withUnsafeBufferPointer { arena.values.base.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
 
     /// The shape of the output, without the batch axis (building the model if it can be).
     public func outputShape() throws -> [Int] {
