@@ -88,6 +88,7 @@ let package = Package(
             name: "SeqLayers",
             dependencies: [
                 "SeqTraining", "SeqCheckpoint", "SeqModels", "SeqNN", "SeqAutograd", "SeqTensor", "SeqTokenizers",
+                "SeqConfig",
             ]),
         // The umbrella: re-exports the tokenizers, tensors, models, training, sampling, encoders and layers.
         .target(
@@ -103,11 +104,14 @@ let package = Package(
             name: "seqtok", dependencies: ["SeqTokenizers", "SeqConfig", "SeqCommandLine", argumentParser]),
         .executableTarget(
             name: "seqtrain",
-            dependencies: ["SeqTraining", "SeqTensor", "SeqDistributed", "SeqCommandLine", argumentParser]),
+            dependencies: [
+                "SeqTraining", "SeqLayers", "SeqTensor", "SeqDistributed", "SeqCommandLine", argumentParser,
+            ]),
         .executableTarget(
             name: "seqsample",
             dependencies: [
-                "SeqSampling", "SeqCheckpoint", "SeqTokenizers", "SeqTensor", "SeqCommandLine", argumentParser,
+                "SeqSampling", "SeqCheckpoint", "SeqTokenizers", "SeqTensor", "SeqLayers", "SeqCommandLine",
+                argumentParser,
             ]),
 
         .executableTarget(

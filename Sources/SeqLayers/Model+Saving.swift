@@ -119,6 +119,7 @@ public enum LayerRegistry {
                 causal: try c.bool("causal", default: false), dropout: Float(dropout))
         },
         "PretrainedEncoder": { c in try PretrainedEncoder(path: URL(fileURLWithPath: try c.string("path"))) },
+        "PositionEmbedding": { _ in PositionEmbedding() },
         "Add": { _ in Add() },
         "Concatenate": { _ in Concatenate() },
     ]
@@ -189,6 +190,7 @@ extension Model {
             guard let own = layer.ownArena else { continue }
             let prefix = layer.name + "."
             try own.read(from: file, prefix: prefix) { !$0.hasPrefix(prefix) }
+            (layer as? PretrainedEncoder)?.weightsChanged()
         }
     }
 

@@ -172,6 +172,7 @@ public class Model {
         for (arena, values) in zip(arenas, snapshot) where values.count == arena.count {
             values.withUnsafeBufferPointer { arena.values.base.update(from: $0.baseAddress!, count: $0.count) }
         }
+        for layer in layers { (layer as? PretrainedEncoder)?.weightsChanged() }
     }
 
     /// The shape of the output, without the batch axis (building the model if it can be).

@@ -144,8 +144,46 @@ public final class PretrainedEncoder: Layer {
             start += s.count
         }
         if trainable { return matmul(Variable(averaging), run()) }
-        return Variable(withoutGradients { matmul(Variable(averaging), run()) }.value)
+        return Variable(frozenVectors(sequences))
     }
+
+    /// A frozen encoder's mean vectors, (B, width): from the graph-free pass in evaluation mode (no dropout), each
+    /// text's computed once and kept, since frozen weights do not change between epochs.
+    private func frozenVectors(_ sequences: [[Int]]) -> Tensor {
+        let missing = Array(Set(sequences.filter { cache[$0] == nil }))
+        if !missing.isEmpty {
+            let rows: Tensor
+            switch trunk {
+            case .bert(let model):
+                rows = model.infer(missing)  // packed (Σ lengths, W)
+            case .checkpoint(let model):
+                let longest = missing.map(\.count).max()!
+                let ids = missing.flatMap { $0 + Array(repeating: 0, count: longest - $0.count) }
+                rows = model.infer(ids, batch: missing.count, layer: nil)  // (B, L, W)
+            }
+            var start = 0
+            let longest = missing.map(\.count).max()!
+            for (r, s) in missing.enumerated() {
+                let first: Int
+                if case .bert = trunk { first = start } else { first = r * longest }
+                var mean = [Float](repeating: 0, count: width)
+                for j in 0..<s.count {
+                    let row = rows.pointer + (first + j) * width
+                    for c in 0..<width { mean[c] += row[c] }
+                }
+                for c in 0..<width { mean[c] /= Float(s.count) }
+                cache[s] = mean
+                start += s.count
+            }
+        }
+        return Tensor(shape: [sequences.count, width], values: sequences.flatMap { cache[$0]! })
+    }
+
+    /// Mean vectors of a frozen encoder by token ids.
+    private var cache: [[Int]: [Float]] = [:]
+
+    /// Forgets the kept vectors (the weights were replaced).
+    func weightsChanged() { cache = [:] }
 
     public override var config: LayerConfig { LayerConfig(["path": .string(path.path)]) }
 }

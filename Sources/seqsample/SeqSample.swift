@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SeqCheckpoint
 import SeqCommandLine
+import SeqLayers
 import SeqSampling
 import SeqTensor
 import SeqTokenizers
@@ -21,6 +22,7 @@ struct SeqSample: ParsableCommand {
               seqsample --checkpoint runs/tiny-gpt --beams 4 --no-repeat-ngram 4 --prompt "JULIET:"
               seqsample --checkpoint runs/tiny-gpt --num-samples 3 --json
               seqsample --checkpoint runs/tiny-gpt --score heldout.txt
+              seqsample --checkpoint runs/shakespeare-genres --classify "O, I am fortune's fool!"
             --prompt and --stop read \\n \\t \\r \\0 \\\\ \\" \\' \\uXXXX and \\u{1F44D}.
             --raw takes them literally; --prompt-file is read as it is.
             Beam search gives the likely continuation: for short completions, not creative text.
@@ -90,6 +92,11 @@ struct SeqSample: ParsableCommand {
     @Option(name: .long, help: "Print the mean negative log-likelihood, perplexity and bits per character of FILE.")
     var score: String?
 
+    @Option(
+        name: .long,
+        help: "With a classifier run (seqtrain \"task\": \"classify\"): print each label's probability for TEXT.")
+    var classify: String?
+
     /// Contradictory or out-of-range flags: one line on stderr, exit 64 (ArgumentParser's own `validate()`
     /// would add the usage text).
     func checkOptions() throws {
@@ -119,6 +126,20 @@ struct SeqSample: ParsableCommand {
         }
     }
 
+    /// `--classify`: every label with its probability, most likely first (`--json`: one object).
+    func printClassification(_ text: String, _ folder: URL) throws {
+        let text = raw ? text : (try? unescape(text, flag: "--classify")) ?? text
+        let ranked = try TextClassifier(path: folder).classify(text)
+        if json {
+            let object = Dictionary(uniqueKeysWithValues: ranked.map { ($0.label, $0.probability) })
+            let data = try JSONSerialization.data(
+                withJSONObject: ["text": text, "probabilities": object], options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (label, p) in ranked { print("\(String(format: "%.4f", p))  \(label)") }
+        }
+    }
+
     /// `--prompt` with its escapes read (unless `--raw`).
     var promptText: String? { raw ? prompt : prompt.map { (try? unescape($0, flag: "--prompt")) ?? $0 } }
 
@@ -129,6 +150,19 @@ struct SeqSample: ParsableCommand {
         do {
             try checkOptions()
             Threads.apply(RuntimeOptions.environment)
+            let folder = URL(fileURLWithPath: checkpoint)
+            let isClassifier = FileManager.default.fileExists(
+                atPath: folder.appendingPathComponent(TextClassifier.descriptionFile).path)
+            if let classify {
+                guard isClassifier else {
+                    throw OptionError(
+                        "--classify needs a classifier run (seqtrain \"task\": \"classify\"); \(checkpoint) is not one")
+                }
+                return try printClassification(classify, folder)
+            }
+            if isClassifier {
+                throw OptionError("\(checkpoint) is a classifier: give --classify TEXT (it generates no text)")
+            }
             let trained = try TrainedCheckpoint(path: URL(fileURLWithPath: checkpoint), prefer: .best)
             if let score {
                 try scoreFile(score, trained)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SeqCommandLine
 import SeqDistributed
+import SeqLayers
 import SeqTensor
 import SeqTraining
 
@@ -9,7 +10,8 @@ import SeqTraining
 struct SeqTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seqtrain",
-        abstract: "Train a next-token language model from a JSON config.",
+        abstract:
+            "Train a next-token language model, or a text classifier (\"task\": \"classify\"), from a JSON config.",
         discussion: """
             Examples:
               seqtrain --config Configs/tiny-gpt.json
@@ -141,6 +143,11 @@ struct SeqTrain: ParsableCommand {
                 throw OptionError("--budget, --budget-tokens and --corpus go with --compare A.json B.json …")
             }
             try checkOptions()
+            if let config, let data = FileManager.default.contents(atPath: config),
+                ClassificationConfig.isClassification(data)
+            {
+                return try runClassification(URL(fileURLWithPath: config))
+            }
             let list = TrainingConfig.overrideList(
                 maxSteps: maxSteps, seed: seed, out: out ?? resume, threads: threads, set: overrides)
             let file =
@@ -171,6 +178,23 @@ struct SeqTrain: ParsableCommand {
             fail(world, "\(error)", code: ExitCode.failure.rawValue)
             throw ExitCode.failure
         }
+    }
+
+    /// A `"task": "classify"` config: trains a text classifier (``ClassificationTask``).
+    func runClassification(_ file: URL) throws {
+        if maxSteps != nil || !overrides.isEmpty || verbose {
+            throw OptionError("--max-steps, --set and --verbose are for next-token configs; edit the classify config")
+        }
+        var loaded = try ClassificationConfig.load(from: file)
+        if let out { loaded.run.out = out }
+        if let seed { loaded.run.seed = seed }
+        if let threads { loaded.run.threads = threads }
+        if let initFrom {
+            loaded.trunk.kind = .pretrained
+            loaded.trunk.path = URL(fileURLWithPath: initFrom).standardizedFileURL.path
+        }
+        try loaded.validate(file: file.path)
+        _ = try ClassificationTask.run(loaded, overwrite: overwrite, dryRun: dryRun, quiet: quiet)
     }
 
     /// Prints the one-line error; with other ranks running, ends them all (they would wait for this one forever)
