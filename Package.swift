@@ -183,6 +183,7 @@ let package = Package(
             path: "Benchmarks/embedbench", exclude: ["compare_torch.py"]),
         .executableTarget(
             name: "minilmbench", dependencies: ["SeqEncoders", "SeqTensor"], path: "Benchmarks/minilmbench"),
+        .executableTarget(name: "fitbench", dependencies: ["SeqLayers", "SeqTensor"], path: "Benchmarks/fitbench"),
         .executableTarget(
             name: "samplebench", dependencies: ["SeqSampling", "SeqModels", "SeqTensor"], path: "Benchmarks/samplebench"
         ),
