@@ -176,7 +176,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "SeqLayersTests",
-            dependencies: ["SeqLayers", "SeqKit", "SeqTraining", "SeqAutograd", "SeqTensor", "_SeqTestSupport"],
+            dependencies: [
+                "SeqLayers", "SeqKit", "SeqTraining", "SeqAutograd", "SeqTensor", "SeqConfig", "_SeqTestSupport",
+            ],
             exclude: ["Fixtures"]),
         .executableTarget(
             name: "embedbench", dependencies: ["SeqEncoders", "SeqModels", "SeqTokenizers", "SeqTensor"],

@@ -150,7 +150,9 @@ public final class PretrainedEncoder: Layer {
     /// A frozen encoder's mean vectors, (B, width): from the graph-free pass in evaluation mode (no dropout), each
     /// text's computed once and kept, since frozen weights do not change between epochs.
     private func frozenVectors(_ sequences: [[Int]]) -> Tensor {
-        let missing = Array(Set(sequences.filter { cache[$0] == nil }))
+        // In first-seen order: a product's rounding can depend on a row's place, so the order must not vary.
+        var seen = Set<[Int]>()
+        let missing = sequences.filter { cache[$0] == nil && seen.insert($0).inserted }
         if !missing.isEmpty {
             let rows: Tensor
             switch trunk {

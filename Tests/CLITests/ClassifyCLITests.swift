@@ -74,6 +74,33 @@ import _SeqTestSupport
         #expect(generate.status != 0 && generate.stderr.contains("--classify"), "\(generate.stderr)")
     }
 
+    @Test func aClassifierStartsFromASeqtrainRunWithInitFrom() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.writeData(in: folder)
+        // A small causal LSTM language model of the same texts, then the classifier on its trunk.
+        let corpus = try String(contentsOf: folder.appendingPathComponent("train.jsonl"), encoding: .utf8)
+        try corpus.write(to: folder.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let lm = """
+            { "model": { "kind": "lstm", "contextLength": 16, "embeddingSize": 16, "hiddenSize": 16, "layers": 1 },
+              "tokenizer": { "kind": "char" }, "data": { "corpus": ["corpus.txt"] },
+              "training": { "batchSize": 4, "maxSteps": 20, "evalInterval": 10, "evalWindows": 2, "logInterval": 10 },
+              "run": { "out": "runs/lm", "tensorboard": false } }
+            """
+        try lm.write(to: folder.appendingPathComponent("lm.json"), atomically: true, encoding: .utf8)
+        let pretrained = try runTool("seqtrain", ["--config", "lm.json", "--quiet"], in: folder)
+        #expect(pretrained.status == 0, "\(pretrained.stderr)")
+        let tuned = try runTool(
+            "seqtrain", ["--config", "topics.json", "--init-from", "runs/lm", "--out", "runs/tuned"], in: folder)
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(tuned.stdout.contains("encoder (PretrainedEncoder)"), "\(tuned.stdout)")
+        #expect(tuned.stdout.contains("test: 16 texts | accuracy"))
+        let classified = try runTool(
+            "seqsample", ["--checkpoint", "runs/tuned", "--classify", "bread and soup", "--json"], in: folder)
+        #expect(classified.status == 0, "\(classified.stderr)")
+        #expect(classified.stdout.contains("\"probabilities\":{\"food\":"), "\(classified.stdout)")
+    }
+
     @Test func classifyConfigMistakesAreOneLine() throws {
         let folder = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
