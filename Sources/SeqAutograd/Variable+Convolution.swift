@@ -27,12 +27,8 @@ public enum WindowPadding: String, Codable, Sendable, CaseIterable {
 ///
 /// `let cols = unfold1D(x, kernel: 3, stride: 1, padding: .same)   // (B, T, 3C)`
 public func unfold1D(_ x: Variable, kernel: Int, stride: Int, padding: WindowPadding) -> Variable {
-    precondition(x.shape.count == 3, "unfold1D: input must be (B, T, C), got \(x.shape)")
-    precondition(kernel > 0 && stride > 0, "unfold1D: kernel and stride must be positive")
-    let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
-    let (out, pad) = padding.plan(length: t, kernel: kernel, stride: stride)
-    let window = Kernels.Window1D(b: b, t: t, c: c, kernel: kernel, stride: stride, padLeft: pad, outLength: out)
-    let y = Tensor(uninitialized: [b, out, kernel * c])  // (B, T_out, K·C)
+    let window = windows(x, kernel: kernel, stride: stride, padding: padding, "unfold1D")
+    let y = Tensor(uninitialized: [window.b, window.outLength, kernel * window.c])  // (B, T_out, K·C)
     Kernels.unfold1D(y.pointer, x.value.pointer, window)
     return Variable(y, parents: [x]) { [node = x.node] g in
         Kernels.unfold1DBackward(node.gradientStorage(), g.pointer, window)
@@ -43,13 +39,9 @@ public func unfold1D(_ x: Variable, kernel: Int, stride: Int, padding: WindowPad
 ///
 /// `let y = maxPool1D(x, size: 2, stride: 2, padding: .valid)   // (B, T/2, C)`
 public func maxPool1D(_ x: Variable, size: Int, stride: Int, padding: WindowPadding) -> Variable {
-    precondition(x.shape.count == 3, "maxPool1D: input must be (B, T, C), got \(x.shape)")
-    precondition(size > 0 && stride > 0, "maxPool1D: size and stride must be positive")
-    let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
-    let (out, pad) = padding.plan(length: t, kernel: size, stride: stride)
-    let window = Kernels.Window1D(b: b, t: t, c: c, kernel: size, stride: stride, padLeft: pad, outLength: out)
-    let y = Tensor(uninitialized: [b, out, c])  // (B, T_out, C)
-    var argmax = [Int32](repeating: 0, count: b * out * c)
+    let window = windows(x, kernel: size, stride: stride, padding: padding, "maxPool1D")
+    let y = Tensor(uninitialized: [window.b, window.outLength, window.c])  // (B, T_out, C)
+    var argmax = [Int32](repeating: 0, count: y.count)
     argmax.withUnsafeMutableBufferPointer {
         Kernels.maxPool1D(y.pointer, argmax: $0.baseAddress!, x.value.pointer, window)
     }
@@ -58,4 +50,14 @@ public func maxPool1D(_ x: Variable, size: Int, stride: Int, padding: WindowPadd
             Kernels.maxPool1DBackward(node.gradientStorage(), g.pointer, argmax: $0.baseAddress!, window)
         }
     }
+}
+
+/// The windows of a scan over x (B, T, C): `kernel` steps every `stride`, padded as `padding` says.
+private func windows(_ x: Variable, kernel: Int, stride: Int, padding: WindowPadding, _ op: String) -> Kernels.Window1D
+{
+    precondition(x.shape.count == 3, "\(op): input must be (B, T, C), got \(x.shape)")
+    precondition(kernel > 0 && stride > 0, "\(op): window and stride must be positive")
+    let (b, t, c) = (x.shape[0], x.shape[1], x.shape[2])
+    let (out, pad) = padding.plan(length: t, kernel: kernel, stride: stride)
+    return Kernels.Window1D(b: b, t: t, c: c, kernel: kernel, stride: stride, padLeft: pad, outLength: out)
 }
