@@ -171,7 +171,12 @@ public func loadTokenizer(
     let file = try TokenizerFile(data: data)
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
     // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.
-    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece")
+    // Byte-level BPE files run on SeqKit's fast byte-level path; Unigram files and BPE files over scalars
+    // (sentencepiece style) run part by part in HFPipelineTokenizer, which applies the added tokens' flags.
+    let byteLevel = file.modelType == "BPE" && file.isByteLevelBPE
+    let pipeline = file.modelType == "Unigram" || (file.modelType == "BPE" && !byteLevel)
+    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece", addedTokenFlags: !pipeline)
+    if pipeline { return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8) }
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
@@ -179,7 +184,9 @@ public func loadTokenizer(
     default:
         throw TokenizerError.malformedFile(
             field: "model.type",
-            reason: "is '\(file.modelType)'; SeqKit reads 'BPE', 'WordPiece' and '\(CharTokenizer.modelType)'")
+            reason:
+                "is '\(file.modelType)'; unsupported model type '\(file.modelType)' (SeqKit reads 'BPE', 'Unigram', "
+                + "'WordPiece' and '\(CharTokenizer.modelType)')")
     }
 }
 

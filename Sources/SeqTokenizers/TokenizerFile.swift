@@ -92,7 +92,7 @@ struct TokenizerFile {
     /// Refuses settings SeqKit does not apply yet, so a file is never encoded with ids or offsets that
     /// differ from the tokenizers library: an added token's `lstrip`/`rstrip`/`single_word`, `truncation`,
     /// `padding` (unless `lengths` is false), and the ByteLevel post-processor's `trim_offsets`.
-    func refuseUnappliedSettings(lengths: Bool = true) throws {
+    func refuseUnappliedSettings(lengths: Bool = true, addedTokenFlags: Bool = true) throws {
         for field in ["truncation", "padding"] where lengths {
             if let value = root[field], !(value is NSNull) {
                 throw TokenizerError.malformedFile(
@@ -100,7 +100,7 @@ struct TokenizerFile {
                     reason: "is set; SeqKit does not apply it yet, set it to null and cut or pad the ids yourself")
             }
         }
-        if let list = root["added_tokens"] as? [Any] {
+        if addedTokenFlags, let list = root["added_tokens"] as? [Any] {
             for (i, item) in list.enumerated() {
                 guard let entry = item as? [String: Any] else { continue }
                 for flag in ["lstrip", "rstrip", "single_word"] where entry[flag] as? Bool == true {
@@ -117,6 +117,19 @@ struct TokenizerFile {
                 field: "post_processor.trim_offsets",
                 reason: "is true or missing; SeqKit does not trim offsets yet, set it to false")
         }
+    }
+
+    /// Whether the file is a byte-level BPE: its `pre_tokenizer` is `ByteLevel` (alone or a Sequence of one), or it
+    /// has none and its decoder is `ByteLevel`.
+    var isByteLevelBPE: Bool {
+        var pre = root["pre_tokenizer"]
+        if let sequence = pre as? [String: Any], sequence["type"] as? String == "Sequence",
+            let list = sequence["pretokenizers"] as? [Any], list.count == 1
+        {
+            pre = list[0]
+        }
+        if let object = pre as? [String: Any] { return object["type"] as? String == "ByteLevel" }
+        return (root["decoder"] as? [String: Any])?["type"] as? String == "ByteLevel"
     }
 
     /// The `normalizer` field as SeqKit normalization steps.

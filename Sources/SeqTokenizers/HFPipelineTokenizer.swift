@@ -1,0 +1,341 @@
+import Foundation
+
+/// A Hugging Face `tokenizer.json` run part by part as the tokenizers library runs it: added tokens cut out of the
+/// raw text (`normalized: false`) or of the normalized text (`normalized: true`), honouring `single_word`, `lstrip`
+/// and `rstrip`; the `normalizer`; the `pre_tokenizer`; the model (`Unigram`, or `BPE` over scalars with byte
+/// fallback); the `post_processor` template; and the `decoder` chain. This is how SeqKit reads sentencepiece-style
+/// files (T5, ALBERT, Llama 2, Mistral) and any file whose parts it knows.
+///
+/// Offsets are byte ranges of the original input, aligned as the library aligns them: a token made of inserted
+/// text (a prepended `▁`) has the range of the character it was inserted at, and a byte-fallback token the range of
+/// the whole character (or run of unknown characters) it spells. A part SeqKit does not know is refused with one
+/// line naming it. ``serialized()`` writes the file back as it was read.
+final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
+    let model: any PieceModel
+    let normalizer: PipelineNormalizer?
+    let preTokenizer: PipelinePreTokenizer?
+    let decoder: PipelineDecoder?
+    let template: [TemplatePart]  // the single-sequence template
+    let added: [AddedToken]
+    let addedByID: [Int: AddedToken]
+    let source: [String: Any]
+    let invalidUTF8: TokenizerOptions.InvalidUTF8Policy
+
+    /// A token of `added_tokens`, with its content as matched: the content itself, or its normalized form when
+    /// `normalized` is true.
+    struct AddedToken {
+        var id: Int
+        var content: String
+        var match: [Unicode.Scalar]
+        var special: Bool
+        var normalized: Bool
+        var singleWord: Bool
+        var lstrip: Bool
+        var rstrip: Bool
+    }
+
+    /// One element of a post-processing template: a token id with no text, or the encoded sequence.
+    enum TemplatePart: Equatable {
+        case special(Int)
+        case sequence
+    }
+
+    var vocabularySize: Int { max(model.count, (added.map(\.id).max() ?? -1) + 1) }
+    var specialTokens: [String: Int] {
+        Dictionary(added.filter(\.special).map { ($0.content, $0.id) }, uniquingKeysWith: { a, _ in a })
+    }
+    var normalization: [Normalization] { [] }
+
+    init(file: TokenizerFile, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error) throws {
+        source = file.root
+        self.invalidUTF8 = invalidUTF8
+        switch file.modelType {
+        case "Unigram": model = try UnigramModel(json: file.model, exactPieces: nil)
+        case "BPE": model = try PieceBPEModel(json: file.model)
+        default:
+            throw TokenizerError.malformedFile(
+                field: "model.type", reason: "names an unsupported model type '\(file.modelType)'")
+        }
+        func part(_ key: String) throws -> [String: Any]? {
+            guard let value = file.root[key], !(value is NSNull) else { return nil }
+            guard let object = value as? [String: Any] else {
+                throw TokenizerError.malformedFile(field: key, reason: "is not an object or null")
+            }
+            return object
+        }
+        normalizer = try part("normalizer").map { try PipelineNormalizer(json: $0, field: "normalizer") }
+        preTokenizer = try part("pre_tokenizer").map { try PipelinePreTokenizer(json: $0, field: "pre_tokenizer") }
+        decoder = try part("decoder").map { try PipelineDecoder(json: $0, field: "decoder") }
+
+        // Added tokens, with the content a normalized one is matched as.
+        var tokens: [AddedToken] = []
+        for (i, entry) in ((file.root["added_tokens"] as? [Any]) ?? []).enumerated() {
+            let basic = try file.addedTokens()[i]
+            let object = entry as? [String: Any] ?? [:]
+            let normalized = object["normalized"] as? Bool ?? !basic.special
+            var match = Array(basic.content.unicodeScalars)
+            if normalized, let normalizer {
+                var text = NormalizedText(bytes: Array(basic.content.utf8), range: 0..<basic.content.utf8.count)
+                normalizer.apply(&text)
+                match = text.items.map(\.scalar)
+            }
+            tokens.append(
+                AddedToken(
+                    id: basic.id, content: basic.content, match: match, special: basic.special,
+                    normalized: normalized, singleWord: object["single_word"] as? Bool ?? false,
+                    lstrip: object["lstrip"] as? Bool ?? false, rstrip: object["rstrip"] as? Bool ?? false))
+        }
+        added = tokens
+        addedByID = Dictionary(tokens.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
+
+        // Post-processor: the single-sequence template.
+        let model = self.model
+        func id(_ name: String, field: String) throws -> Int {
+            if let id = tokens.first(where: { $0.content == name })?.id ?? model.id(of: name) { return id }
+            throw TokenizerError.malformedFile(field: field, reason: "names '\(name)', which is not a token")
+        }
+        let post = try part("post_processor")
+        switch post?["type"] as? String {
+        case nil:
+            template = [.sequence]
+        case "TemplateProcessing":
+            guard let single = post?["single"] as? [[String: Any]] else {
+                throw TokenizerError.malformedFile(field: "post_processor.single", reason: "is missing or not a list")
+            }
+            let specials = post?["special_tokens"] as? [String: Any] ?? [:]
+            template = try single.flatMap { part -> [TemplatePart] in
+                if let special = part["SpecialToken"] as? [String: Any], let name = special["id"] as? String {
+                    if let entry = specials[name] as? [String: Any], let ids = entry["ids"] as? [Any] {
+                        return try ids.map {
+                            guard let id = integer($0), id >= 0 else {
+                                throw TokenizerError.malformedFile(
+                                    field: "post_processor.special_tokens.\(name).ids", reason: "holds a non-id")
+                            }
+                            return .special(id)
+                        }
+                    }
+                    return [.special(try id(name, field: "post_processor.single"))]
+                }
+                if part["Sequence"] != nil { return [.sequence] }
+                throw TokenizerError.malformedFile(
+                    field: "post_processor.single", reason: "has a part that is neither SpecialToken nor Sequence")
+            }
+        case "BertProcessing":
+            guard let cls = (post?["cls"] as? [Any])?.first as? String,
+                let sep = (post?["sep"] as? [Any])?.first as? String
+            else {
+                throw TokenizerError.malformedFile(field: "post_processor", reason: "BertProcessing needs cls and sep")
+            }
+            template = [
+                .special(try id(cls, field: "post_processor.cls")), .sequence,
+                .special(try id(sep, field: "post_processor.sep")),
+            ]
+        case let other?:
+            throw TokenizerError.malformedFile(
+                field: "post_processor.type",
+                reason: "names an unsupported post_processor type '\(other)'; SeqKit reads TemplateProcessing, "
+                    + "BertProcessing")
+        }
+        for token in tokens where token.id >= 1 << 24 {
+            throw TokenizerError.malformedFile(field: "added_tokens", reason: "has id \(token.id), above 2^24")
+        }
+    }
+
+    // MARK: Encoding
+
+    func encode(_ text: String) throws -> [Int] { try encodeWithOffsets(bytes: Array(text.utf8)).map(\.id) }
+
+    func encode(bytes: [UInt8]) throws -> [Int] { try encodeWithOffsets(bytes: bytes).map(\.id) }
+
+    func encodeWithOffsets(bytes input: [UInt8]) throws -> [TokenSpan] {
+        var bytes = input
+        if let offset = bytes.withUnsafeBufferPointer(firstInvalidUTF8Offset) {
+            guard invalidUTF8 == .replace else { throw TokenizerError.invalidUTF8(offset: offset) }
+            bytes = Array(String(decoding: bytes, as: UTF8.self).utf8)
+        }
+        // 1. Added tokens matched in the raw text; 2. the rest normalized, then normalized added tokens matched.
+        var pieces: [(text: NormalizedText, token: Int?)] = []
+        let raw = NormalizedText(bytes: bytes, range: 0..<bytes.count)
+        for (part, token) in extractAdded(raw, normalized: false) {
+            if let token {
+                pieces.append((part, token))
+                continue
+            }
+            var text = part
+            normalizer?.apply(&text)
+            for (sub, subToken) in extractAdded(text, normalized: true) { pieces.append((sub, subToken)) }
+        }
+        var content: [TokenSpan] = []
+        for (text, token) in pieces {
+            if let token {
+                let (start, end) = text.original(0..<text.items.count)
+                content.append(TokenSpan(id: token, start: start, end: end))
+                continue
+            }
+            let words = preTokenizer?.apply([text]) ?? [text]
+            for word in words where !word.isEmpty {
+                let string = word.string
+                // Byte offset in `string` → scalar index of `word`.
+                var scalarAt = [Int](repeating: 0, count: string.utf8.count + 1)
+                var b = 0
+                for (i, item) in word.items.enumerated() {
+                    let width = UTF8.width(item.scalar)
+                    for k in 0..<width { scalarAt[b + k] = i }
+                    b += width
+                }
+                scalarAt[b] = word.items.count
+                for t in try model.tokenize(string) {
+                    let first = scalarAt[t.start]
+                    let last = t.end > t.start ? scalarAt[t.end - 1] + 1 : first
+                    let (start, end) = word.original(first..<last)
+                    content.append(TokenSpan(id: t.id, start: start, end: end))
+                }
+            }
+        }
+        var out: [TokenSpan] = []
+        for part in template {
+            switch part {
+            case .special(let id): out.append(TokenSpan(id: id, start: 0, end: 0))
+            case .sequence: out += content
+            }
+        }
+        return out
+    }
+
+    /// The text cut around the added tokens matched in it (leftmost, longest first), each piece with the id of the
+    /// token it is, or `nil` for text between tokens.
+    private func extractAdded(_ text: NormalizedText, normalized: Bool) -> [(NormalizedText, Int?)] {
+        let candidates = added.filter { $0.normalized == normalized && !$0.match.isEmpty }
+        let items = text.items
+        if candidates.isEmpty || items.isEmpty { return [(text, nil)] }
+        let byFirst = Dictionary(grouping: candidates, by: { $0.match[0] })
+        var out: [(NormalizedText, Int?)] = []
+        var startOffset = 0  // the end of the last match
+        var i = 0
+        while i < items.count {
+            // The longest token that matches at i.
+            var found: AddedToken?
+            for token in byFirst[items[i].scalar] ?? [] where token.match.count > (found?.match.count ?? 0) {
+                if i + token.match.count <= items.count,
+                    (0..<token.match.count).allSatisfy({ items[i + $0].scalar == token.match[$0] })
+                {
+                    found = token
+                }
+            }
+            guard let token = found else {
+                i += 1
+                continue
+            }
+            var start = i
+            var stop = i + token.match.count
+            if token.singleWord {
+                let before = start == 0 || !isWordScalar(items[start - 1].scalar)
+                let after = stop == items.count || !isWordScalar(items[stop].scalar)
+                if !(before && after) {
+                    i = stop  // the search goes on after the match it set aside
+                    continue
+                }
+            }
+            if token.lstrip {
+                var s = start
+                while s > 0 && items[s - 1].scalar.properties.isWhitespace { s -= 1 }
+                start = max(s, startOffset)
+            }
+            if token.rstrip {
+                while stop < items.count && items[stop].scalar.properties.isWhitespace { stop += 1 }
+            }
+            if startOffset < start { out.append((NormalizedText(items: Array(items[startOffset..<start])), nil)) }
+            out.append((NormalizedText(items: Array(items[start..<stop])), token.id))
+            startOffset = stop
+            i = stop
+        }
+        if startOffset < items.count { out.append((NormalizedText(items: Array(items[startOffset...])), nil)) }
+        return out
+    }
+
+    // MARK: Decoding
+
+    /// The text of `ids` as the library's `decode(ids, skip_special_tokens=True)` gives it: special tokens left
+    /// out, the other tokens' strings run through the decoder chain and joined (with spaces when there is none).
+    func decode(_ ids: [Int]) throws -> String {
+        var tokens: [String] = []
+        for id in ids {
+            if let token = addedByID[id] {
+                if !token.special {
+                    tokens.append(token.normalized ? String(String.UnicodeScalarView(token.match)) : token.content)
+                }
+                continue
+            }
+            guard let piece = model.piece(of: id) else { throw TokenizerError.unknownID(id) }
+            tokens.append(piece)
+        }
+        guard let decoder else { return tokens.joined(separator: " ") }
+        return decoder.apply(tokens).joined()
+    }
+
+    func decodeBytes(_ ids: [Int]) throws -> [UInt8] { Array(try decode(ids).utf8) }
+
+    func piece(for id: Int) throws -> String {
+        if let token = addedByID[id] { return token.content }
+        guard let piece = model.piece(of: id) else { throw TokenizerError.unknownID(id) }
+        return piece
+    }
+
+    /// Streams each id's text as it decodes after other tokens (a `▁` is a space, a `<0xE2>` piece its byte, …);
+    /// what the decoder does only at the very start (dropping the first `▁`, `Strip`) is left to ``decode(_:)``.
+    func makeStreamingDecoder() -> StreamingDecoder {
+        let count = vocabularySize
+        var pieces = [[UInt8]?](repeating: nil, count: count)
+        for id in 0..<count {
+            if let token = addedByID[id] {
+                pieces[id] = token.special ? [] : Array(token.content.utf8)
+                continue
+            }
+            guard let piece = model.piece(of: id) else { continue }
+            if let decoder, decoder.usesByteFallback, let b = byteOfToken(piece) {
+                pieces[id] = [b]
+                continue
+            }
+            let text = decoder.map { $0.streamingPiece(piece) } ?? " " + piece
+            pieces[id] = Array(text.utf8)
+        }
+        return StreamingDecoder(pieces: pieces)
+    }
+
+    /// The file as it was read.
+    func serialized() throws -> Data { try TokenizerFile.serialize(source) }
+}
+
+/// A scalar Rust's regex `\w` matches: alphabetic, a mark, a decimal digit, a connector punctuation or a joiner.
+func isWordScalar(_ s: Unicode.Scalar) -> Bool {
+    let p = s.properties
+    if p.isAlphabetic || p.isJoinControl { return true }
+    switch p.generalCategory {
+    case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+    default: return false
+    }
+}
+
+extension PipelineDecoder {
+    /// Whether a `ByteFallback` decoder is in the chain.
+    var usesByteFallback: Bool {
+        switch self {
+        case .byteFallback: return true
+        case .sequence(let parts): return parts.contains { $0.usesByteFallback }
+        default: return false
+        }
+    }
+
+    /// The text one token decodes to in the middle of a text.
+    func streamingPiece(_ token: String) -> String {
+        switch self {
+        case .sequence(let parts): return parts.reduce(token) { $1.streamingPiece($0) }
+        case .metaspace(let replacement, _):
+            return PipelineDecoder.metaspace(replacement: replacement, prependScheme: .never).apply([token])[0]
+        case .strip, .fuse, .byteFallback: return token
+        case .wordPiece(let prefix, _):
+            return token.hasPrefix(prefix) ? String(token.dropFirst(prefix.count)) : " " + token
+        case .replace, .byteLevel: return apply([token]).joined()
+        }
+    }
+}

@@ -1,0 +1,408 @@
+import Foundation
+
+/// The `type` of a `tokenizer.json` part, or an error naming the field.
+private func partType(_ object: [String: Any], field: String) throws -> String {
+    guard let type = object["type"] as? String else {
+        throw TokenizerError.malformedFile(field: "\(field).type", reason: "is missing or not a string")
+    }
+    return type
+}
+
+/// The list under `key` of a `Sequence` part, each element an object.
+private func partList(_ object: [String: Any], _ key: String, field: String) throws -> [[String: Any]] {
+    guard let list = object[key] as? [Any] else {
+        throw TokenizerError.malformedFile(field: "\(field).\(key)", reason: "is missing or not a list")
+    }
+    return try list.enumerated().map { i, item in
+        guard let part = item as? [String: Any] else {
+            throw TokenizerError.malformedFile(field: "\(field).\(key)[\(i)]", reason: "is not an object")
+        }
+        return part
+    }
+}
+
+/// A string field of a part, or an error naming it.
+private func partString(_ object: [String: Any], _ key: String, field: String, default value: String? = nil) throws
+    -> String
+{
+    if let s = object[key] as? String { return s }
+    if let value, object[key] == nil || object[key] is NSNull { return value }
+    throw TokenizerError.malformedFile(field: "\(field).\(key)", reason: "is missing or not a string")
+}
+
+/// One scalar field of a part (`"replacement": "▁"`), or an error naming it.
+private func partScalar(_ object: [String: Any], _ key: String, field: String) throws -> Unicode.Scalar {
+    guard let s = object[key] as? String, s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first else {
+        throw TokenizerError.malformedFile(field: "\(field).\(key)", reason: "is missing or not one character")
+    }
+    return scalar
+}
+
+// MARK: Normalizers
+
+/// A Hugging Face `normalizer` SeqKit runs inside its pipeline, keeping each scalar's original byte range.
+///
+/// `{"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", …}]}` is
+/// `.sequence([.prepend("▁"), .replace(…)])`.
+indirect enum PipelineNormalizer {
+    case sequence([PipelineNormalizer])
+    case prepend(String)
+    case replace(TextPattern, String)
+    case lowercase
+    case strip(left: Bool, right: Bool)
+    case unicode(Normalization)  // NFC, NFD, NFKC, NFKD
+
+    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, NFKC, NFKD"
+
+    init(json object: [String: Any], field: String) throws {
+        let type = try partType(object, field: field)
+        switch type {
+        case "Sequence":
+            self = .sequence(
+                try partList(object, "normalizers", field: field).enumerated().map {
+                    try PipelineNormalizer(json: $1, field: "\(field).normalizers[\($0)]")
+                })
+        case "Prepend": self = .prepend(try partString(object, "prepend", field: field))
+        case "Replace":
+            self = .replace(
+                try TextPattern(json: object["pattern"], field: "\(field).pattern"),
+                try partString(object, "content", field: field))
+        case "Lowercase": self = .lowercase
+        case "Strip":
+            self = .strip(
+                left: object["strip_left"] as? Bool ?? true, right: object["strip_right"] as? Bool ?? true)
+        case "NFC": self = .unicode(.nfc)
+        case "NFD": self = .unicode(.nfd)
+        case "NFKC": self = .unicode(.nfkc)
+        case "NFKD": self = .unicode(.nfkd)
+        default:
+            throw TokenizerError.malformedFile(
+                field: "\(field).type",
+                reason: "names an unsupported normalizer type '\(type)'; SeqKit reads \(Self.known)")
+        }
+    }
+
+    func apply(_ text: inout NormalizedText) {
+        switch self {
+        case .sequence(let parts): for part in parts { part.apply(&text) }
+        case .prepend(let s): text.prepend(s)
+        case .replace(let pattern, let content): text.replace(pattern, with: content)
+        case .lowercase: text.lowercase()
+        case .strip(let left, let right): text.strip(left: left, right: right)
+        case .unicode(let form): text.normalize(form)
+        }
+    }
+}
+
+extension NormalizedText {
+    /// Applies a Unicode normalization form cluster by cluster. A cluster that keeps its scalar count keeps its
+    /// ranges one to one; a decomposed scalar's parts share its range; a composed scalar takes the range of the
+    /// first scalar it came from, as the tokenizers library aligns them.
+    mutating func normalize(_ form: Normalization) {
+        var out: [Item] = []
+        out.reserveCapacity(items.count)
+        let text = string
+        var i = 0
+        for cluster in text {
+            let inputs = Array(items[i..<(i + cluster.unicodeScalars.count)])
+            i += inputs.count
+            let source = String(cluster)
+            let normalized: String
+            switch form {
+            case .nfc: normalized = source.precomposedStringWithCanonicalMapping
+            case .nfd: normalized = source.decomposedStringWithCanonicalMapping
+            case .nfkc: normalized = source.precomposedStringWithCompatibilityMapping
+            case .nfkd: normalized = source.decomposedStringWithCompatibilityMapping
+            default: normalized = source
+            }
+            let outputs = Array(normalized.unicodeScalars)
+            if outputs.count <= inputs.count {
+                for (k, s) in outputs.enumerated() {
+                    out.append(Item(scalar: s, start: inputs[k].start, end: inputs[k].end))
+                }
+                continue
+            }
+            // Decomposition: give each input scalar as many outputs as it decomposes into alone.
+            var k = 0
+            for (n, input) in inputs.enumerated() {
+                let alone: Int
+                switch form {
+                case .nfd, .nfc: alone = String(input.scalar).decomposedStringWithCanonicalMapping.unicodeScalars.count
+                default: alone = String(input.scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.count
+                }
+                let take = n == inputs.count - 1 ? outputs.count - k : min(alone, outputs.count - k)
+                for s in outputs[k..<(k + take)] { out.append(Item(scalar: s, start: input.start, end: input.end)) }
+                k += take
+            }
+        }
+        items = out
+    }
+}
+
+// MARK: Pre-tokenizers
+
+/// A Hugging Face `pre_tokenizer` SeqKit runs: each splits every piece of text into smaller pieces.
+indirect enum PipelinePreTokenizer {
+    case sequence([PipelinePreTokenizer])
+    /// `replacement` for every space, prepended per `prependScheme`, split before each `replacement` if `split`.
+    case metaspace(replacement: Unicode.Scalar, prependScheme: PrependScheme, split: Bool)
+    case split(TextPattern, NormalizedText.SplitBehavior)
+    case whitespace  // \w+|[^\w\s]+
+    case whitespaceSplit
+    case punctuation(NormalizedText.SplitBehavior)
+    case digits(individual: Bool)
+
+    /// When Metaspace puts the replacement before a piece that does not start with it.
+    enum PrependScheme: String {
+        case first, always, never
+    }
+
+    static let known = "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits"
+
+    init(json object: [String: Any], field: String) throws {
+        let type = try partType(object, field: field)
+        func behavior(_ key: String, default value: NormalizedText.SplitBehavior? = nil) throws
+            -> NormalizedText.SplitBehavior
+        {
+            if object[key] == nil, let value { return value }
+            guard let name = object[key] as? String, let b = NormalizedText.SplitBehavior(json: name) else {
+                throw TokenizerError.malformedFile(
+                    field: "\(field).\(key)",
+                    reason: "is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous")
+            }
+            return b
+        }
+        switch type {
+        case "Sequence":
+            self = .sequence(
+                try partList(object, "pretokenizers", field: field).enumerated().map {
+                    try PipelinePreTokenizer(json: $1, field: "\(field).pretokenizers[\($0)]")
+                })
+        case "Metaspace":
+            let (replacement, scheme) = try Self.metaspace(object, field: field)
+            self = .metaspace(replacement: replacement, prependScheme: scheme, split: object["split"] as? Bool ?? true)
+        case "Split":
+            var pattern = try TextPattern(json: object["pattern"], field: "\(field).pattern")
+            pattern.inverted = object["invert"] as? Bool ?? false
+            self = .split(pattern, try behavior("behavior"))
+        case "Whitespace": self = .whitespace
+        case "WhitespaceSplit": self = .whitespaceSplit
+        case "Punctuation": self = .punctuation(try behavior("behavior", default: .isolated))
+        case "Digits": self = .digits(individual: object["individual_digits"] as? Bool ?? false)
+        default:
+            throw TokenizerError.malformedFile(
+                field: "\(field).type",
+                reason: "names an unsupported pre_tokenizer type '\(type)'; SeqKit reads \(Self.known)")
+        }
+    }
+
+    /// The replacement and prepend scheme of a Metaspace pre-tokenizer or decoder (`add_prefix_space: false`, the
+    /// older spelling, means `never`).
+    static func metaspace(_ object: [String: Any], field: String) throws -> (Unicode.Scalar, PrependScheme) {
+        let replacement = try partScalar(object, "replacement", field: field)
+        var scheme = PrependScheme.always
+        if let name = object["prepend_scheme"] as? String {
+            guard let s = PrependScheme(rawValue: name) else {
+                throw TokenizerError.malformedFile(
+                    field: "\(field).prepend_scheme", reason: "is '\(name)', not first, always or never")
+            }
+            scheme = s
+        }
+        if object["add_prefix_space"] as? Bool == false { scheme = .never }
+        return (replacement, scheme)
+    }
+
+    private static let whitespacePattern = TextPattern(
+        kind: .regex(try! NSRegularExpression(pattern: #"\w+|[^\w\s]+"#)), inverted: true)
+
+    func apply(_ pieces: [NormalizedText]) -> [NormalizedText] {
+        switch self {
+        case .sequence(let parts):
+            return parts.reduce(pieces) { $1.apply($0) }
+        case .metaspace(let replacement, let scheme, let split):
+            return pieces.flatMap { piece -> [NormalizedText] in
+                var piece = piece
+                piece.replace(.scalar(" "), with: String(replacement))
+                let startsWith = piece.items.first?.scalar == replacement
+                switch scheme {
+                case .always where !startsWith: piece.prepend(String(replacement))
+                case .first where !startsWith && piece.items.first?.start == 0: piece.prepend(String(replacement))
+                default: break
+                }
+                return split ? piece.split(.scalar(replacement), behavior: .mergedWithNext) : [piece]
+            }
+        case .split(let pattern, let behavior):
+            return pieces.flatMap { $0.split(pattern, behavior: behavior) }
+        case .whitespace:
+            return pieces.flatMap { $0.split(Self.whitespacePattern, behavior: .removed) }
+        case .whitespaceSplit:
+            return pieces.flatMap { $0.split(.predicate { $0.properties.isWhitespace }, behavior: .removed) }
+        case .punctuation(let behavior):
+            return pieces.flatMap { $0.split(.predicate(isPunctuation), behavior: behavior) }
+        case .digits(let individual):
+            return pieces.flatMap {
+                $0.split(.predicate(isNumeric), behavior: individual ? .isolated : .contiguous)
+            }
+        }
+    }
+}
+
+/// ASCII punctuation (symbols included) or a Unicode punctuation category, as the Punctuation pre-tokenizer sees it.
+func isPunctuation(_ s: Unicode.Scalar) -> Bool {
+    if s.isASCII {
+        return (33...47).contains(s.value) || (58...64).contains(s.value) || (91...96).contains(s.value)
+            || (123...126).contains(s.value)
+    }
+    switch s.properties.generalCategory {
+    case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+        .finalPunctuation, .otherPunctuation:
+        return true
+    default: return false
+    }
+}
+
+/// A decimal, letter or other number (Nd, Nl, No), as Rust's `char::is_numeric`.
+func isNumeric(_ s: Unicode.Scalar) -> Bool {
+    switch s.properties.generalCategory {
+    case .decimalNumber, .letterNumber, .otherNumber: return true
+    default: return false
+    }
+}
+
+// MARK: Decoders
+
+/// A Hugging Face `decoder` SeqKit runs: each turns the list of token strings into another list, and the last list
+/// joined is the decoded text.
+indirect enum PipelineDecoder {
+    case sequence([PipelineDecoder])
+    case metaspace(replacement: Unicode.Scalar, prependScheme: PipelinePreTokenizer.PrependScheme)
+    case byteFallback
+    case fuse
+    case strip(content: Unicode.Scalar, start: Int, stop: Int)
+    case replace(TextPattern, String)
+    case wordPiece(prefix: String, cleanup: Bool)
+    case byteLevel
+
+    static let known = "Sequence, Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece, ByteLevel"
+
+    init(json object: [String: Any], field: String) throws {
+        let type = try partType(object, field: field)
+        switch type {
+        case "Sequence":
+            self = .sequence(
+                try partList(object, "decoders", field: field).enumerated().map {
+                    try PipelineDecoder(json: $1, field: "\(field).decoders[\($0)]")
+                })
+        case "Metaspace":
+            let (replacement, scheme) = try PipelinePreTokenizer.metaspace(object, field: field)
+            self = .metaspace(replacement: replacement, prependScheme: scheme)
+        case "ByteFallback": self = .byteFallback
+        case "Fuse": self = .fuse
+        case "Strip":
+            guard let start = integer(object["start"]), let stop = integer(object["stop"]), start >= 0, stop >= 0 else {
+                throw TokenizerError.malformedFile(field: "\(field).start", reason: "start and stop must be counts")
+            }
+            self = .strip(content: try partScalar(object, "content", field: field), start: start, stop: stop)
+        case "Replace":
+            self = .replace(
+                try TextPattern(json: object["pattern"], field: "\(field).pattern"),
+                try partString(object, "content", field: field))
+        case "WordPiece":
+            self = .wordPiece(
+                prefix: try partString(object, "prefix", field: field, default: "##"),
+                cleanup: object["cleanup"] as? Bool ?? true)
+        case "ByteLevel": self = .byteLevel
+        default:
+            throw TokenizerError.malformedFile(
+                field: "\(field).type",
+                reason: "names an unsupported decoder type '\(type)'; SeqKit reads \(Self.known)")
+        }
+    }
+
+    func apply(_ tokens: [String]) -> [String] {
+        switch self {
+        case .sequence(let parts):
+            return parts.reduce(tokens) { $1.apply($0) }
+        case .metaspace(let replacement, let scheme):
+            return tokens.enumerated().map { i, token in
+                var view = String.UnicodeScalarView()
+                for s in token.unicodeScalars {
+                    if s == replacement {
+                        if i == 0 && scheme != .never { continue }
+                        view.append(" ")
+                    } else {
+                        view.append(s)
+                    }
+                }
+                return String(view)
+            }
+        case .byteFallback:
+            var out: [String] = []
+            var bytes: [UInt8] = []
+            func flush() {
+                guard !bytes.isEmpty else { return }
+                if let s = String(validating: bytes, as: UTF8.self) {
+                    out.append(s)
+                } else {
+                    out += Array(repeating: "\u{FFFD}", count: bytes.count)
+                }
+                bytes.removeAll()
+            }
+            for token in tokens {
+                if let b = byteOfToken(token) {
+                    bytes.append(b)
+                } else {
+                    flush()
+                    out.append(token)
+                }
+            }
+            flush()
+            return out
+        case .fuse:
+            return [tokens.joined()]
+        case .strip(let content, let start, let stop):
+            return tokens.map { token in
+                let scalars = Array(token.unicodeScalars)
+                var lower = 0
+                while lower < min(start, scalars.count) && scalars[lower] == content { lower += 1 }
+                var upper = scalars.count
+                var cut = 0
+                while cut < stop && upper > lower && scalars[upper - 1] == content {
+                    upper -= 1
+                    cut += 1
+                }
+                var view = String.UnicodeScalarView()
+                view.append(contentsOf: scalars[lower..<upper])
+                return String(view)
+            }
+        case .replace(let pattern, let content):
+            return tokens.map { token in
+                var text = NormalizedText(bytes: Array(token.utf8), range: 0..<token.utf8.count)
+                text.replace(pattern, with: content)
+                return text.string
+            }
+        case .wordPiece(let prefix, let cleanup):
+            return tokens.enumerated().map { i, token in
+                var piece = token
+                if i != 0 { piece = piece.hasPrefix(prefix) ? String(piece.dropFirst(prefix.count)) : " " + piece }
+                if cleanup {
+                    for (from, to) in WordPieceTokenizer.cleanups {
+                        piece = piece.replacingOccurrences(of: from, with: to)
+                    }
+                }
+                return piece
+            }
+        case .byteLevel:
+            var bytes: [UInt8] = []
+            for token in tokens { bytes += ByteLevel.decode(token) ?? Array(token.utf8) }
+            return [String(decoding: bytes, as: UTF8.self)]
+        }
+    }
+}
+
+/// The byte of a `<0x41>`-style piece, or `nil`.
+func byteOfToken(_ token: String) -> UInt8? {
+    let u = Array(token.utf8)
+    guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E else { return nil }
+    return UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16)
+}

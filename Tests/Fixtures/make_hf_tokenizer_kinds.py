@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Regenerates the Hugging Face tokenizer-kind fixtures in Tests/SeqTokenizersTests/Fixtures (run by hand; `swift test`
+never runs it).
+
+    pip install tokenizers==0.23.3
+    python3 Tests/Fixtures/make_hf_tokenizer_kinds.py
+
+For each kind below it TRAINS a small tokenizer with the Python `tokenizers` library on the corpus that
+make_tokenizer_fixtures.py composes (English-like sentences and multilingual lines), sets the parts the kind is
+about, and writes:
+  kind_<name>.json        the tokenizer.json the library saves
+  kind_<name>_cases.json  for each text, the ids, UTF-8 byte offsets and decoded text (skip_special_tokens) the
+                          library gives: the edge cases and multilingual lines of make_tokenizer_fixtures.py (combining
+                          marks, emoji ZWJ sequences, flags, CJK, RTL, odd whitespace), seeded random strings of
+                          assigned scalars, and texts with the kind's added tokens in them.
+Nothing here is downloaded: every tokenizer is trained from text this script composes.
+"""
+import json
+import os
+import sys
+
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import make_tokenizer_fixtures as base  # noqa: E402  (corpus and texts)
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(ROOT, "Tests", "SeqTokenizersTests", "Fixtures")
+
+ADDED_TEXTS = [
+    "<unk> alone",
+    "a</s>b </s> c",
+    "word <pad><pad> word",
+    "  <mask>  spaced  <mask>x",
+    "x<mask>y and a <mask> b",
+    "<sep> a  <sep>  b <sep>",
+    "[NEW] [new] n[NEW]",
+    "Hello <0x41> literal byte piece",
+    "<0xZZ> <0x4> <0x41",
+]
+
+
+def texts():
+    return base.EDGE_CASES + base.MULTILINGUAL + base.random_texts(60, seed=11) + ADDED_TEXTS
+
+
+def corpus_lines():
+    return base.corpus().splitlines()
+
+
+def byte_offsets(text, offsets):
+    def byte(i):
+        return len(text[:i].encode("utf-8"))
+    return [[byte(a), byte(b)] for a, b in offsets]
+
+
+def write(name, tokenizer):
+    """Saves the tokenizer and the library's ids, offsets and decodes for every text."""
+    path = os.path.join(OUT, f"kind_{name}.json")
+    tokenizer.save(path)
+    # Read the saved file back, so the cases come from exactly what is committed.
+    tokenizer = Tokenizer.from_file(path)
+    cases = []
+    for text in texts():
+        encoding = tokenizer.encode(text)
+        cases.append({"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
+                      "decoded": tokenizer.decode(encoding.ids)})
+    with open(os.path.join(OUT, f"kind_{name}_cases.json"), "w", encoding="utf-8") as f:
+        json.dump({"generator": "Tests/Fixtures/make_hf_tokenizer_kinds.py", "tokenizers": __import__("tokenizers").__version__,
+                   "cases": cases}, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    print(name, os.path.getsize(path), "bytes,", len(cases), "cases")
+
+
+def with_byte_pieces(tokenizer, after):
+    """The tokenizer with sentencepiece's 256 byte pieces `<0x00>`…`<0xFF>` inserted after the first `after` pieces
+    of a Unigram vocabulary and `byte_fallback` on (the library's trainer does not make them)."""
+    data = json.loads(tokenizer.to_str())
+    vocab = data["model"]["vocab"]
+    data["model"]["vocab"] = vocab[:after] + [[f"<0x{b:02X}>", 0.0] for b in range(256)] + vocab[after:]
+    data["model"]["byte_fallback"] = True
+    for token in data["added_tokens"]:
+        if token["id"] >= after:
+            token["id"] += 256
+    return Tokenizer.from_str(json.dumps(data))
+
+
+def unigram(vocab_size, specials, pre_tokenizer, normalizer=None):
+    tokenizer = Tokenizer(models.Unigram())
+    if normalizer is not None:
+        tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="<unk>",
+                                      show_progress=False, max_piece_length=8)
+    tokenizer.train_from_iterator(corpus_lines(), trainer=trainer)
+    return tokenizer
+
+
+def unigram_kinds():
+    # T5-style: Metaspace (always, split), Metaspace decoder, "$A </s>" template.
+    t5 = unigram(320, ["<pad>", "</s>", "<unk>"], pre_tokenizers.Metaspace(prepend_scheme="always", split=True))
+    t5.decoder = decoders.Metaspace(prepend_scheme="always", split=True)
+    t5.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    write("unigram_t5", t5)
+
+    # Sentencepiece with byte fallback: prepend only at the start, no split, bytes decoded by ByteFallback.
+    sp = unigram(300, ["<unk>", "<s>", "</s>"], pre_tokenizers.Metaspace(prepend_scheme="first", split=False))
+    sp = with_byte_pieces(sp, after=3)
+    sp.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace(prepend_scheme="first", split=False)])
+    sp.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    write("unigram_bytefallback", sp)
+
+    # No prepended space, a lowercasing Replace-and-Lowercase normalizer, and a non-special added token.
+    lower = unigram(280, ["<unk>", "<pad>"], pre_tokenizers.Metaspace(replacement="_", prepend_scheme="never"),
+                    normalizer=normalizers.Sequence([normalizers.Replace("\t", " "), normalizers.Lowercase()]))
+    lower.decoder = decoders.Metaspace(replacement="_", prepend_scheme="never")
+    lower.add_tokens(["[NEW]"])
+    write("unigram_never", lower)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    unigram_kinds()
+
+
+if __name__ == "__main__":
+    main()
