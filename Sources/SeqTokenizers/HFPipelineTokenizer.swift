@@ -334,8 +334,9 @@ extension PipelineDecoder {
             return PipelineDecoder.metaspace(replacement: replacement, prependScheme: .never).apply([token])[0]
         case .strip, .fuse, .byteFallback: return token
         case .wordPiece(let prefix, _):
-            return token.hasPrefix(prefix) ? String(token.dropFirst(prefix.count)) : " " + token
+            return dropPrefix(prefix, of: token) ?? " " + token
         case .replace, .byteLevel: return apply([token]).joined()
+        case .bpe(let suffix): return replaceBytes(suffix, with: " ", in: token)
         }
     }
 }

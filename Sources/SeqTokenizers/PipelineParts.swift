@@ -282,8 +282,10 @@ indirect enum PipelineDecoder {
     case replace(TextPattern, String)
     case wordPiece(prefix: String, cleanup: Bool)
     case byteLevel
+    /// subword-nmt style: the end-of-word `suffix` becomes a space, except in the last token where it goes.
+    case bpe(suffix: String)
 
-    static let known = "Sequence, Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece, ByteLevel"
+    static let known = "Sequence, Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece, ByteLevel, BPEDecoder"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -312,6 +314,7 @@ indirect enum PipelineDecoder {
                 prefix: try partString(object, "prefix", field: field, default: "##"),
                 cleanup: object["cleanup"] as? Bool ?? true)
         case "ByteLevel": self = .byteLevel
+        case "BPEDecoder": self = .bpe(suffix: try partString(object, "suffix", field: field, default: "</w>"))
         default:
             throw TokenizerError.malformedFile(
                 field: "\(field).type",
@@ -384,11 +387,9 @@ indirect enum PipelineDecoder {
         case .wordPiece(let prefix, let cleanup):
             return tokens.enumerated().map { i, token in
                 var piece = token
-                if i != 0 { piece = piece.hasPrefix(prefix) ? String(piece.dropFirst(prefix.count)) : " " + piece }
+                if i != 0 { piece = dropPrefix(prefix, of: piece) ?? " " + piece }
                 if cleanup {
-                    for (from, to) in WordPieceTokenizer.cleanups {
-                        piece = piece.replacingOccurrences(of: from, with: to)
-                    }
+                    for (from, to) in WordPieceTokenizer.cleanups { piece = replaceBytes(from, with: to, in: piece) }
                 }
                 return piece
             }
@@ -396,8 +397,39 @@ indirect enum PipelineDecoder {
             var bytes: [UInt8] = []
             for token in tokens { bytes += ByteLevel.decode(token) ?? Array(token.utf8) }
             return [String(decoding: bytes, as: UTF8.self)]
+        case .bpe(let suffix):
+            return tokens.enumerated().map { i, token in
+                replaceBytes(suffix, with: i == tokens.count - 1 ? "" : " ", in: token)
+            }
         }
     }
+}
+
+/// `text` without `prefix`, compared byte by byte (`"##̈".hasPrefix("##")` is false for `String`, which compares
+/// characters), or `nil` when it does not start with it.
+func dropPrefix(_ prefix: String, of text: String) -> String? {
+    let (p, t) = (Array(prefix.utf8), Array(text.utf8))
+    guard t.count >= p.count, Array(t[0..<p.count]) == p else { return nil }
+    return String(decoding: t[p.count...], as: UTF8.self)
+}
+
+/// `text` with every non-overlapping `target` replaced, left to right, compared byte by byte as Rust's
+/// `str::replace` does (Foundation's `replacingOccurrences` compares characters).
+func replaceBytes(_ target: String, with replacement: String, in text: String) -> String {
+    let (p, t) = (Array(target.utf8), Array(text.utf8))
+    guard !p.isEmpty, t.count >= p.count else { return text }
+    var out: [UInt8] = []
+    var i = 0
+    while i < t.count {
+        if i + p.count <= t.count && t[i] == p[0] && Array(t[i..<(i + p.count)]) == p {
+            out += replacement.utf8
+            i += p.count
+        } else {
+            out.append(t[i])
+            i += 1
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// The byte of a `<0x41>`-style piece, or `nil`.

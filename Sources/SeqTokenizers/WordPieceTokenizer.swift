@@ -307,10 +307,10 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
             guard id >= 0 && id < pieces.count else { throw TokenizerError.unknownID(id) }
             if specialIDs.contains(id) { continue }
             var piece = pieces[id]
-            if !first { piece = piece.hasPrefix(prefix) ? String(piece.dropFirst(prefix.count)) : " " + piece }
+            if !first { piece = dropPrefix(prefix, of: piece) ?? " " + piece }
             first = false
             if decoderCleanup {
-                for (from, to) in Self.cleanups { piece = piece.replacingOccurrences(of: from, with: to) }
+                for (from, to) in Self.cleanups { piece = replaceBytes(from, with: to, in: piece) }
             }
             text += piece
         }
@@ -337,7 +337,7 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
         return StreamingDecoder(
             pieces: pieces.enumerated().map { id, piece in
                 if specialIDs.contains(id) { return [] }
-                return piece.hasPrefix(prefix) ? Array(piece.dropFirst(prefix.count).utf8) : Array((" " + piece).utf8)
+                return Array((dropPrefix(prefix, of: piece) ?? " " + piece).utf8)
             })
     }
 

@@ -13,7 +13,8 @@ about, and writes:
                           library gives: the edge cases and multilingual lines of make_tokenizer_fixtures.py (combining
                           marks, emoji ZWJ sequences, flags, CJK, RTL, odd whitespace), seeded random strings of
                           assigned scalars, and texts with the kind's added tokens in them.
-Nothing here is downloaded: every tokenizer is trained from text this script composes.
+The library's Unigram and BPE trainers are not bit-for-bit repeatable (hash-map order), so a rerun writes different
+but equally valid pairs of files; commit each kind's two files together. Nothing here is downloaded: every tokenizer is trained from text this script composes.
 """
 import json
 import os
@@ -119,9 +120,71 @@ def unigram_kinds():
     write("unigram_never", lower)
 
 
+def with_bpe_byte_pieces(tokenizer, after):
+    """The BPE tokenizer with the 256 byte pieces given ids after the first `after` (the trainer does not make
+    them)."""
+    data = json.loads(tokenizer.to_str())
+    vocab = data["model"]["vocab"]
+    for piece, id in list(vocab.items()):
+        if id >= after:
+            vocab[piece] = id + 256
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = after + b
+    for token in data["added_tokens"]:
+        if token["id"] >= after:
+            token["id"] += 256
+    return Tokenizer.from_str(json.dumps(data))
+
+
+def bpe(model, vocab_size, specials, limit_alphabet=None, **trainer_options):
+    tokenizer = Tokenizer(model)
+    return tokenizer, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
+                                          limit_alphabet=limit_alphabet, **trainer_options)
+
+
+def bpe_kinds():
+    # Llama-2-style: Prepend + Replace normalizer, no pre-tokenizer (a line is one word), byte fallback, fused
+    # unknowns, decoder Replace ▁ → space, ByteFallback, Fuse, Strip one leading space; "<s> $A".
+    llama, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=True), 420,
+                         ["<unk>", "<s>", "</s>"], limit_alphabet=70)
+    llama.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    llama.train_from_iterator(corpus_lines(), trainer=trainer)
+    llama = with_bpe_byte_pieces(llama, after=3)
+    llama.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                       decoders.Strip(" ", 1, 0)])
+    llama.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    write("bpe_llama", llama)
+
+    # Newer sentencepiece-style BPE: Metaspace (prepend first, no split), ignore_merges, unknowns not fused and
+    # no byte fallback.
+    mistral, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=False, ignore_merges=True), 380,
+                           ["<unk>", "<s>", "</s>"], limit_alphabet=60)
+    mistral.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first", split=False)
+    mistral.train_from_iterator(corpus_lines(), trainer=trainer)
+    mistral.decoder = decoders.Metaspace(prepend_scheme="first", split=False)
+    write("bpe_metaspace", mistral)
+
+    # Word-level BPE with a continuing-subword prefix: Whitespace pre-tokenizer, WordPiece decoder.
+    prefixed, trainer = bpe(models.BPE(unk_token="<unk>"), 420, ["<unk>"], limit_alphabet=80,
+                            continuing_subword_prefix="##")
+    prefixed.pre_tokenizer = pre_tokenizers.Whitespace()
+    prefixed.train_from_iterator(corpus_lines(), trainer=trainer)
+    prefixed.decoder = decoders.WordPiece(prefix="##", cleanup=False)
+    write("bpe_prefix", prefixed)
+
+    # End-of-word suffix (original subword-nmt style): WhitespaceSplit pre-tokenizer, BPEDecoder.
+    suffixed, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True), 420, ["<unk>"], limit_alphabet=80,
+                            end_of_word_suffix="</w>")
+    suffixed.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    suffixed.train_from_iterator(corpus_lines(), trainer=trainer)
+    suffixed.decoder = decoders.BPEDecoder(suffix="</w>")
+    write("bpe_suffix", suffixed)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     unigram_kinds()
+    bpe_kinds()
 
 
 if __name__ == "__main__":

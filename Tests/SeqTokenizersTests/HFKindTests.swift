@@ -18,7 +18,7 @@ import Testing
     }
 
     static let kinds = [
-        "unigram_t5", "unigram_bytefallback", "unigram_never",
+        "unigram_t5", "unigram_bytefallback", "unigram_never", "bpe_llama", "bpe_metaspace", "bpe_prefix", "bpe_suffix",
     ]
 
     @Test(arguments: kinds)
