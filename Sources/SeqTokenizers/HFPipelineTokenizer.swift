@@ -16,6 +16,8 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     let preTokenizer: PipelinePreTokenizer?
     let decoder: PipelineDecoder?
     let template: [TemplatePart]  // the single-sequence template
+    let trimOffsets: (addPrefixSpace: Bool, on: Bool)  // the ByteLevel / Roberta post-processors' trim_offsets
+    let lengths: LengthSettings  // the file's truncation and padding
     let added: [AddedToken]
     let addedByID: [Int: AddedToken]
     let source: [String: Any]
@@ -88,54 +90,14 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
         added = tokens
         addedByID = Dictionary(tokens.map { ($0.id, $0) }, uniquingKeysWith: { _, b in b })
 
-        // Post-processor: the single-sequence template.
-        let model = self.model
-        func id(_ name: String, field: String) throws -> Int {
-            if let id = tokens.first(where: { $0.content == name })?.id ?? model.id(of: name) { return id }
-            throw TokenizerError.malformedFile(field: field, reason: "names '\(name)', which is not a token")
+        // Post-processor: offset trimming and the single-sequence template.
+        var post = PostProcessing()
+        if let object = try part("post_processor") {
+            try post.read(object, field: "post_processor", addedTokens: tokens, model: model)
         }
-        let post = try part("post_processor")
-        switch post?["type"] as? String {
-        case nil:
-            template = [.sequence]
-        case "TemplateProcessing":
-            guard let single = post?["single"] as? [[String: Any]] else {
-                throw TokenizerError.malformedFile(field: "post_processor.single", reason: "is missing or not a list")
-            }
-            let specials = post?["special_tokens"] as? [String: Any] ?? [:]
-            template = try single.flatMap { part -> [TemplatePart] in
-                if let special = part["SpecialToken"] as? [String: Any], let name = special["id"] as? String {
-                    if let entry = specials[name] as? [String: Any], let ids = entry["ids"] as? [Any] {
-                        return try ids.map {
-                            guard let id = integer($0), id >= 0 else {
-                                throw TokenizerError.malformedFile(
-                                    field: "post_processor.special_tokens.\(name).ids", reason: "holds a non-id")
-                            }
-                            return .special(id)
-                        }
-                    }
-                    return [.special(try id(name, field: "post_processor.single"))]
-                }
-                if part["Sequence"] != nil { return [.sequence] }
-                throw TokenizerError.malformedFile(
-                    field: "post_processor.single", reason: "has a part that is neither SpecialToken nor Sequence")
-            }
-        case "BertProcessing":
-            guard let cls = (post?["cls"] as? [Any])?.first as? String,
-                let sep = (post?["sep"] as? [Any])?.first as? String
-            else {
-                throw TokenizerError.malformedFile(field: "post_processor", reason: "BertProcessing needs cls and sep")
-            }
-            template = [
-                .special(try id(cls, field: "post_processor.cls")), .sequence,
-                .special(try id(sep, field: "post_processor.sep")),
-            ]
-        case let other?:
-            throw TokenizerError.malformedFile(
-                field: "post_processor.type",
-                reason: "names an unsupported post_processor type '\(other)'; SeqKit reads TemplateProcessing, "
-                    + "BertProcessing")
-        }
+        template = post.template ?? [.sequence]
+        trimOffsets = post.trimOffsets
+        lengths = try LengthSettings(root: file.root, addedCount: template.filter { $0 != .sequence }.count)
         for token in tokens where token.id >= 1 << 24 {
             throw TokenizerError.malformedFile(field: "added_tokens", reason: "has id \(token.id), above 2^24")
         }
@@ -166,10 +128,12 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
             for (sub, subToken) in extractAdded(text, normalized: true) { pieces.append((sub, subToken)) }
         }
         var content: [TokenSpan] = []
+        var strings: [String] = []  // each token's text as the library's Encoding.tokens holds it
         for (text, token) in pieces {
             if let token {
                 let (start, end) = text.original(0..<text.items.count)
                 content.append(TokenSpan(id: token, start: start, end: end))
+                strings.append(text.string)
                 continue
             }
             let words = preTokenizer?.apply([text]) ?? [text]
@@ -189,9 +153,12 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
                     let last = t.end > t.start ? scalarAt[t.end - 1] + 1 : first
                     let (start, end) = word.original(first..<last)
                     content.append(TokenSpan(id: t.id, start: start, end: end))
+                    strings.append(model.piece(of: t.id) ?? "")
                 }
             }
         }
+        if trimOffsets.on { content = trimmed(content, strings, bytes) }
+        content = lengths.truncated(content)
         var out: [TokenSpan] = []
         for part in template {
             switch part {
@@ -199,7 +166,38 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
             case .sequence: out += content
             }
         }
-        return out
+        return lengths.padded(out)
+    }
+
+    /// Offsets without the spaces at either end of each token's string (`Ġ` or white space), as the ByteLevel
+    /// post-processor's `trim_offsets` does, counting characters of the original input as the library does; with
+    /// `add_prefix_space`, the single space of the first token stays.
+    private func trimmed(_ spans: [TokenSpan], _ strings: [String], _ bytes: [UInt8]) -> [TokenSpan] {
+        func isSpace(_ s: Unicode.Scalar) -> Bool { s == "\u{120}" || s.properties.isWhitespace }
+        func isContinuation(_ i: Int) -> Bool { i < bytes.count && bytes[i] & 0xC0 == 0x80 }
+        return zip(spans, strings).enumerated().map { i, pair in
+            let (original, token) = pair
+            let scalars = Array(token.unicodeScalars)
+            var leading = scalars.prefix(while: isSpace).count
+            let trailing = scalars.reversed().prefix(while: isSpace).count
+            var span = original
+            if leading > 0 {
+                if (i == 0 || span.start == 0) && trimOffsets.addPrefixSpace && leading == 1 { leading = 0 }
+                for _ in 0..<leading where span.start < span.end {
+                    span.start += 1
+                    while span.start < span.end && isContinuation(span.start) { span.start += 1 }
+                }
+            }
+            // The end moves back `trailing` characters when at least that many precede it.
+            var characters = 0
+            var k = span.end
+            while k > 0 && characters < trailing {
+                k -= 1
+                if !isContinuation(k) { characters += 1 }
+            }
+            if trailing > 0 && characters == trailing { span.end = max(k, span.start) }
+            return span
+        }
     }
 
     /// The text cut around the added tokens matched in it (leftmost, longest first), each piece with the id of the
@@ -292,6 +290,10 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
                 continue
             }
             guard let piece = model.piece(of: id) else { continue }
+            if let decoder, decoder.usesByteLevel {
+                pieces[id] = ByteLevel.decode(piece) ?? Array(piece.utf8)
+                continue
+            }
             if let decoder, decoder.usesByteFallback, let b = byteOfToken(piece) {
                 pieces[id] = [b]
                 continue
@@ -322,6 +324,15 @@ extension PipelineDecoder {
         switch self {
         case .byteFallback: return true
         case .sequence(let parts): return parts.contains { $0.usesByteFallback }
+        default: return false
+        }
+    }
+
+    /// Whether a `ByteLevel` decoder is in the chain.
+    var usesByteLevel: Bool {
+        switch self {
+        case .byteLevel: return true
+        case .sequence(let parts): return parts.contains { $0.usesByteLevel }
         default: return false
         }
     }

@@ -151,13 +151,16 @@ indirect enum PipelinePreTokenizer {
     case whitespaceSplit
     case punctuation(NormalizedText.SplitBehavior)
     case digits(individual: Bool)
+    /// A space put before a piece that has none (`addPrefixSpace`), GPT-2's pattern split (`useRegex`), then every
+    /// UTF-8 byte as its byte-level scalar (`Ġ` for a space), each with the range of the character it is part of.
+    case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
 
     /// When Metaspace puts the replacement before a piece that does not start with it.
     enum PrependScheme: String {
         case first, always, never
     }
 
-    static let known = "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits"
+    static let known = "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits, ByteLevel"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -189,6 +192,10 @@ indirect enum PipelinePreTokenizer {
         case "WhitespaceSplit": self = .whitespaceSplit
         case "Punctuation": self = .punctuation(try behavior("behavior", default: .isolated))
         case "Digits": self = .digits(individual: object["individual_digits"] as? Bool ?? false)
+        case "ByteLevel":
+            self = .byteLevel(
+                addPrefixSpace: object["add_prefix_space"] as? Bool ?? true,
+                useRegex: object["use_regex"] as? Bool ?? true)
         default:
             throw TokenizerError.malformedFile(
                 field: "\(field).type",
@@ -211,6 +218,11 @@ indirect enum PipelinePreTokenizer {
         if object["add_prefix_space"] as? Bool == false { scheme = .never }
         return (replacement, scheme)
     }
+
+    private static let gpt2Pattern = TextPattern(
+        kind: .regex(
+            try! NSRegularExpression(
+                pattern: #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#)))
 
     private static let whitespacePattern = TextPattern(
         kind: .regex(try! NSRegularExpression(pattern: #"\w+|[^\w\s]+"#)), inverted: true)
@@ -242,6 +254,19 @@ indirect enum PipelinePreTokenizer {
         case .digits(let individual):
             return pieces.flatMap {
                 $0.split(.predicate(isNumeric), behavior: individual ? .isolated : .contiguous)
+            }
+        case .byteLevel(let addPrefixSpace, let useRegex):
+            let split = pieces.flatMap { piece -> [NormalizedText] in
+                var piece = piece
+                if addPrefixSpace && piece.items.first?.scalar != " " { piece.prepend(" ") }
+                return useRegex ? piece.split(Self.gpt2Pattern, behavior: .isolated) : [piece]
+            }
+            return split.map { piece in
+                var piece = piece
+                piece.map { scalar in
+                    String(scalar).utf8.map { Unicode.Scalar(ByteLevel.scalarOfByte[Int($0)]) ?? " " }
+                }
+                return piece
             }
         }
     }

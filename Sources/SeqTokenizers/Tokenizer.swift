@@ -113,8 +113,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
                 + " to substitute U+FFFD"
         case .malformedFile(let field, let reason):
             return
-                "tokenizer.json: field '\(field)' \(reason); use a file SeqKit reads (`seqtok train`, a byte-level BPE"
-                + " or a BERT WordPiece file from the tokenizers library)"
+                "tokenizer.json: field '\(field)' \(reason); use a file SeqKit reads (`seqtok train`, or a BPE,"
+                + " Unigram or WordPiece file of the tokenizers library made of parts SeqKit knows)"
         case .unknownID(let id):
             return "token id \(id) is not in the vocabulary; decode only ids the same tokenizer produced"
         case .emptyCorpus:
@@ -144,8 +144,10 @@ public func trainTokenizer(_ options: TokenizerOptions, corpus: [UInt8]) throws 
     }
 }
 
-/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`):
-/// a byte-level BPE (`"type": "BPE"`) or a char tokenizer (`"type": "SeqKitChar"`).
+/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`): a BPE
+/// (byte-level as GPT-2 and Llama 3, or over scalars as Llama 2), a Unigram (T5, ALBERT) or a WordPiece (BERT) file
+/// of the tokenizers library, giving its ids, offsets and decodes, or a char tokenizer (`"type": "SeqKitChar"`).
+/// A part SeqKit does not know is refused with one line naming it (`unsupported pre_tokenizer type 'X'`).
 ///
 /// ```swift
 /// let tokenizer = try loadTokenizer(from: URL(fileURLWithPath: "runs/tiny/tokenizer.json"))
@@ -169,14 +171,16 @@ public func loadTokenizer(
     json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
 ) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
+    // A byte-level BPE file runs on SeqKit's fast byte-level path unless it uses a setting that path does not apply
+    // (added-token flags, truncation, padding, trimmed offsets); then, like Unigram files and BPE files over
+    // scalars (sentencepiece style), it runs part by part in HFPipelineTokenizer, which applies them all.
+    let fastByteLevel = file.modelType == "BPE" && file.isByteLevelBPE && (try? file.refuseUnappliedSettings()) != nil
+    if file.modelType == "Unigram" || (file.modelType == "BPE" && !fastByteLevel) {
+        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8)
+    }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
     // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.
-    // Byte-level BPE files run on SeqKit's fast byte-level path; Unigram files and BPE files over scalars
-    // (sentencepiece style) run part by part in HFPipelineTokenizer, which applies the added tokens' flags.
-    let byteLevel = file.modelType == "BPE" && file.isByteLevelBPE
-    let pipeline = file.modelType == "Unigram" || (file.modelType == "BPE" && !byteLevel)
-    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece", addedTokenFlags: !pipeline)
-    if pipeline { return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8) }
+    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece")
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)

@@ -92,7 +92,7 @@ struct TokenizerFile {
     /// Refuses settings SeqKit does not apply yet, so a file is never encoded with ids or offsets that
     /// differ from the tokenizers library: an added token's `lstrip`/`rstrip`/`single_word`, `truncation`,
     /// `padding` (unless `lengths` is false), and the ByteLevel post-processor's `trim_offsets`.
-    func refuseUnappliedSettings(lengths: Bool = true, addedTokenFlags: Bool = true) throws {
+    func refuseUnappliedSettings(lengths: Bool = true) throws {
         for field in ["truncation", "padding"] where lengths {
             if let value = root[field], !(value is NSNull) {
                 throw TokenizerError.malformedFile(
@@ -100,7 +100,7 @@ struct TokenizerFile {
                     reason: "is set; SeqKit does not apply it yet, set it to null and cut or pad the ids yourself")
             }
         }
-        if addedTokenFlags, let list = root["added_tokens"] as? [Any] {
+        if let list = root["added_tokens"] as? [Any] {
             for (i, item) in list.enumerated() {
                 guard let entry = item as? [String: Any] else { continue }
                 for flag in ["lstrip", "rstrip", "single_word"] where entry[flag] as? Bool == true {

@@ -39,6 +39,10 @@ ADDED_TEXTS = [
     "[NEW] [new] n[NEW]",
     "Hello <0x41> literal byte piece",
     "<0xZZ> <0x4> <0x41",
+    "A [new] and [NEW]x <Sep> <sep> [NEW]",
+    "<|begin_of_text|>Hi<|end_of_text|> <|endoftext|>",
+    "<s> </s> <mask> <pad>x <pad> y",
+    "x 1234567 and ٣٤٥ and 12.5",
 ]
 
 
@@ -68,9 +72,11 @@ def write(name, tokenizer):
         cases.append({"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
                       "decoded": tokenizer.decode(encoding.ids)})
     with open(os.path.join(OUT, f"kind_{name}_cases.json"), "w", encoding="utf-8") as f:
-        json.dump({"generator": "Tests/Fixtures/make_hf_tokenizer_kinds.py", "tokenizers": __import__("tokenizers").__version__,
-                   "cases": cases}, f, ensure_ascii=False, indent=0)
-        f.write("\n")
+        header = json.dumps({"generator": "Tests/Fixtures/make_hf_tokenizer_kinds.py",
+                             "tokenizers": __import__("tokenizers").__version__})
+        # One case a line: small, and a diff shows which texts changed.
+        lines = ",\n".join(json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in cases)
+        f.write(header[:-1] + ', "cases": [\n' + lines + "\n]}\n")
     print(name, os.path.getsize(path), "bytes,", len(cases), "cases")
 
 
@@ -138,8 +144,10 @@ def with_bpe_byte_pieces(tokenizer, after):
 
 def bpe(model, vocab_size, specials, limit_alphabet=None, **trainer_options):
     tokenizer = Tokenizer(model)
+    if limit_alphabet is not None:
+        trainer_options["limit_alphabet"] = limit_alphabet
     return tokenizer, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False,
-                                          limit_alphabet=limit_alphabet, **trainer_options)
+                                          **trainer_options)
 
 
 def bpe_kinds():
@@ -181,10 +189,154 @@ def bpe_kinds():
     write("bpe_suffix", suffixed)
 
 
+LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+                  r"\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def pre_tokenizer_kinds():
+    # Whitespace-split words, punctuation alone, every digit alone; no decoder (tokens joined with spaces).
+    punct, trainer = bpe(models.BPE(unk_token="<unk>"), 400, ["<unk>"], limit_alphabet=90)
+    punct.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),
+                                                   pre_tokenizers.Punctuation(behavior="isolated"),
+                                                   pre_tokenizers.Digits(individual_digits=True)])
+    punct.train_from_iterator(corpus_lines(), trainer=trainer)
+    write("pre_punct_digits", punct)
+
+    # Every Split behavior, string and regex patterns, and Digits runs.
+    behaviors, trainer = bpe(models.BPE(unk_token="<unk>"), 400, ["<unk>"], limit_alphabet=90)
+    behaviors.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(" ", behavior="removed"),
+        pre_tokenizers.Split(tokenizers_regex(r"[,.;:!?]"), behavior="merged_with_next"),
+        pre_tokenizers.Split("'", behavior="merged_with_previous"),
+        pre_tokenizers.Split(tokenizers_regex(r"\p{Lu}"), behavior="isolated"),
+        pre_tokenizers.Split(tokenizers_regex(r"[aeiou]"), behavior="contiguous"),
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.Punctuation(behavior="merged_with_previous"),
+    ])
+    behaviors.train_from_iterator(corpus_lines(), trainer=trainer)
+    write("pre_split_behaviors", behaviors)
+
+    # Inverted splits: the pattern marks what to keep; and the Whitespace pre-tokenizer (\w+|[^\w\s]+).
+    inverted, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True), 400, ["<unk>"], limit_alphabet=90)
+    inverted.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(tokenizers_regex(r"\S+"), behavior="removed", invert=True),
+        pre_tokenizers.Split(tokenizers_regex(r"\p{L}+"), behavior="isolated", invert=True),
+        pre_tokenizers.Whitespace(),
+    ])
+    inverted.train_from_iterator(corpus_lines(), trainer=trainer)
+    write("pre_split_invert", inverted)
+
+    # Llama-3 / GPT-4 style: the regex Split, then ByteLevel without its own regex; ByteLevel decoder; template.
+    llama3, trainer = bpe(models.BPE(ignore_merges=True), 600, ["<|begin_of_text|>", "<|end_of_text|>"],
+                          initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    llama3.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(tokenizers_regex(LLAMA3_PATTERN), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    llama3.train_from_iterator(corpus_lines(), trainer=trainer)
+    llama3.decoder = decoders.ByteLevel()
+    llama3.post_processor = processors.Sequence([
+        processors.ByteLevel(trim_offsets=False),
+        processors.TemplateProcessing(single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", 0)]),
+    ])
+    write("bytelevel_llama3", llama3)
+
+
+def tokenizers_regex(pattern):
+    from tokenizers import Regex
+    return Regex(pattern)
+
+
+def added_token_kinds():
+    # RoBERTa style: ByteLevel with a prefix space, RobertaProcessing trimming offsets, <mask> with lstrip.
+    roberta, trainer = bpe(models.BPE(), 500, ["<s>", "<pad>", "</s>", "<unk>"],
+                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    roberta.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    roberta.train_from_iterator(corpus_lines(), trainer=trainer)
+    roberta.add_special_tokens([AddedToken("<mask>", lstrip=True, normalized=False, special=True)])
+    roberta.decoder = decoders.ByteLevel()
+    roberta.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True,
+                                                          add_prefix_space=True)
+    write("bytelevel_roberta", roberta)
+
+    # GPT-2 style with the ByteLevel post-processor trimming offsets and added tokens with every flag.
+    gpt2, trainer = bpe(models.BPE(), 500, ["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    gpt2.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    gpt2.train_from_iterator(corpus_lines(), trainer=trainer)
+    gpt2.add_special_tokens([AddedToken("<sep>", lstrip=True, rstrip=True, normalized=False, special=True),
+                             AddedToken("<mask>", single_word=True, normalized=False, special=True)])
+    gpt2.add_tokens([AddedToken("[NEW]", single_word=True, normalized=True, special=False),
+                     AddedToken("<pad>", rstrip=True, normalized=True, special=False)])
+    gpt2.decoder = decoders.ByteLevel()
+    gpt2.post_processor = processors.ByteLevel(trim_offsets=True)
+    write("bytelevel_flags", gpt2)
+
+    # Added tokens matched after a lowercasing normalizer (normalized: true) on a sentencepiece BPE.
+    lower, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True), 400, ["<unk>"], limit_alphabet=80)
+    lower.normalizer = normalizers.Sequence([normalizers.Lowercase(), normalizers.Prepend("▁"),
+                                             normalizers.Replace(" ", "▁")])
+    lower.train_from_iterator(corpus_lines(), trainer=trainer)
+    lower.add_tokens([AddedToken("[NEW]", normalized=True, lstrip=True), AddedToken("<Sep>", normalized=False)])
+    lower.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    write("bpe_normalized_added", lower)
+
+    # Truncation and padding as the file sets them: cut from the left to 10 with the template's </s>, padded to 14.
+    t5 = Tokenizer.from_file(os.path.join(OUT, "kind_unigram_t5.json"))
+    t5.enable_truncation(max_length=10, direction="left")
+    t5.enable_padding(length=14, pad_id=0, pad_token="<pad>")
+    write("unigram_lengths", t5)
+    # Right truncation to 7 and padding to a multiple of 4.
+    llama = Tokenizer.from_file(os.path.join(OUT, "kind_bpe_llama.json"))
+    llama.enable_truncation(max_length=7)
+    llama.enable_padding(pad_to_multiple_of=4, pad_id=2, pad_token="</s>", direction="left")
+    write("bpe_lengths", llama)
+
+
+SETTINGS_TEXTS = ["a  <|endoftext|>  b", "x<|endoftext|>y", "Hello world, how are you? " * 3, " 東京 👍🏽 café ",
+                  "<|endoftext|>", "  leading and trailing  ", ""]
+
+
+def settings_cases():
+    """hf_bpe.json (make_tokenizer_fixtures.py) with one setting changed at a time — the settings SeqKit used to
+    refuse — and the library's ids and offsets for a few texts: settings_cases.json {name: {patch, cases}}."""
+    with open(os.path.join(OUT, "hf_bpe.json"), encoding="utf-8") as f:
+        root = json.load(f)
+
+    def flag(name):
+        tokens = json.loads(json.dumps(root["added_tokens"]))
+        tokens[0][name] = True
+        return {"added_tokens": tokens}
+
+    patches = {
+        "lstrip": flag("lstrip"), "rstrip": flag("rstrip"), "single_word": flag("single_word"),
+        "truncation": {"truncation": {"direction": "Right", "max_length": 8, "strategy": "LongestFirst", "stride": 0}},
+        "padding": {"padding": {"direction": "Right", "pad_id": 0, "pad_token": "<|endoftext|>", "pad_type_id": 0,
+                                "pad_to_multiple_of": None, "strategy": {"Fixed": 24}}},
+        "trim_offsets": {"post_processor": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                                            "use_regex": True}},
+    }
+    out = {}
+    for name, patch in patches.items():
+        tokenizer = Tokenizer.from_str(json.dumps({**root, **patch}))
+        cases = []
+        for text in SETTINGS_TEXTS:
+            encoding = tokenizer.encode(text)
+            cases.append({"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
+                          "decoded": tokenizer.decode(encoding.ids)})
+        out[name] = {"patch": patch, "cases": cases}
+    with open(os.path.join(OUT, "settings_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=0)
+        f.write("\n")
+    print("settings", len(out), "patches")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    settings_cases()
     unigram_kinds()
     bpe_kinds()
+    pre_tokenizer_kinds()
+    added_token_kinds()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import Testing
 
     static let kinds = [
         "unigram_t5", "unigram_bytefallback", "unigram_never", "bpe_llama", "bpe_metaspace", "bpe_prefix", "bpe_suffix",
+        "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
+        "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths",
     ]
 
     @Test(arguments: kinds)
@@ -46,7 +48,8 @@ import Testing
         for c in cases { #expect(try again.encode(c.text) == c.ids) }
     }
 
-    @Test(arguments: kinds)
+    /// (Kinds that truncate are left out: a cut can end inside a character.)
+    @Test(arguments: kinds.filter { !$0.hasSuffix("_lengths") })
     func streamsTheDecodedTextAfterTheFirstToken(kind: String) throws {
         let tokenizer = try loadTokenizer(from: Fixtures.url("kind_\(kind).json"))
         for text in ["Hello world, the king's crown.", "東京 👍🏽 café"] {
