@@ -51,8 +51,9 @@ indirect enum PipelineNormalizer {
     case lowercase
     case strip(left: Bool, right: Bool)
     case unicode(Normalization)  // NFC, NFD, NFKC, NFKD
+    case precompiled(PrecompiledCharsmap)  // a sentencepiece charsmap
 
-    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, NFKC, NFKD"
+    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, NFKC, NFKD, Precompiled"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -75,6 +76,11 @@ indirect enum PipelineNormalizer {
         case "NFD": self = .unicode(.nfd)
         case "NFKC": self = .unicode(.nfkc)
         case "NFKD": self = .unicode(.nfkd)
+        case "Precompiled":
+            self = .precompiled(
+                try PrecompiledCharsmap(
+                    base64: try partString(object, "precompiled_charsmap", field: field),
+                    field: "\(field).precompiled_charsmap"))
         default:
             throw TokenizerError.malformedFile(
                 field: "\(field).type",
@@ -90,6 +96,7 @@ indirect enum PipelineNormalizer {
         case .lowercase: text.lowercase()
         case .strip(let left, let right): text.strip(left: left, right: right)
         case .unicode(let form): text.normalize(form)
+        case .precompiled(let map): text.apply(map)
         }
     }
 }

@@ -2,7 +2,7 @@
 """Regenerates the Hugging Face tokenizer-kind fixtures in Tests/SeqTokenizersTests/Fixtures (run by hand; `swift test`
 never runs it).
 
-    pip install tokenizers==0.23.3
+    pip install tokenizers==0.23.3 sentencepiece protobuf   # sentencepiece only compiles a small charsmap
     python3 Tests/Fixtures/make_hf_tokenizer_kinds.py
 
 For each kind below it TRAINS a small tokenizer with the Python `tokenizers` library on the corpus that
@@ -60,14 +60,14 @@ def byte_offsets(text, offsets):
     return [[byte(a), byte(b)] for a, b in offsets]
 
 
-def write(name, tokenizer):
+def write(name, tokenizer, extra=()):
     """Saves the tokenizer and the library's ids, offsets and decodes for every text."""
     path = os.path.join(OUT, f"kind_{name}.json")
     tokenizer.save(path)
     # Read the saved file back, so the cases come from exactly what is committed.
     tokenizer = Tokenizer.from_file(path)
     cases = []
-    for text in texts():
+    for text in texts() + list(extra):
         encoding = tokenizer.encode(text)
         cases.append({"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
                       "decoded": tokenizer.decode(encoding.ids)})
@@ -330,6 +330,56 @@ def settings_cases():
     print("settings", len(out), "patches")
 
 
+# Rules for a small sentencepiece charsmap (source scalars TAB replacement scalars, hex): full-width letters, a
+# ligature, sequences composed (e + acute, A + ring), a circled digit, odd spaces, a sign, a syllable decomposed,
+# and a zero-width space removed.
+CHARSMAP_RULES = """FF21\t41
+FF41\t61
+FB01\t66 69
+65 301\tE9
+41 30A\tC5
+2460\t31
+3000\t20
+A0\t20
+2126\t3A9
+AC00\t1100 1161
+200B\t
+"""
+
+PRECOMPILED_TEXTS = ["Ａａ ﬁne e\u0301te A\u030angstrom ① 　wide\u00a0space Ω 가방 zero\u200bwidth",
+                     "\u200bstart and end\u200b", "e\u0301\u0301 ﬁﬁ ＡＡ", "  two  spaces   three  "]
+
+
+def sentencepiece_charsmap():
+    """A precompiled_charsmap that sentencepiece (pip install sentencepiece protobuf) compiles from CHARSMAP_RULES."""
+    import base64
+    import tempfile
+    import sentencepiece as spm
+    from sentencepiece import sentencepiece_model_pb2
+    with tempfile.TemporaryDirectory() as folder:
+        rules = os.path.join(folder, "rules.tsv")
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write(CHARSMAP_RULES)
+        corpus = os.path.join(folder, "corpus.txt")
+        with open(corpus, "w", encoding="utf-8") as f:
+            f.write("\n".join(corpus_lines()[:50]) + "\n")
+        spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(folder, "m"), vocab_size=200,
+                                       normalization_rule_tsv=rules, hard_vocab_limit=False, minloglevel=2)
+        proto = sentencepiece_model_pb2.ModelProto()
+        with open(os.path.join(folder, "m.model"), "rb") as f:
+            proto.ParseFromString(f.read())
+    return base64.b64encode(proto.normalizer_spec.precompiled_charsmap).decode()
+
+
+def precompiled_kind():
+    # T5-style: the Precompiled charsmap then runs of spaces collapsed, Unigram with Metaspace.
+    data = json.loads(Tokenizer.from_file(os.path.join(OUT, "kind_unigram_t5.json")).to_str())
+    data["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "Precompiled", "precompiled_charsmap": sentencepiece_charsmap()},
+        {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
+    write("unigram_precompiled", Tokenizer.from_str(json.dumps(data)), extra=PRECOMPILED_TEXTS)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     settings_cases()
@@ -337,6 +387,7 @@ def main():
     bpe_kinds()
     pre_tokenizer_kinds()
     added_token_kinds()
+    precompiled_kind()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import Testing
     static let kinds = [
         "unigram_t5", "unigram_bytefallback", "unigram_never", "bpe_llama", "bpe_metaspace", "bpe_prefix", "bpe_suffix",
         "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
-        "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths",
+        "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths", "unigram_precompiled",
     ]
 
     @Test(arguments: kinds)
@@ -63,11 +63,22 @@ import Testing
         }
     }
 
+    /// A charsmap that is not one is refused with one line naming the field.
+    @Test func aBrokenCharsmapIsRefused() throws {
+        let data = try Data(contentsOf: Fixtures.url("kind_unigram_t5.json"))
+        var root = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        root["normalizer"] = ["type": "Precompiled", "precompiled_charsmap": "AA=="]
+        #expect(throws: TokenizerError.self) { try loadTokenizer(json: JSONSerialization.data(withJSONObject: root)) }
+        root["normalizer"] = ["type": "Precompiled", "precompiled_charsmap": "CAAAAP////8AAAAA"]  // a trie of junk
+        let tokenizer = try loadTokenizer(json: JSONSerialization.data(withJSONObject: root))
+        #expect(try tokenizer.encode("junk never crashes").count > 1)
+    }
+
     /// A part SeqKit does not run is refused with one line naming it.
     @Test(arguments: [
         (
-            "normalizer", #"{"type": "Precompiled", "precompiled_charsmap": "AA=="}"#,
-            "unsupported normalizer type 'Precompiled'"
+            "normalizer", #"{"type": "BertNormalizer"}"#,
+            "unsupported normalizer type 'BertNormalizer'"
         ),
         ("pre_tokenizer", #"{"type": "UnicodeScripts"}"#, "unsupported pre_tokenizer type 'UnicodeScripts'"),
         ("decoder", #"{"type": "CTC"}"#, "unsupported decoder type 'CTC'"),
