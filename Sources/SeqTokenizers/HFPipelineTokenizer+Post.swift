@@ -112,19 +112,29 @@ struct LengthSettings {
             switch object["strategy"] {
             case let name as String where name == "BatchLongest": break
             case let fixed as [String: Any]:
-                guard let n = integer(fixed["Fixed"]), n >= 0 else {
-                    throw TokenizerError.malformedFile(field: "padding.strategy.Fixed", reason: "is not a length")
+                guard let n = integer(fixed["Fixed"]), n >= 0, n <= Self.longest else {
+                    throw TokenizerError.malformedFile(
+                        field: "padding.strategy.Fixed", reason: "is not a length of at most \(Self.longest)")
                 }
                 padLength = n
             default:
                 throw TokenizerError.malformedFile(
                     field: "padding.strategy", reason: "is not \"BatchLongest\" or {\"Fixed\": n}")
             }
-            if let multiple = integer(object["pad_to_multiple_of"]), multiple > 0 { padMultiple = multiple }
+            if let multiple = integer(object["pad_to_multiple_of"]), multiple > 0 {
+                guard multiple <= Self.longest else {
+                    throw TokenizerError.malformedFile(
+                        field: "padding.pad_to_multiple_of", reason: "is over \(Self.longest); give a small multiple")
+                }
+                padMultiple = multiple
+            }
             padID = integer(object["pad_id"]) ?? 0
             padLeft = object["direction"] as? String == "Left"
         }
     }
+
+    /// The longest padding SeqKit makes: 2^24 ids.
+    static let longest = 1 << 24
 
     func truncated(_ spans: [TokenSpan]) -> [TokenSpan] {
         guard let maxLength, spans.count > maxLength else { return spans }

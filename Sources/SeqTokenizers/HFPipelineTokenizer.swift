@@ -71,8 +71,9 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
 
         // Added tokens, with the content a normalized one is matched as.
         var tokens: [AddedToken] = []
+        let basics = try file.addedTokens()
         for (i, entry) in ((file.root["added_tokens"] as? [Any]) ?? []).enumerated() {
-            let basic = try file.addedTokens()[i]
+            guard let basic = basics[safe: i] else { break }
             let object = entry as? [String: Any] ?? [:]
             let normalized = object["normalized"] as? Bool ?? !basic.special
             var match = Array(basic.content.unicodeScalars)

@@ -122,14 +122,10 @@ struct PieceBPEModel: PieceModel {
                 continue
             }
             if byteFallback {
-                let ids = s.utf8.map { table[byteToken($0)] }
-                if ids.allSatisfy({ $0 != nil }) {
-                    // Each byte token spans one byte of the piece (the library's bookkeeping).
-                    var at = offset
-                    for id in ids {
-                        symbols.append((id!, at, min(at + 1, offset + width)))
-                        at += 1
-                    }
+                let ids = s.utf8.compactMap { table[byteToken($0)] }
+                if ids.count == s.utf8.count {
+                    // Each byte token covers its scalar: every byte of a scalar maps to the scalar's original range.
+                    for id in ids { symbols.append((id, offset, offset + width)) }
                     continue
                 }
             }

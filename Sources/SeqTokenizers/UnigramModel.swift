@@ -79,7 +79,7 @@ struct UnigramModel: PieceModel {
             var single = false
             var piece = String.UnicodeScalarView()
             // Shorter pieces first, and a later candidate wins only when strictly better: the library's order.
-            for end in (start + 1)...min(n, start + longest) {
+            for end in (start + 1)...max(start + 1, min(n, start + longest)) {
                 piece.append(scalars[end - 1])
                 guard let id = table[String(piece)] else { continue }
                 let score = base + scores[id]
@@ -125,9 +125,9 @@ struct UnigramModel: PieceModel {
                 continue
             }
             if byteFallback {
-                let ids = string.utf8.map { table[byteToken($0)] }
-                if ids.allSatisfy({ $0 != nil }) {
-                    for id in ids { out.append((id!, a, b)) }
+                let ids = string.utf8.compactMap { table[byteToken($0)] }
+                if ids.count == string.utf8.count {
+                    for id in ids { out.append((id, a, b)) }
                     continue
                 }
             }

@@ -63,6 +63,50 @@ import Testing
         }
     }
 
+    /// Seeded structural edits of every kind's file (a field set to null, a negative or huge number, an empty or odd
+    /// string, an empty list or object): loading fails with a TokenizerError, or the tokenizer encodes, decodes and
+    /// streams without crashing.
+    @Test(arguments: kinds)
+    func editedFilesNeverCrash(kind: String) throws {
+        let root = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("kind_\(kind).json"))) as? [String: Any])
+        let values: [Any] = [
+            NSNull(), -1, 0, 1, 1 << 40, 0.5, "", "x", " ", "<0x41>", "▁", [Any](), [String: Any](), true, false,
+            ["type": "Sequence"], ["String": " "], ["Regex": "("], ["Regex": ""], [["x", -1.0]], ["a b"],
+        ]
+        var rng = SplitMix64(seed: 11)
+        func random(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
+        func edit(_ value: Any, depth: Int) -> Any {
+            if depth > 0, var object = value as? [String: Any], !object.isEmpty {
+                let keys = object.keys.sorted()
+                let key = keys[random(keys.count)]
+                object[key] = random(4) == 0 ? values[random(values.count)] : edit(object[key]!, depth: depth - 1)
+                return object
+            }
+            if depth > 0, var list = value as? [Any], !list.isEmpty {
+                let i = random(list.count)
+                list[i] = random(3) == 0 ? values[random(values.count)] : edit(list[i], depth: depth - 1)
+                return list
+            }
+            return values[random(values.count)]
+        }
+        var loaded = 0
+        for _ in 0..<25 {
+            let mutated = edit(root, depth: 1 + random(4))
+            do {
+                let tokenizer = try loadTokenizer(json: try JSONSerialization.data(withJSONObject: mutated))
+                loaded += 1
+                let ids = try? tokenizer.encode("Hello, wörld! 漢字 <unk> <s> </s> 👍🏽  e\u{301} <0x41>")
+                _ = try? tokenizer.decode(ids ?? [0, 1, 2])
+                _ = try? tokenizer.makeStreamingDecoder().push(ids ?? [0])
+                _ = try? tokenizer.serialized()
+            } catch is TokenizerError {
+                continue
+            }
+        }
+        #expect(loaded > 0)
+    }
+
     /// A charsmap that is not one is refused with one line naming the field.
     @Test func aBrokenCharsmapIsRefused() throws {
         let data = try Data(contentsOf: Fixtures.url("kind_unigram_t5.json"))
