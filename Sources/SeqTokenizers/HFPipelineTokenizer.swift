@@ -6,9 +6,11 @@ import Foundation
 /// fallback); the `post_processor` template; and the `decoder` chain. This is how SeqKit reads sentencepiece-style
 /// files (T5, ALBERT, Llama 2, Mistral) and any file whose parts it knows.
 ///
-/// Offsets are byte ranges of the original input, aligned as the library aligns them: a token made of inserted
-/// text (a prepended `▁`) has the range of the character it was inserted at, and a byte-fallback token the range of
-/// the whole character (or run of unknown characters) it spells. A part SeqKit does not know is refused with one
+/// Offsets are byte ranges of the original input. With ``OffsetConvention/wholeCharacters`` they are exactly the
+/// library's: a token of inserted text (a prepended `▁`) has the range of the character it was inserted at, and a
+/// token inside a character (a byte-fallback or byte-level piece) the range of the whole character. With
+/// ``OffsetConvention/exactBytes`` (the default) inserted text covers no byte and a token inside a character that
+/// the normalizer left as it was covers its own bytes. A part SeqKit does not know is refused with one
 /// line naming it. ``serialized()`` writes the file back as it was read.
 final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     let model: any PieceModel
@@ -22,6 +24,7 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     let addedByID: [Int: AddedToken]
     let source: [String: Any]
     let invalidUTF8: TokenizerOptions.InvalidUTF8Policy
+    let exactBytes: Bool  // a token inside a character covers its own bytes, not the whole character
 
     /// A token of `added_tokens`, with its content as matched: the content itself, or its normalized form when
     /// `normalized` is true.
@@ -48,11 +51,18 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     }
     var normalization: [Normalization] { [] }
 
-    init(file: TokenizerFile, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error) throws {
+    init(
+        file: TokenizerFile, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error,
+        offsets: OffsetConvention = .exactBytes
+    ) throws {
         source = file.root
         self.invalidUTF8 = invalidUTF8
+        exactBytes = offsets == .exactBytes
         switch file.modelType {
-        case "Unigram": model = try UnigramModel(json: file.model, exactPieces: nil)
+        case "Unigram":
+            var unigram = try UnigramModel(json: file.model, exactPieces: nil)
+            unigram.exactBytes = offsets == .exactBytes
+            model = unigram
         case "BPE": model = try PieceBPEModel(json: file.model)
         default:
             throw TokenizerError.malformedFile(
@@ -137,22 +147,42 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
                 strings.append(text.string)
                 continue
             }
-            let words = preTokenizer?.apply([text]) ?? [text]
+            let words = preTokenizer?.apply([text], exactBytes: exactBytes) ?? [text]
             for word in words where !word.isEmpty {
                 let string = word.string
-                // Byte offset in `string` → scalar index of `word`.
+                // Byte offset in `string` → scalar index of `word`, and each scalar's first byte.
                 var scalarAt = [Int](repeating: 0, count: string.utf8.count + 1)
+                var firstByte = [Int](repeating: 0, count: word.items.count + 1)
                 var b = 0
                 for (i, item) in word.items.enumerated() {
                     let width = UTF8.width(item.scalar)
                     for k in 0..<width { scalarAt[b + k] = i }
+                    firstByte[i] = b
                     b += width
                 }
                 scalarAt[b] = word.items.count
+                firstByte[word.items.count] = b
                 for t in try model.tokenize(string) {
                     let first = scalarAt[t.start]
                     let last = t.end > t.start ? scalarAt[t.end - 1] + 1 : first
-                    let (start, end) = word.original(first..<last)
+                    var (start, end) = word.original(first..<last)
+                    if exactBytes && t.end > t.start {
+                        // SeqKit's offsets: inserted text covers no byte, and a token starting or ending inside a
+                        // character the normalizer left as it was covers exactly its own bytes of it.
+                        let real = (first..<last).filter { !word.items[$0].inserted }
+                        if let r = real.first, let q = real.last {
+                            let (a, z) = (word.items[r], word.items[q])
+                            (start, end) = (a.start, z.end)
+                            if r == first && t.start > firstByte[first] && a.end - a.start == UTF8.width(a.scalar) {
+                                start = a.start + t.start - firstByte[first]
+                            }
+                            if q == last - 1 && t.end < firstByte[last] && z.end - z.start == UTF8.width(z.scalar) {
+                                end = z.start + t.end - firstByte[last - 1]
+                            }
+                        } else {
+                            (start, end) = (word.items[first].start, word.items[first].start)
+                        }
+                    }
                     content.append(TokenSpan(id: t.id, start: start, end: end))
                     strings.append(model.piece(of: t.id) ?? "")
                 }

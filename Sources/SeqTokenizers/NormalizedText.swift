@@ -11,6 +11,8 @@ struct NormalizedText {
         var scalar: Unicode.Scalar
         var start: Int
         var end: Int
+        /// Put in by a normalizer or pre-tokenizer (a prepended `▁`), standing for no byte of the input.
+        var inserted = false
     }
 
     var items: [Item]
@@ -68,13 +70,16 @@ struct NormalizedText {
     mutating func prepend(_ text: String) {
         guard let first = items.first else { return }
         items.insert(
-            contentsOf: text.unicodeScalars.map { Item(scalar: $0, start: first.start, end: first.end) }, at: 0)
+            contentsOf: text.unicodeScalars.map {
+                Item(scalar: $0, start: first.start, end: first.end, inserted: true)
+            },
+            at: 0)
     }
 
     /// Puts `text` after a non-empty text, with the range of the last scalar.
     mutating func append(_ text: String) {
         guard let last = items.last else { return }
-        items += text.unicodeScalars.map { Item(scalar: $0, start: last.start, end: last.end) }
+        items += text.unicodeScalars.map { Item(scalar: $0, start: last.start, end: last.end, inserted: true) }
     }
 
     /// Removes white space (`White_Space`) at the start and/or the end.
@@ -90,7 +95,7 @@ struct NormalizedText {
     mutating func lowercase() {
         items = items.flatMap { item in
             item.scalar.properties.lowercaseMapping.unicodeScalars.map {
-                Item(scalar: $0, start: item.start, end: item.end)
+                Item(scalar: $0, start: item.start, end: item.end, inserted: item.inserted)
             }
         }
     }
@@ -98,7 +103,7 @@ struct NormalizedText {
     /// Each scalar mapped through `transform`, keeping its range.
     mutating func map(_ transform: (Unicode.Scalar) -> [Unicode.Scalar]) {
         items = items.flatMap { item in
-            transform(item.scalar).map { Item(scalar: $0, start: item.start, end: item.end) }
+            transform(item.scalar).map { Item(scalar: $0, start: item.start, end: item.end, inserted: item.inserted) }
         }
     }
 

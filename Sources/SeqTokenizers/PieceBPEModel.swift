@@ -124,8 +124,11 @@ struct PieceBPEModel: PieceModel {
             if byteFallback {
                 let ids = s.utf8.compactMap { table[byteToken($0)] }
                 if ids.count == s.utf8.count {
-                    // Each byte token covers its scalar: every byte of a scalar maps to the scalar's original range.
-                    for id in ids { symbols.append((id, offset, offset + width)) }
+                    // Byte k of the scalar (the pipeline widens it to the whole character, or keeps it exact).
+                    for (k, id) in ids.enumerated() {
+                        let at = offset + min(k, width - 1)
+                        symbols.append((id, at, at + 1))
+                    }
                     continue
                 }
             }

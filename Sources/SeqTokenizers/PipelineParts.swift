@@ -125,7 +125,8 @@ extension NormalizedText {
             let outputs = Array(normalized.unicodeScalars)
             if outputs.count <= inputs.count {
                 for (k, s) in outputs.enumerated() {
-                    out.append(Item(scalar: s, start: inputs[k].start, end: inputs[k].end))
+                    out.append(
+                        Item(scalar: s, start: inputs[k].start, end: inputs[k].end, inserted: inputs[k].inserted))
                 }
                 continue
             }
@@ -138,7 +139,9 @@ extension NormalizedText {
                 default: alone = String(input.scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.count
                 }
                 let take = n == inputs.count - 1 ? outputs.count - k : min(alone, outputs.count - k)
-                for s in outputs[k..<(k + take)] { out.append(Item(scalar: s, start: input.start, end: input.end)) }
+                for s in outputs[k..<(k + take)] {
+                    out.append(Item(scalar: s, start: input.start, end: input.end, inserted: input.inserted))
+                }
                 k += take
             }
         }
@@ -234,10 +237,12 @@ indirect enum PipelinePreTokenizer {
     private static let whitespacePattern = TextPattern(
         kind: .regex(try! NSRegularExpression(pattern: #"\w+|[^\w\s]+"#)), inverted: true)
 
-    func apply(_ pieces: [NormalizedText]) -> [NormalizedText] {
+    /// The pieces split further. With `exactBytes`, a ByteLevel scalar stands for its own byte of the input
+    /// (where the normalizer left the character as it was) instead of the whole character.
+    func apply(_ pieces: [NormalizedText], exactBytes: Bool = false) -> [NormalizedText] {
         switch self {
         case .sequence(let parts):
-            return parts.reduce(pieces) { $1.apply($0) }
+            return parts.reduce(pieces) { $1.apply($0, exactBytes: exactBytes) }
         case .metaspace(let replacement, let scheme, let split):
             return pieces.flatMap { piece -> [NormalizedText] in
                 var piece = piece
@@ -269,11 +274,19 @@ indirect enum PipelinePreTokenizer {
                 return useRegex ? piece.split(Self.gpt2Pattern, behavior: .isolated) : [piece]
             }
             return split.map { piece in
-                var piece = piece
-                piece.map { scalar in
-                    String(scalar).utf8.map { Unicode.Scalar(ByteLevel.scalarOfByte[Int($0)]) ?? " " }
+                var items: [NormalizedText.Item] = []
+                for item in piece.items {
+                    let exact = exactBytes && !item.inserted && item.end - item.start == UTF8.width(item.scalar)
+                    for (k, byte) in String(item.scalar).utf8.enumerated() {
+                        let scalar = Unicode.Scalar(ByteLevel.scalarOfByte[Int(byte)]) ?? " "
+                        items.append(
+                            exact
+                                ? NormalizedText.Item(scalar: scalar, start: item.start + k, end: item.start + k + 1)
+                                : NormalizedText.Item(
+                                    scalar: scalar, start: item.start, end: item.end, inserted: item.inserted))
+                    }
                 }
-                return piece
+                return NormalizedText(items: items)
             }
         }
     }

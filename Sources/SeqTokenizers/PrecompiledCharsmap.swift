@@ -110,7 +110,7 @@ extension NormalizedText {
                 p += 1 + max(0, -change)
             }
             guard let anchor else { continue }
-            out.append(Item(scalar: scalar, start: anchor.start, end: anchor.end))
+            out.append(Item(scalar: scalar, start: anchor.start, end: anchor.end, inserted: change > 0))
         }
         items = out
     }

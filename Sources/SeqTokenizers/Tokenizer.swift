@@ -153,7 +153,7 @@ public func trainTokenizer(_ options: TokenizerOptions, corpus: [UInt8]) throws 
 /// let tokenizer = try loadTokenizer(from: URL(fileURLWithPath: "runs/tiny/tokenizer.json"))
 /// ```
 public func loadTokenizer(
-    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error, offsets: OffsetConvention = .exactBytes
 ) throws -> any Tokenizer {
     let data: Data
     do {
@@ -161,22 +161,37 @@ public func loadTokenizer(
     } catch {
         throw TokenizerError.io(path: url.path, reason: error.localizedDescription)
     }
-    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8)
+    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8, offsets: offsets)
+}
+
+/// Where a token that covers only part of a multi-byte character says it starts and ends.
+///
+/// `東` as the byte tokens `<0xE6> <0x9D> <0xB1>`: `.exactBytes` gives 0..<1, 1..<2, 2..<3; `.wholeCharacters` gives
+/// 0..<3 three times, as the tokenizers library does (aligners built on Hugging Face expect that).
+public enum OffsetConvention: Sendable, Equatable {
+    /// Each token covers exactly its own bytes of the input: SeqKit's convention, the default.
+    case exactBytes
+    /// A token covering part of a character covers the whole character, as the tokenizers library reports it
+    /// (a Unigram byte-fallback token covers its whole run of unknown characters, as there).
+    case wholeCharacters
 }
 
 /// Loads a tokenizer from the bytes of a `tokenizer.json`; see ``loadTokenizer(from:)``.
 ///
 /// `try loadTokenizer(json: Data(contentsOf: url)).vocabularySize`
 public func loadTokenizer(
-    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error, offsets: OffsetConvention = .exactBytes
 ) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
     // A byte-level BPE file runs on SeqKit's fast byte-level path unless it uses a setting that path does not apply
     // (added-token flags, truncation, padding, trimmed offsets); then, like Unigram files and BPE files over
     // scalars (sentencepiece style), it runs part by part in HFPipelineTokenizer, which applies them all.
-    let fastByteLevel = file.modelType == "BPE" && file.isByteLevelBPE && (try? file.refuseUnappliedSettings()) != nil
+    // The fast path keeps exact bytes; the library's whole-character offsets come from the pipeline.
+    let fastByteLevel =
+        file.modelType == "BPE" && file.isByteLevelBPE && offsets == .exactBytes
+        && (try? file.refuseUnappliedSettings()) != nil
     if file.modelType == "Unigram" || (file.modelType == "BPE" && !fastByteLevel) {
-        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8)
+        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
     }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
     // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.

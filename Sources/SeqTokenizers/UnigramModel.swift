@@ -24,6 +24,8 @@ struct UnigramModel: PieceModel {
     let byteFallback: Bool
     let longest: Int  // the most scalars in one piece
     let unknownScore: Double
+    /// Byte-fallback tokens cover their own byte instead of the whole unknown run (SeqKit's offsets).
+    var exactBytes = false
 
     var count: Int { pieces.count }
 
@@ -127,7 +129,7 @@ struct UnigramModel: PieceModel {
             if byteFallback {
                 let ids = string.utf8.compactMap { table[byteToken($0)] }
                 if ids.count == string.utf8.count {
-                    for id in ids { out.append((id, a, b)) }
+                    for (k, id) in ids.enumerated() { out.append(exactBytes ? (id, a + k, a + k + 1) : (id, a, b)) }
                     continue
                 }
             }

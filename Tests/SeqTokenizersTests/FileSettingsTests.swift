@@ -26,7 +26,7 @@ import Testing
 
     @Test(arguments: names)
     func settingIsAppliedAsTheLibraryApplies(name: String) throws {
-        let tokenizer = try loadTokenizer(json: try patched(name))
+        let tokenizer = try loadTokenizer(json: try patched(name), offsets: .wholeCharacters)
         let all = try Fixtures.json("settings_cases.json", as: [String: Setting].self)
         let cases = try #require(all[name]).cases
         #expect(cases.count >= 5)

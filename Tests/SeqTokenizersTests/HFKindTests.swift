@@ -25,7 +25,7 @@ import Testing
 
     @Test(arguments: kinds)
     func matchesTheLibrary(kind: String) throws {
-        let tokenizer = try loadTokenizer(from: Fixtures.url("kind_\(kind).json"))
+        let tokenizer = try loadTokenizer(from: Fixtures.url("kind_\(kind).json"), offsets: .wholeCharacters)
         let cases = try Fixtures.json("kind_\(kind)_cases.json", as: Cases.self).cases
         #expect(cases.count > 100)
         var failures = 0
@@ -46,6 +46,40 @@ import Testing
         // Written back, the file loads again and gives the same ids.
         let again = try loadTokenizer(json: try tokenizer.serialized())
         for c in cases { #expect(try again.encode(c.text) == c.ids) }
+        // SeqKit's own offsets differ only inside characters and for inserted text (empty there): the same ids,
+        // and each token within the library's range.
+        for c in cases {
+            let exact = try again.encodeWithOffsets(c.text)
+            #expect(exact.map(\.id) == c.ids)
+            for (span, wide) in zip(exact, c.offsets)
+            where span.start < span.end && !(wide[0] <= span.start && span.end <= wide[1]) {
+                Issue.record("\(kind): \(span) is outside \(wide) in \(c.text.debugDescription)")
+            }
+        }
+    }
+
+    /// Byte-level files run the same on the fast path and part by part, offsets included (files without a
+    /// normalizer: the two align a composed or decomposed character differently).
+    @Test(arguments: ["hf_bpe.json", "seqkit_bpe.json"])
+    func pipelineAgreesWithTheFastByteLevelPath(name: String) throws {
+        let fast = try loadTokenizer(from: Fixtures.url(name))
+        #expect(fast is BPETokenizer)
+        let file = try TokenizerFile(data: Data(contentsOf: Fixtures.url(name)))
+        let pipeline = try HFPipelineTokenizer(file: file)
+        for text in try Fixtures.texts {
+            #expect(try pipeline.encodeWithOffsets(text) == fast.encodeWithOffsets(text), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func offsetConventions() throws {
+        let url = Fixtures.url("kind_bpe_llama.json")
+        let exact = try loadTokenizer(from: url).encodeWithOffsets("a東")
+        let whole = try loadTokenizer(from: url, offsets: .wholeCharacters).encodeWithOffsets("a東")
+        #expect(exact.map(\.id) == whole.map(\.id))
+        #expect(exact.suffix(3).map { [$0.start, $0.end] } == [[1, 2], [2, 3], [3, 4]])
+        #expect(whole.suffix(3).map { [$0.start, $0.end] } == [[1, 4], [1, 4], [1, 4]])
+        let gpt2 = Fixtures.url("hf_bpe.json")
+        #expect(try loadTokenizer(from: gpt2, offsets: .wholeCharacters) is HFPipelineTokenizer)
     }
 
     /// (Kinds that truncate are left out: a cut can end inside a character.)
