@@ -8,7 +8,7 @@ import Foundation
 /// `dropout` must be null: SeqKit encodes deterministically.
 struct PieceBPEModel: PieceModel {
     let pieces: [String?]
-    let table: [String: Int]
+    let table: ByteKeyed<Int>
     let merges: [Pair: (rank: Int, id: Int)]
     let unknown: Int?
     let fuseUnknown: Bool
@@ -32,7 +32,8 @@ struct PieceBPEModel: PieceModel {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not an object of ids")
         }
-        var table: [String: Int] = [:]
+        var table = ByteKeyed<Int>()
+        var entries: [(String, Int)] = []
         var maxID = -1
         for (piece, value) in vocab {
             guard let id = integer(value), id >= 0, id < 1 << 24 else {
@@ -40,10 +41,11 @@ struct PieceBPEModel: PieceModel {
                     field: "model.vocab[\"\(piece)\"]", reason: "is not a non-negative integer id below 2^24")
             }
             table[piece] = id
+            entries.append((piece, id))
             maxID = max(maxID, id)
         }
         var pieces = [String?](repeating: nil, count: maxID + 1)
-        for (piece, id) in table { pieces[id] = piece }
+        for (piece, id) in entries { pieces[id] = piece }
         self.pieces = pieces
         self.table = table
         func string(_ field: String) throws -> String? {

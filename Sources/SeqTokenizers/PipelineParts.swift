@@ -52,8 +52,9 @@ indirect enum PipelineNormalizer {
     case strip(left: Bool, right: Bool)
     case unicode(Normalization)  // NFC, NFD, NFKC, NFKD
     case precompiled(PrecompiledCharsmap)  // a sentencepiece charsmap
+    case stripAccents  // every mark (Mn, Mc, Me) removed
 
-    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, NFC, NFD, NFKC, NFKD, Precompiled"
+    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, StripAccents, NFC, NFD, NFKC, NFKD, Precompiled"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -69,6 +70,7 @@ indirect enum PipelineNormalizer {
                 try TextPattern(json: object["pattern"], field: "\(field).pattern"),
                 try partString(object, "content", field: field))
         case "Lowercase": self = .lowercase
+        case "StripAccents": self = .stripAccents
         case "Strip":
             self = .strip(
                 left: object["strip_left"] as? Bool ?? true, right: object["strip_right"] as? Bool ?? true)
@@ -97,20 +99,34 @@ indirect enum PipelineNormalizer {
         case .strip(let left, let right): text.strip(left: left, right: right)
         case .unicode(let form): text.normalize(form)
         case .precompiled(let map): text.apply(map)
+        case .stripAccents:
+            text.items.removeAll {
+                switch $0.scalar.properties.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark: return true
+                default: return false
+                }
+            }
         }
     }
 }
 
 extension NormalizedText {
-    /// Applies a Unicode normalization form cluster by cluster. A cluster that keeps its scalar count keeps its
-    /// ranges one to one; a decomposed scalar's parts share its range; a composed scalar takes the range of the
-    /// first scalar it came from, as the tokenizers library aligns them.
+    /// Applies a Unicode normalization form cluster by cluster, aligning as the tokenizers library does: each
+    /// output scalar takes the range of the input scalar its decomposition starts in, so the parts of a decomposed
+    /// scalar share its range and a composed scalar takes the range of the first scalar it absorbed.
     mutating func normalize(_ form: Normalization) {
+        let compatibility = form == .nfkc || form == .nfkd
+        func decomposedCount(_ s: Unicode.Scalar) -> Int {
+            let text = String(s)
+            let d =
+                compatibility
+                ? text.decomposedStringWithCompatibilityMapping : text.decomposedStringWithCanonicalMapping
+            return max(1, d.unicodeScalars.count)
+        }
         var out: [Item] = []
         out.reserveCapacity(items.count)
-        let text = string
         var i = 0
-        for cluster in text {
+        for cluster in string {
             let inputs = Array(items[i..<(i + cluster.unicodeScalars.count)])
             i += inputs.count
             let source = String(cluster)
@@ -123,26 +139,26 @@ extension NormalizedText {
             default: normalized = source
             }
             let outputs = Array(normalized.unicodeScalars)
-            if outputs.count <= inputs.count {
-                for (k, s) in outputs.enumerated() {
-                    out.append(
-                        Item(scalar: s, start: inputs[k].start, end: inputs[k].end, inserted: inputs[k].inserted))
-                }
+            if outputs == inputs.map(\.scalar) {
+                out += inputs
                 continue
             }
-            // Decomposition: give each input scalar as many outputs as it decomposes into alone.
-            var k = 0
-            for (n, input) in inputs.enumerated() {
-                let alone: Int
-                switch form {
-                case .nfd, .nfc: alone = String(input.scalar).decomposedStringWithCanonicalMapping.unicodeScalars.count
-                default: alone = String(input.scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.count
+            // Walk the two decompositions side by side.
+            var k = 0  // the input whose decomposition the next output starts in
+            var left = decomposedCount(inputs[0].scalar)  // its decomposed scalars not yet covered
+            for s in outputs {
+                let anchor = inputs[min(k, inputs.count - 1)]
+                out.append(Item(scalar: s, start: anchor.start, end: anchor.end, inserted: anchor.inserted))
+                var need = decomposedCount(s)
+                while need > 0 && k < inputs.count {
+                    let take = min(need, left)
+                    need -= take
+                    left -= take
+                    if left == 0 {
+                        k += 1
+                        left = k < inputs.count ? decomposedCount(inputs[k].scalar) : 0
+                    }
                 }
-                let take = n == inputs.count - 1 ? outputs.count - k : min(alone, outputs.count - k)
-                for s in outputs[k..<(k + take)] {
-                    out.append(Item(scalar: s, start: input.start, end: input.end, inserted: input.inserted))
-                }
-                k += take
             }
         }
         items = out

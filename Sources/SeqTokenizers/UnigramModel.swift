@@ -19,7 +19,7 @@ protocol PieceModel {
 struct UnigramModel: PieceModel {
     let pieces: [String]
     let scores: [Double]
-    let table: [String: Int]
+    let table: ByteKeyed<Int>
     let unknown: Int?
     let byteFallback: Bool
     let longest: Int  // the most scalars in one piece
@@ -45,7 +45,7 @@ struct UnigramModel: PieceModel {
             pieces.append(exactPieces?[safe: i] ?? piece)
             scores.append(score)
         }
-        var table: [String: Int] = [:]
+        var table = ByteKeyed<Int>()
         for (id, piece) in pieces.enumerated() { table[piece] = id }  // a repeated piece keeps its last id
         self.pieces = pieces
         self.scores = scores
@@ -138,6 +138,21 @@ struct UnigramModel: PieceModel {
         }
         return out
     }
+}
+
+/// A table keyed by a string's UTF-8 bytes. Swift's `String` equality is canonical equivalence (`"é" == "e\u{301}"`),
+/// so a `[String: Int]` vocabulary finds pieces the tokenizers library, which compares bytes, does not.
+struct ByteKeyed<Value> {
+    private var storage: [[UInt8]: Value] = [:]
+
+    init() {}
+
+    subscript(_ key: String) -> Value? {
+        get { storage[Array(key.utf8)] }
+        set { storage[Array(key.utf8)] = newValue }
+    }
+
+    subscript(bytes key: [UInt8]) -> Value? { storage[key] }
 }
 
 /// The sentencepiece name of a byte piece: `byteToken(0x0A) == "<0x0A>"`.

@@ -11,7 +11,7 @@ import Foundation
 /// are not applied by `encode`: a sentence encoder cuts at its own `max_seq_length` and batches without padding, as
 /// sentence-transformers does whatever the file says.
 final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
-    let vocabulary: [String: Int]
+    let vocabulary: ByteKeyed<Int>  // by bytes: "é" and "e\u{301}" are different pieces
     let pieces: [String]  // id → piece
     let unknown: Int
     let prefix: String
@@ -43,7 +43,7 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not an object of ids")
         }
-        var table: [String: Int] = [:]
+        var table = ByteKeyed<Int>()
         var byID: [String?] = Array(repeating: nil, count: vocab.count)
         for (piece, value) in vocab {
             guard let id = integer(value), id >= 0, id < vocab.count, byID[id] == nil else {

@@ -60,7 +60,14 @@ def byte_offsets(text, offsets):
     return [[byte(a), byte(b)] for a, b in offsets]
 
 
-def write(name, tokenizer, extra=()):
+def newer_than_unicode_3_2(text):
+    """Whether the text has a scalar Unicode 3.2 did not assign: the library's normalization tables and Swift's
+    (ICU) are of different Unicode versions there, so kinds with a Unicode normalizer mark such texts."""
+    import unicodedata
+    return any(unicodedata.ucd_3_2_0.category(c) == "Cn" for c in text)
+
+
+def write(name, tokenizer, extra=(), mark_new_scalars=False):
     """Saves the tokenizer and the library's ids, offsets and decodes for every text."""
     path = os.path.join(OUT, f"kind_{name}.json")
     tokenizer.save(path)
@@ -69,8 +76,11 @@ def write(name, tokenizer, extra=()):
     cases = []
     for text in texts() + list(extra):
         encoding = tokenizer.encode(text)
-        cases.append({"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
-                      "decoded": tokenizer.decode(encoding.ids)})
+        case = {"text": text, "ids": encoding.ids, "offsets": byte_offsets(text, encoding.offsets),
+                "decoded": tokenizer.decode(encoding.ids)}
+        if mark_new_scalars and newer_than_unicode_3_2(text):
+            case["unicode_dependent"] = True
+        cases.append(case)
     with open(os.path.join(OUT, f"kind_{name}_cases.json"), "w", encoding="utf-8") as f:
         header = json.dumps({"generator": "Tests/Fixtures/make_hf_tokenizer_kinds.py",
                              "tokenizers": __import__("tokenizers").__version__})
@@ -380,6 +390,27 @@ def precompiled_kind():
     write("unigram_precompiled", Tokenizer.from_str(json.dumps(data)), extra=PRECOMPILED_TEXTS)
 
 
+def unicode_normalizer_kinds():
+    # NFKC + Lowercase before a sentencepiece-style BPE.
+    nfkc, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True), 400, ["<unk>"], limit_alphabet=90)
+    nfkc.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    nfkc.pre_tokenizer = pre_tokenizers.Metaspace()
+    nfkc.train_from_iterator(corpus_lines(), trainer=trainer)
+    nfkc.decoder = decoders.Metaspace()
+    write("bpe_nfkc_lower", nfkc, extra=PRECOMPILED_TEXTS, mark_new_scalars=True)
+
+    # NFD, accents stripped, both ends stripped, before a Unigram; and NFC, NFKD alone.
+    for name, normalizer in [
+        ("unigram_nfd_strip", normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(),
+                                                    normalizers.Strip()])),
+        ("unigram_nfc", normalizers.NFC()),
+        ("unigram_nfkd", normalizers.NFKD()),
+    ]:
+        data = json.loads(Tokenizer.from_file(os.path.join(OUT, "kind_unigram_t5.json")).to_str())
+        data["normalizer"] = json.loads(normalizer.__getstate__())
+        write(name, Tokenizer.from_str(json.dumps(data)), extra=PRECOMPILED_TEXTS, mark_new_scalars=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     settings_cases()
@@ -388,6 +419,7 @@ def main():
     pre_tokenizer_kinds()
     added_token_kinds()
     precompiled_kind()
+    unicode_normalizer_kinds()
 
 
 if __name__ == "__main__":
