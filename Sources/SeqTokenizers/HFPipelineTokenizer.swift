@@ -51,9 +51,11 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     }
     var normalization: [Normalization] { [] }
 
+    /// Reads `file`; with `applyLengths` false its `truncation` and `padding` are left to the caller (a WordPiece
+    /// sentence encoder cuts and pads at its own lengths).
     init(
         file: TokenizerFile, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error,
-        offsets: OffsetConvention = .exactBytes
+        offsets: OffsetConvention = .exactBytes, applyLengths: Bool = true
     ) throws {
         source = file.root
         self.invalidUTF8 = invalidUTF8
@@ -64,6 +66,7 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
             unigram.exactBytes = offsets == .exactBytes
             model = unigram
         case "BPE": model = try PieceBPEModel(json: file.model)
+        case "WordPiece": model = try WordPieceModel(json: file.model)
         default:
             throw TokenizerError.malformedFile(
                 field: "model.type", reason: "names an unsupported model type '\(file.modelType)'")
@@ -108,7 +111,8 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
         }
         template = post.template ?? [.sequence]
         trimOffsets = post.trimOffsets
-        lengths = try LengthSettings(root: file.root, addedCount: template.filter { $0 != .sequence }.count)
+        lengths = try LengthSettings(
+            root: applyLengths ? file.root : [:], addedCount: template.filter { $0 != .sequence }.count)
         for token in tokens where token.id >= 1 << 24 {
             throw TokenizerError.malformedFile(field: "added_tokens", reason: "has id \(token.id), above 2^24")
         }

@@ -53,8 +53,12 @@ indirect enum PipelineNormalizer {
     case unicode(Normalization)  // NFC, NFD, NFKC, NFKD
     case precompiled(PrecompiledCharsmap)  // a sentencepiece charsmap
     case stripAccents  // every mark (Mn, Mc, Me) removed
+    /// BERT's: control characters removed and white space made spaces, spaces around CJK ideographs, NFD with
+    /// nonspacing marks removed, lowercase.
+    case bert(cleanText: Bool, chineseCharacters: Bool, stripAccents: Bool, lowercase: Bool)
 
-    static let known = "Sequence, Prepend, Replace, Lowercase, Strip, StripAccents, NFC, NFD, NFKC, NFKD, Precompiled"
+    static let known =
+        "Sequence, Prepend, Replace, Lowercase, Strip, StripAccents, NFC, NFD, NFKC, NFKD, Precompiled, BertNormalizer"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -71,6 +75,12 @@ indirect enum PipelineNormalizer {
                 try partString(object, "content", field: field))
         case "Lowercase": self = .lowercase
         case "StripAccents": self = .stripAccents
+        case "BertNormalizer":
+            let lowercase = object["lowercase"] as? Bool ?? true
+            self = .bert(
+                cleanText: object["clean_text"] as? Bool ?? true,
+                chineseCharacters: object["handle_chinese_chars"] as? Bool ?? true,
+                stripAccents: object["strip_accents"] as? Bool ?? lowercase, lowercase: lowercase)
         case "Strip":
             self = .strip(
                 left: object["strip_left"] as? Bool ?? true, right: object["strip_right"] as? Bool ?? true)
@@ -99,6 +109,21 @@ indirect enum PipelineNormalizer {
         case .strip(let left, let right): text.strip(left: left, right: right)
         case .unicode(let form): text.normalize(form)
         case .precompiled(let map): text.apply(map)
+        case .bert(let cleanText, let chineseCharacters, let stripAccents, let lowercase):
+            if cleanText {
+                text.items.removeAll {
+                    $0.scalar.value == 0 || $0.scalar.value == 0xFFFD || WordPieceTokenizer.isControl($0.scalar)
+                }
+                text.map { WordPieceTokenizer.isWhitespace($0) ? [" "] : [$0] }
+            }
+            if chineseCharacters {
+                text.map { WordPieceTokenizer.isChinese($0) ? [" ", $0, " "] : [$0] }
+            }
+            if stripAccents {
+                text.normalize(.nfd)
+                text.items.removeAll { $0.scalar.properties.generalCategory == .nonspacingMark }
+            }
+            if lowercase { text.lowercase() }
         case .stripAccents:
             text.items.removeAll {
                 switch $0.scalar.properties.generalCategory {
@@ -180,13 +205,16 @@ indirect enum PipelinePreTokenizer {
     /// A space put before a piece that has none (`addPrefixSpace`), GPT-2's pattern split (`useRegex`), then every
     /// UTF-8 byte as its byte-level scalar (`Ġ` for a space), each with the range of the character it is part of.
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
+    /// BERT's: split on white space, then every punctuation scalar alone.
+    case bert
 
     /// When Metaspace puts the replacement before a piece that does not start with it.
     enum PrependScheme: String {
         case first, always, never
     }
 
-    static let known = "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits, ByteLevel"
+    static let known =
+        "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits, ByteLevel, BertPreTokenizer"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -215,6 +243,7 @@ indirect enum PipelinePreTokenizer {
             pattern.inverted = object["invert"] as? Bool ?? false
             self = .split(pattern, try behavior("behavior"))
         case "Whitespace": self = .whitespace
+        case "BertPreTokenizer": self = .bert
         case "WhitespaceSplit": self = .whitespaceSplit
         case "Punctuation": self = .punctuation(try behavior("behavior", default: .isolated))
         case "Digits": self = .digits(individual: object["individual_digits"] as? Bool ?? false)
@@ -277,6 +306,9 @@ indirect enum PipelinePreTokenizer {
             return pieces.flatMap { $0.split(Self.whitespacePattern, behavior: .removed) }
         case .whitespaceSplit:
             return pieces.flatMap { $0.split(.predicate { $0.properties.isWhitespace }, behavior: .removed) }
+        case .bert:
+            return pieces.flatMap { $0.split(.predicate(WordPieceTokenizer.isWhitespace), behavior: .removed) }
+                .flatMap { $0.split(.predicate(isPunctuation), behavior: .isolated) }
         case .punctuation(let behavior):
             return pieces.flatMap { $0.split(.predicate(isPunctuation), behavior: behavior) }
         case .digits(let individual):

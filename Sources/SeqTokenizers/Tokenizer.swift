@@ -194,12 +194,22 @@ public func loadTokenizer(
         return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
     }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
-    // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.
-    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece")
+    // max_seq_length and pads per batch, whatever the file says). BERT's own files run on WordPieceTokenizer; a
+    // WordPiece file with other parts or added-token flags runs part by part.
+    if file.modelType == "WordPiece" {
+        let partFields = ["normalizer.type", "pre_tokenizer.type", "post_processor.type", "decoder.type"]
+        if (try? file.refuseUnappliedSettings(lengths: false)) != nil {
+            do {
+                return try WordPieceTokenizer(file: file)
+            } catch TokenizerError.malformedFile(let field, _) where partFields.contains(field) {}
+        }
+        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets, applyLengths: false)
+    }
+    // Every other setting SeqKit ignores is refused.
+    try file.refuseUnappliedSettings()
     switch file.modelType {
     case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
-    case "WordPiece": return try WordPieceTokenizer(file: file)
     default:
         throw TokenizerError.malformedFile(
             field: "model.type",

@@ -411,6 +411,34 @@ def unicode_normalizer_kinds():
         write(name, Tokenizer.from_str(json.dumps(data)), extra=PRECOMPILED_TEXTS, mark_new_scalars=True)
 
 
+def wordpiece_kinds():
+    # BERT's own parts (SeqKit's WordPieceTokenizer runs these).
+    bert = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    bert.normalizer = normalizers.BertNormalizer(lowercase=True)
+    bert.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=500, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+                                        limit_alphabet=120, show_progress=False)
+    bert.train_from_iterator(corpus_lines(), trainer=trainer)
+    bert.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2),
+                                                                                               ("[SEP]", 3)])
+    bert.decoder = decoders.WordPiece()
+    write("wordpiece_bert", bert, extra=PRECOMPILED_TEXTS, mark_new_scalars=True)
+
+    # WordPiece with other parts (run part by part): NFD + StripAccents + Lowercase, Whitespace + Digits, an MPNet-
+    # style RobertaProcessing, and a [MASK] that takes the spaces before it; cased BertNormalizer kept apart.
+    mixed = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=12))
+    mixed.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase()])
+    mixed.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(True)])
+    trainer = trainers.WordPieceTrainer(vocab_size=500, special_tokens=["<s>", "<pad>", "</s>", "[UNK]"],
+                                        limit_alphabet=100, show_progress=False)
+    mixed.train_from_iterator(corpus_lines(), trainer=trainer)
+    mixed.add_special_tokens([AddedToken("[MASK]", lstrip=True, normalized=False, special=True)])
+    mixed.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=False)
+    mixed.decoder = decoders.WordPiece(cleanup=True)
+    write("wordpiece_mixed", mixed, extra=PRECOMPILED_TEXTS + ["a [MASK] b  [MASK]c", "x" * 13 + " ok"],
+          mark_new_scalars=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     settings_cases()
@@ -420,6 +448,7 @@ def main():
     added_token_kinds()
     precompiled_kind()
     unicode_normalizer_kinds()
+    wordpiece_kinds()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import Testing
         "unigram_t5", "unigram_bytefallback", "unigram_never", "bpe_llama", "bpe_metaspace", "bpe_prefix", "bpe_suffix",
         "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
         "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths", "unigram_precompiled",
-        "bpe_nfkc_lower", "unigram_nfd_strip", "unigram_nfc", "unigram_nfkd",
+        "bpe_nfkc_lower", "unigram_nfd_strip", "unigram_nfc", "unigram_nfkd", "wordpiece_bert", "wordpiece_mixed",
     ]
 
     @Test(arguments: kinds)
@@ -88,8 +88,9 @@ import Testing
         #expect(try loadTokenizer(from: gpt2, offsets: .wholeCharacters) is HFPipelineTokenizer)
     }
 
-    /// (Kinds that truncate are left out: a cut can end inside a character.)
-    @Test(arguments: kinds.filter { !$0.hasSuffix("_lengths") })
+    /// (Kinds that truncate are left out: a cut can end inside a character; and WordPiece ones, whose decoder's
+    /// cleanup of spaces before punctuation is left to decode.)
+    @Test(arguments: kinds.filter { !$0.hasSuffix("_lengths") && !$0.hasPrefix("wordpiece") })
     func streamsTheDecodedTextAfterTheFirstToken(kind: String) throws {
         let tokenizer = try loadTokenizer(from: Fixtures.url("kind_\(kind).json"))
         for text in ["Hello world, the king's crown.", "東京 👍🏽 café"] {
@@ -161,8 +162,8 @@ import Testing
     /// A part SeqKit does not run is refused with one line naming it.
     @Test(arguments: [
         (
-            "normalizer", #"{"type": "BertNormalizer"}"#,
-            "unsupported normalizer type 'BertNormalizer'"
+            "normalizer", #"{"type": "ByteLevel"}"#,
+            "unsupported normalizer type 'ByteLevel'"
         ),
         ("pre_tokenizer", #"{"type": "UnicodeScripts"}"#, "unsupported pre_tokenizer type 'UnicodeScripts'"),
         ("decoder", #"{"type": "CTC"}"#, "unsupported decoder type 'CTC'"),
