@@ -19,6 +19,11 @@ public func inspect(_ tokenizer: any Tokenizer, merges count: Int = 10) -> Strin
         lines.append("kind: char (\(chars.unit.rawValue))")
         lines.append("vocabulary size: \(chars.vocabularySize)")
         lines.append("unknown: \(chars.unknown.rawValue)")
+    case let wordPiece as WordPieceTokenizer:
+        lines.append("kind: wordpiece (BERT's tokenizer.json)")
+        lines.append("vocabulary size: \(wordPiece.vocabularySize)")
+        lines.append("normalizer: " + partSummary(wordPiece.source["normalizer"]))
+        lines.append("pre_tokenizer: " + partSummary(wordPiece.source["pre_tokenizer"]))
     case let pipeline as HFPipelineTokenizer:
         let model = (pipeline.source["model"] as? [String: Any])?["type"] as? String ?? "?"
         lines.append("kind: \(model.lowercased()) (Hugging Face tokenizer.json, run part by part)")
@@ -34,7 +39,7 @@ public func inspect(_ tokenizer: any Tokenizer, merges count: Int = 10) -> Strin
         lines.append("vocabulary size: \(tokenizer.vocabularySize)")
     }
     let steps = tokenizer.normalization.map(\.rawValue)
-    if !(tokenizer is HFPipelineTokenizer) {
+    if !(tokenizer is HFPipelineTokenizer || tokenizer is WordPieceTokenizer) {
         lines.append("normalization: " + (steps.isEmpty ? "none" : steps.joined(separator: ", ")))
     }
     let specials = tokenizer.specialTokens.sorted { $0.value < $1.value }.map { "\($0.key) = \($0.value)" }
