@@ -71,6 +71,11 @@ def write(name, tokenizer, extra=(), mark_new_scalars=False):
     """Saves the tokenizer and the library's ids, offsets and decodes for every text."""
     path = os.path.join(OUT, f"kind_{name}.json")
     tokenizer.save(path)
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    with open(path, "w", encoding="utf-8") as f:  # compact: the library pretty-prints every vocabulary entry
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
     # Read the saved file back, so the cases come from exactly what is committed.
     tokenizer = Tokenizer.from_file(path)
     cases = []
