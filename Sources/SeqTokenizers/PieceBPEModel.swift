@@ -145,20 +145,77 @@ struct PieceBPEModel: PieceModel {
             pendingUnknown = (offset, offset + width)
         }
         if let u = pendingUnknown, let unknown { symbols.append((unknown, u.start, u.end)) }
-        // Apply the merge of lowest rank, leftmost first, until none applies.
-        while symbols.count > 1 {
-            var bestIndex = -1
-            var best = (rank: Int.max, id: 0)
-            for i in 0..<(symbols.count - 1) {
-                if let m = merges[Pair(a: symbols[i].id, b: symbols[i + 1].id)], m.rank < best.rank {
-                    best = m
-                    bestIndex = i
-                }
-            }
-            if bestIndex < 0 { break }
-            symbols[bestIndex] = (best.id, symbols[bestIndex].start, symbols[bestIndex + 1].end)
-            symbols.remove(at: bestIndex + 1)
+        return merged(symbols)
+    }
+
+    /// Applies the merge of lowest rank, leftmost first, until none applies: a heap of candidate pairs over a linked
+    /// list of symbols, O(n log n), as the library does (a Llama-2 style file has no pre-tokenizer, so a whole line
+    /// is one piece).
+    private func merged(_ start: [(id: Int, start: Int, end: Int)]) -> [(id: Int, start: Int, end: Int)] {
+        var symbols = start
+        let n = symbols.count
+        if n < 2 { return symbols }
+        var next = Array(1...n)  // n: none
+        var previous = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        var heap = MergeHeap()
+        for i in 0..<(n - 1) {
+            if let m = merges[Pair(a: symbols[i].id, b: symbols[i + 1].id)] { heap.push((m.rank, i, m.id)) }
         }
-        return symbols
+        while let (_, i, id) = heap.pop() {
+            guard alive[i], next[i] < n else { continue }
+            let j = next[i]
+            // A stale entry: the pair at i changed since it was pushed.
+            guard let m = merges[Pair(a: symbols[i].id, b: symbols[j].id)], m.id == id else { continue }
+            symbols[i] = (id, symbols[i].start, symbols[j].end)
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { previous[next[j]] = i }
+            if previous[i] >= 0, let m = merges[Pair(a: symbols[previous[i]].id, b: id)] {
+                heap.push((m.rank, previous[i], m.id))
+            }
+            if next[i] < n, let m = merges[Pair(a: id, b: symbols[next[i]].id)] { heap.push((m.rank, i, m.id)) }
+        }
+        return (0..<n).filter { alive[$0] }.map { symbols[$0] }
+    }
+}
+
+/// A binary min-heap of candidate merges ordered by (rank, position): the lowest rank first, the leftmost of equals.
+struct MergeHeap {
+    private var items: [(rank: Int, position: Int, id: Int)] = []
+
+    private static func less(_ a: (rank: Int, position: Int, id: Int), _ b: (rank: Int, position: Int, id: Int)) -> Bool
+    {
+        a.rank != b.rank ? a.rank < b.rank : a.position < b.position
+    }
+
+    mutating func push(_ item: (rank: Int, position: Int, id: Int)) {
+        items.append(item)
+        var k = items.count - 1
+        while k > 0 {
+            let parent = (k - 1) / 2
+            guard Self.less(items[k], items[parent]) else { break }
+            items.swapAt(k, parent)
+            k = parent
+        }
+    }
+
+    mutating func pop() -> (rank: Int, position: Int, id: Int)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var k = 0
+            while true {
+                let (l, r) = (2 * k + 1, 2 * k + 2)
+                var m = k
+                if l < items.count && Self.less(items[l], items[m]) { m = l }
+                if r < items.count && Self.less(items[r], items[m]) { m = r }
+                if m == k { break }
+                items.swapAt(k, m)
+                k = m
+            }
+        }
+        return top
     }
 }
