@@ -207,6 +207,8 @@ indirect enum PipelinePreTokenizer {
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
     /// BERT's: split on white space, then every punctuation scalar alone.
     case bert
+    case delimiter(Unicode.Scalar)  // CharDelimiterSplit: split on the scalar, which goes
+    case fixedLength(Int)  // pieces of `length` scalars
 
     /// When Metaspace puts the replacement before a piece that does not start with it.
     enum PrependScheme: String {
@@ -214,7 +216,8 @@ indirect enum PipelinePreTokenizer {
     }
 
     static let known =
-        "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits, ByteLevel, BertPreTokenizer"
+        "Sequence, Metaspace, Split, Whitespace, WhitespaceSplit, Punctuation, Digits, ByteLevel, BertPreTokenizer, "
+        + "CharDelimiterSplit, FixedLength"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -244,6 +247,13 @@ indirect enum PipelinePreTokenizer {
             self = .split(pattern, try behavior("behavior"))
         case "Whitespace": self = .whitespace
         case "BertPreTokenizer": self = .bert
+        case "CharDelimiterSplit": self = .delimiter(try partScalar(object, "delimiter", field: field))
+        case "FixedLength":
+            let length = object["length"] == nil ? 5 : integer(object["length"]) ?? 0
+            guard length > 0 else {
+                throw TokenizerError.malformedFile(field: "\(field).length", reason: "is not a positive count")
+            }
+            self = .fixedLength(length)
         case "WhitespaceSplit": self = .whitespaceSplit
         case "Punctuation": self = .punctuation(try behavior("behavior", default: .isolated))
         case "Digits": self = .digits(individual: object["individual_digits"] as? Bool ?? false)
@@ -306,6 +316,14 @@ indirect enum PipelinePreTokenizer {
             return pieces.flatMap { $0.split(Self.whitespacePattern, behavior: .removed) }
         case .whitespaceSplit:
             return pieces.flatMap { $0.split(.predicate { $0.properties.isWhitespace }, behavior: .removed) }
+        case .delimiter(let scalar):
+            return pieces.flatMap { $0.split(.scalar(scalar), behavior: .removed) }
+        case .fixedLength(let length):
+            return pieces.flatMap { piece in
+                stride(from: 0, to: piece.items.count, by: length).map {
+                    NormalizedText(items: Array(piece.items[$0..<min($0 + length, piece.items.count)]))
+                }
+            }
         case .bert:
             return pieces.flatMap { $0.split(.predicate(WordPieceTokenizer.isWhitespace), behavior: .removed) }
                 .flatMap { $0.split(.predicate(isPunctuation), behavior: .isolated) }

@@ -241,6 +241,13 @@ def pre_tokenizer_kinds():
     inverted.train_from_iterator(corpus_lines(), trainer=trainer)
     write("pre_split_invert", inverted)
 
+    # CharDelimiterSplit on spaces, then FixedLength pieces of 3 scalars.
+    fixed, trainer = bpe(models.BPE(unk_token="<unk>", fuse_unk=True), 300, ["<unk>"], limit_alphabet=90)
+    fixed.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.CharDelimiterSplit(" "),
+                                                   pre_tokenizers.FixedLength(length=3)])
+    fixed.train_from_iterator(corpus_lines(), trainer=trainer)
+    write("pre_delimiter_fixed", fixed)
+
     # Llama-3 / GPT-4 style: the regex Split, then ByteLevel without its own regex; ByteLevel decoder; template.
     llama3, trainer = bpe(models.BPE(ignore_merges=True), 600, ["<|begin_of_text|>", "<|end_of_text|>"],
                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

@@ -25,6 +25,7 @@ import Testing
         "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
         "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths", "unigram_precompiled",
         "bpe_nfkc_lower", "unigram_nfd_strip", "unigram_nfc", "unigram_nfkd", "wordpiece_bert", "wordpiece_mixed",
+        "pre_delimiter_fixed",
     ]
 
     @Test(arguments: kinds)
