@@ -53,12 +53,15 @@ indirect enum PipelineNormalizer {
     case unicode(Normalization)  // NFC, NFD, NFKC, NFKD
     case precompiled(PrecompiledCharsmap)  // a sentencepiece charsmap
     case stripAccents  // every mark (Mn, Mc, Me) removed
+    case nmt  // sentencepiece's: ASCII controls removed, odd spaces (tab, ZWSP, U+2581, BOM, U+FFFD...) made spaces
+    case byteLevel  // every UTF-8 byte as its byte-level scalar (`Ġ` for a space)
     /// BERT's: control characters removed and white space made spaces, spaces around CJK ideographs, NFD with
     /// nonspacing marks removed, lowercase.
     case bert(cleanText: Bool, chineseCharacters: Bool, stripAccents: Bool, lowercase: Bool)
 
     static let known =
-        "Sequence, Prepend, Replace, Lowercase, Strip, StripAccents, NFC, NFD, NFKC, NFKD, Precompiled, BertNormalizer"
+        "Sequence, Prepend, Replace, Lowercase, Strip, StripAccents, NFC, NFD, NFKC, NFKD, Precompiled, BertNormalizer, "
+        + "Nmt, ByteLevel"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -75,6 +78,8 @@ indirect enum PipelineNormalizer {
                 try partString(object, "content", field: field))
         case "Lowercase": self = .lowercase
         case "StripAccents": self = .stripAccents
+        case "Nmt": self = .nmt
+        case "ByteLevel": self = .byteLevel
         case "BertNormalizer":
             let lowercase = object["lowercase"] as? Bool ?? true
             self = .bert(
@@ -124,6 +129,22 @@ indirect enum PipelineNormalizer {
                 text.items.removeAll { $0.scalar.properties.generalCategory == .nonspacingMark }
             }
             if lowercase { text.lowercase() }
+        case .nmt:
+            text.items.removeAll {
+                switch $0.scalar.value {
+                case 0x01...0x08, 0x0B, 0x0E...0x1F, 0x7F, 0x8F, 0x9F: return true
+                default: return false
+                }
+            }
+            text.map { s in
+                switch s.value {
+                case 0x09, 0x0A, 0x0C, 0x0D, 0x1680, 0x200B...0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD:
+                    return [" "]
+                default: return [s]
+                }
+            }
+        case .byteLevel:
+            text.map { s in String(s).utf8.map { Unicode.Scalar(ByteLevel.scalarOfByte[Int($0)]) ?? " " } }
         case .stripAccents:
             text.items.removeAll {
                 switch $0.scalar.properties.generalCategory {

@@ -248,6 +248,15 @@ def pre_tokenizer_kinds():
     fixed.train_from_iterator(corpus_lines(), trainer=trainer)
     write("pre_delimiter_fixed", fixed)
 
+    # The Nmt and ByteLevel normalizers: odd spaces made spaces, then bytes as byte-level scalars before a
+    # byte-level BPE split before each Ġ.
+    nmt, trainer = bpe(models.BPE(), 500, ["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    nmt.normalizer = normalizers.Sequence([normalizers.Nmt(), normalizers.ByteLevel()])
+    nmt.pre_tokenizer = pre_tokenizers.Split("Ġ", behavior="merged_with_next")
+    nmt.train_from_iterator(corpus_lines(), trainer=trainer)
+    nmt.decoder = decoders.ByteLevel()
+    write("bytelevel_nmt_normalizer", nmt, extra=PRECOMPILED_TEXTS + ["tab\there\u000bvt\u2028ls\u2581x\ufeff\u0007"])
+
     # Llama-3 / GPT-4 style: the regex Split, then ByteLevel without its own regex; ByteLevel decoder; template.
     llama3, trainer = bpe(models.BPE(ignore_merges=True), 600, ["<|begin_of_text|>", "<|end_of_text|>"],
                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

@@ -25,7 +25,7 @@ import Testing
         "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
         "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths", "unigram_precompiled",
         "bpe_nfkc_lower", "unigram_nfd_strip", "unigram_nfc", "unigram_nfkd", "wordpiece_bert", "wordpiece_mixed",
-        "pre_delimiter_fixed",
+        "pre_delimiter_fixed", "bytelevel_nmt_normalizer",
     ]
 
     @Test(arguments: kinds)
@@ -163,8 +163,8 @@ import Testing
     /// A part SeqKit does not run is refused with one line naming it.
     @Test(arguments: [
         (
-            "normalizer", #"{"type": "ByteLevel"}"#,
-            "unsupported normalizer type 'ByteLevel'"
+            "normalizer", #"{"type": "FutureNormalizer"}"#,
+            "unsupported normalizer type 'FutureNormalizer'"
         ),
         ("pre_tokenizer", #"{"type": "UnicodeScripts"}"#, "unsupported pre_tokenizer type 'UnicodeScripts'"),
         ("decoder", #"{"type": "CTC"}"#, "unsupported decoder type 'CTC'"),
