@@ -383,6 +383,7 @@ extension PipelineDecoder {
             return dropPrefix(prefix, of: token) ?? " " + token
         case .replace, .byteLevel: return apply([token]).joined()
         case .bpe(let suffix): return replaceBytes(suffix, with: " ", in: token)
+        case .ctc: return apply([token]).joined()
         }
     }
 }

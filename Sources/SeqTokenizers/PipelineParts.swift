@@ -416,8 +416,10 @@ indirect enum PipelineDecoder {
     case byteLevel
     /// subword-nmt style: the end-of-word `suffix` becomes a space, except in the last token where it goes.
     case bpe(suffix: String)
+    /// Speech models' CTC: repeats collapsed, `pad` removed; with cleanup, WordPiece's cleanup and `delimiter` → space.
+    case ctc(pad: String, delimiter: String, cleanup: Bool)
 
-    static let known = "Sequence, Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece, ByteLevel, BPEDecoder"
+    static let known = "Sequence, Metaspace, ByteFallback, Fuse, Strip, Replace, WordPiece, ByteLevel, BPEDecoder, CTC"
 
     init(json object: [String: Any], field: String) throws {
         let type = try partType(object, field: field)
@@ -447,6 +449,11 @@ indirect enum PipelineDecoder {
                 cleanup: object["cleanup"] as? Bool ?? true)
         case "ByteLevel": self = .byteLevel
         case "BPEDecoder": self = .bpe(suffix: try partString(object, "suffix", field: field, default: "</w>"))
+        case "CTC":
+            self = .ctc(
+                pad: try partString(object, "pad_token", field: field, default: "<pad>"),
+                delimiter: try partString(object, "word_delimiter_token", field: field, default: "|"),
+                cleanup: object["cleanup"] as? Bool ?? true)
         default:
             throw TokenizerError.malformedFile(
                 field: "\(field).type",
@@ -529,6 +536,20 @@ indirect enum PipelineDecoder {
             var bytes: [UInt8] = []
             for token in tokens { bytes += ByteLevel.decode(token) ?? Array(token.utf8) }
             return [String(decoding: bytes, as: UTF8.self)]
+        case .ctc(let pad, let delimiter, let cleanup):
+            var out: [String] = []
+            var previous: String?
+            for token in tokens {
+                defer { previous = token }
+                if let previous, Array(previous.utf8) == Array(token.utf8) { continue }
+                var piece = replaceBytes(pad, with: "", in: token)
+                if cleanup {
+                    for (from, to) in WordPieceTokenizer.cleanups { piece = replaceBytes(from, with: to, in: piece) }
+                    piece = replaceBytes(delimiter, with: " ", in: piece)
+                }
+                if !piece.isEmpty { out.append(piece) }
+            }
+            return out
         case .bpe(let suffix):
             return tokens.enumerated().map { i, token in
                 replaceBytes(suffix, with: i == tokens.count - 1 ? "" : " ", in: token)

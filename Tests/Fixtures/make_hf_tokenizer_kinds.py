@@ -256,6 +256,13 @@ def pre_tokenizer_kinds():
     nmt.train_from_iterator(corpus_lines(), trainer=trainer)
     nmt.decoder = decoders.ByteLevel()
     write("bytelevel_nmt_normalizer", nmt, extra=PRECOMPILED_TEXTS + ["tab\there\u000bvt\u2028ls\u2581x\ufeff\u0007"])
+    # The CTC decoder (repeats collapsed, pad removed, cleanup, delimiter made a space) on a char-level vocabulary.
+    ctc, trainer = bpe(models.BPE(unk_token="<unk>"), 60, ["<pad>", "<unk>"], limit_alphabet=57)
+    ctc.normalizer = normalizers.Replace(" ", "|")
+    ctc.pre_tokenizer = pre_tokenizers.Split("", behavior="isolated")
+    ctc.train_from_iterator(corpus_lines(), trainer=trainer)
+    ctc.decoder = decoders.CTC(pad_token="<pad>", word_delimiter_token="|", cleanup=True)
+    write("ctc_decoder", ctc)
 
     # Llama-3 / GPT-4 style: the regex Split, then ByteLevel without its own regex; ByteLevel decoder; template.
     llama3, trainer = bpe(models.BPE(ignore_merges=True), 600, ["<|begin_of_text|>", "<|end_of_text|>"],
