@@ -67,6 +67,7 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
             model = unigram
         case "BPE": model = try PieceBPEModel(json: file.model)
         case "WordPiece": model = try WordPieceModel(json: file.model)
+        case "WordLevel": model = try WordLevelModel(json: file.model)
         default:
             throw TokenizerError.malformedFile(
                 field: "model.type", reason: "names an unsupported model type '\(file.modelType)'")

@@ -190,7 +190,7 @@ public func loadTokenizer(
     let fastByteLevel =
         file.modelType == "BPE" && file.isByteLevelBPE && offsets == .exactBytes
         && (try? file.refuseUnappliedSettings()) != nil
-    if file.modelType == "Unigram" || (file.modelType == "BPE" && !fastByteLevel) {
+    if file.modelType == "Unigram" || file.modelType == "WordLevel" || (file.modelType == "BPE" && !fastByteLevel) {
         return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
     }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
@@ -215,7 +215,7 @@ public func loadTokenizer(
             field: "model.type",
             reason:
                 "is '\(file.modelType)'; unsupported model type '\(file.modelType)' (SeqKit reads 'BPE', 'Unigram', "
-                + "'WordPiece' and '\(CharTokenizer.modelType)')")
+                + "'WordPiece', 'WordLevel' and '\(CharTokenizer.modelType)')")
     }
 }
 

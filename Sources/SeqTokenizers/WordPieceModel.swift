@@ -14,6 +14,18 @@ struct WordPieceModel: PieceModel {
     var count: Int { pieces.count }
 
     init(json model: [String: Any]) throws {
+        (pieces, table) = try Self.vocabulary(model)
+        let unk = model["unk_token"] as? String ?? "[UNK]"
+        guard let unknown = table[unk] else {
+            throw TokenizerError.malformedFile(field: "model.unk_token", reason: "'\(unk)' is not in model.vocab")
+        }
+        self.unknown = unknown
+        prefix = model["continuing_subword_prefix"] as? String ?? "##"
+        maxCharacters = integer(model["max_input_chars_per_word"]) ?? 100
+    }
+
+    /// A `{"piece": id}` vocabulary as pieces by id and ids by piece.
+    static func vocabulary(_ model: [String: Any]) throws -> (pieces: [String?], table: ByteKeyed<Int>) {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not an object of ids")
         }
@@ -31,15 +43,7 @@ struct WordPieceModel: PieceModel {
         }
         var pieces = [String?](repeating: nil, count: maxID + 1)
         for (piece, id) in entries { pieces[id] = piece }
-        self.pieces = pieces
-        self.table = table
-        let unk = model["unk_token"] as? String ?? "[UNK]"
-        guard let unknown = table[unk] else {
-            throw TokenizerError.malformedFile(field: "model.unk_token", reason: "'\(unk)' is not in model.vocab")
-        }
-        self.unknown = unknown
-        prefix = model["continuing_subword_prefix"] as? String ?? "##"
-        maxCharacters = integer(model["max_input_chars_per_word"]) ?? 100
+        return (pieces, table)
     }
 
     func id(of piece: String) -> Int? { table[piece] }
@@ -71,5 +75,28 @@ struct WordPieceModel: PieceModel {
             start = end
         }
         return out
+    }
+}
+
+/// The `WordLevel` model: each pre-tokenized piece is one token, or `unk_token` when the vocabulary lacks it.
+struct WordLevelModel: PieceModel {
+    let pieces: [String?]
+    let table: ByteKeyed<Int>
+    let unknown: String
+
+    var count: Int { pieces.count }
+
+    init(json model: [String: Any]) throws {
+        let vocabulary = try WordPieceModel.vocabulary(model)
+        (pieces, table) = (vocabulary.pieces, vocabulary.table)
+        unknown = model["unk_token"] as? String ?? "<unk>"
+    }
+
+    func id(of piece: String) -> Int? { table[piece] }
+    func piece(of id: Int) -> String? { pieces[safe: id] ?? nil }
+
+    func tokenize(_ text: String) throws -> [(id: Int, start: Int, end: Int)] {
+        guard let id = table[text] ?? table[unknown] else { throw TokenizerError.unencodable(offset: 0) }
+        return [(id, 0, text.utf8.count)]
     }
 }

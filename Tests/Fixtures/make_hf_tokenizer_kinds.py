@@ -264,6 +264,14 @@ def pre_tokenizer_kinds():
     ctc.decoder = decoders.CTC(pad_token="<pad>", word_delimiter_token="|", cleanup=True)
     write("ctc_decoder", ctc)
 
+    # WordLevel: a word is one token or <unk>; Whitespace pre-tokenizer, lowercase.
+    words = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    words.normalizer = normalizers.Lowercase()
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    words.train_from_iterator(corpus_lines(), trainer=trainers.WordLevelTrainer(
+        vocab_size=300, special_tokens=["<unk>"], show_progress=False))
+    write("wordlevel", words)
+
     # Llama-3 / GPT-4 style: the regex Split, then ByteLevel without its own regex; ByteLevel decoder; template.
     llama3, trainer = bpe(models.BPE(ignore_merges=True), 600, ["<|begin_of_text|>", "<|end_of_text|>"],
                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

@@ -25,7 +25,7 @@ import Testing
         "pre_punct_digits", "pre_split_behaviors", "pre_split_invert", "bytelevel_llama3", "bytelevel_roberta",
         "bytelevel_flags", "bpe_normalized_added", "unigram_lengths", "bpe_lengths", "unigram_precompiled",
         "bpe_nfkc_lower", "unigram_nfd_strip", "unigram_nfc", "unigram_nfkd", "wordpiece_bert", "wordpiece_mixed",
-        "pre_delimiter_fixed", "bytelevel_nmt_normalizer", "ctc_decoder",
+        "pre_delimiter_fixed", "bytelevel_nmt_normalizer", "ctc_decoder", "wordlevel",
     ]
 
     @Test(arguments: kinds)
@@ -116,7 +116,7 @@ import Testing
             NSNull(), -1, 0, 1, 1 << 40, 0.5, "", "x", " ", "<0x41>", "▁", [Any](), [String: Any](), true, false,
             ["type": "Sequence"], ["String": " "], ["Regex": "("], ["Regex": ""], [["x", -1.0]], ["a b"],
         ]
-        var rng = SplitMix64(seed: 11)
+        var rng = SplitMix64(seed: 11 &+ kind.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) })
         func random(_ n: Int) -> Int { Int(rng.next() % UInt64(max(n, 1))) }
         func edit(_ value: Any, depth: Int) -> Any {
             if depth > 0, var object = value as? [String: Any], !object.isEmpty {
