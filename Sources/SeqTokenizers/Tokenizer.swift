@@ -193,6 +193,19 @@ public func loadTokenizer(
     if file.modelType == "Unigram" || file.modelType == "WordLevel" || (file.modelType == "BPE" && !fastByteLevel) {
         return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
     }
+    if file.modelType == "BPE" {
+        // A part or option the fast path does not run (a Replace normalizer, a Sequence decoder, …) sends the
+        // file part by part; any other problem is the fast path's to name.
+        do {
+            return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
+        } catch TokenizerError.malformedFile(let field, _)
+            where ["normalizer", "pre_tokenizer", "post_processor", "decoder"].contains(
+                String(field.prefix { $0 != "." && $0 != "[" }))
+            || ["model.byte_fallback", "model.continuing_subword_prefix", "model.end_of_word_suffix"].contains(field)
+        {
+            return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
+        }
+    }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
     // max_seq_length and pads per batch, whatever the file says). BERT's own files run on WordPieceTokenizer; a
     // WordPiece file with other parts or added-token flags runs part by part.
@@ -205,10 +218,9 @@ public func loadTokenizer(
         }
         return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets, applyLengths: false)
     }
-    // Every other setting SeqKit ignores is refused.
+    // A char tokenizer's file: every setting SeqKit ignores is refused.
     try file.refuseUnappliedSettings()
     switch file.modelType {
-    case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
     default:
         throw TokenizerError.malformedFile(

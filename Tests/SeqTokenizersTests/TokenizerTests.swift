@@ -364,10 +364,16 @@ enum Trained {
         #expect(
             field(Self.minimal.replacingOccurrences(of: #""merges": ["a b"]"#, with: #""merges": 3"#)) == "model.merges"
         )
+        // A normalizer the fast byte-level path does not run sends the file part by part; an unknown one is refused.
         #expect(
             field(
                 Self.minimal.replacingOccurrences(
                     of: "\"pre_tokenizer\"", with: #""normalizer": {"type": "BertNormalizer"}, "pre_tokenizer""#))
+                == nil)
+        #expect(
+            field(
+                Self.minimal.replacingOccurrences(
+                    of: "\"pre_tokenizer\"", with: #""normalizer": {"type": "FutureNormalizer"}, "pre_tokenizer""#))
                 == "normalizer.type")
         #expect(
             field(
