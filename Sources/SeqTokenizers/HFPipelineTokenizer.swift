@@ -126,14 +126,16 @@ final class HFPipelineTokenizer: Tokenizer, @unchecked Sendable {
     func encode(bytes: [UInt8]) throws -> [Int] { try encodeWithOffsets(bytes: bytes).map(\.id) }
 
     func encodeWithOffsets(bytes input: [UInt8]) throws -> [TokenSpan] {
-        var bytes = input
+        let bytes = input
+        let raw: NormalizedText
         if let offset = bytes.withUnsafeBufferPointer(firstInvalidUTF8Offset) {
             guard invalidUTF8 == .replace else { throw TokenizerError.invalidUTF8(offset: offset) }
-            bytes = Array(String(decoding: bytes, as: UTF8.self).utf8)
+            raw = NormalizedText(lossy: bytes)  // U+FFFD for each invalid sequence, offsets still into `input`
+        } else {
+            raw = NormalizedText(bytes: bytes, range: 0..<bytes.count)
         }
         // 1. Added tokens matched in the raw text; 2. the rest normalized, then normalized added tokens matched.
         var pieces: [(text: NormalizedText, token: Int?)] = []
-        let raw = NormalizedText(bytes: bytes, range: 0..<bytes.count)
         for (part, token) in extractAdded(raw, normalized: false) {
             if let token {
                 pieces.append((part, token))

@@ -31,6 +31,27 @@ struct NormalizedText {
         self.items = items
     }
 
+    /// Any bytes, each maximal invalid UTF-8 sequence as one U+FFFD covering exactly those bytes.
+    init(lossy bytes: [UInt8]) {
+        var items: [Item] = []
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var i = 0
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                items.append(Item(scalar: UTF8.decode(encoded), start: i, end: i + encoded.count))
+                i += encoded.count
+            case .error(let length):
+                items.append(Item(scalar: "\u{FFFD}", start: i, end: i + length))
+                i += length
+            case .emptyInput:
+                break loop
+            }
+        }
+        self.items = items
+    }
+
     var isEmpty: Bool { items.isEmpty }
 
     /// The normalized text.

@@ -78,6 +78,20 @@ import Testing
         }
     }
 
+    /// Invalid UTF-8 fails with its offset, or with `.replace` becomes U+FFFD per invalid sequence while the
+    /// offsets still point into the input as given.
+    @Test(arguments: ["bpe_llama", "unigram_bytefallback", "bytelevel_llama3"])
+    func invalidUTF8IsRefusedOrReplaced(kind: String) throws {
+        let input: [UInt8] = Array("a".utf8) + [0xFF] + Array("b".utf8) + [0xE6, 0x9D] + Array("c 東".utf8)
+        let url = Fixtures.url("kind_\(kind).json")
+        #expect(throws: TokenizerError.invalidUTF8(offset: 1)) { try loadTokenizer(from: url).encode(bytes: input) }
+        let tokenizer = try loadTokenizer(from: url, invalidUTF8: .replace)
+        let spans = try tokenizer.encodeWithOffsets(bytes: input)
+        #expect(spans.map(\.id) == (try tokenizer.encode("a\u{FFFD}b\u{FFFD}c 東")))
+        #expect(spans.allSatisfy { $0.start <= $0.end && $0.end <= input.count })
+        #expect(spans.last(where: { $0.end > $0.start })?.end == input.count)
+    }
+
     @Test func offsetConventions() throws {
         let url = Fixtures.url("kind_bpe_llama.json")
         let exact = try loadTokenizer(from: url).encodeWithOffsets("a東")
