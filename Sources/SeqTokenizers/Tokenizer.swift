@@ -113,8 +113,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
                 + " to substitute U+FFFD"
         case .malformedFile(let field, let reason):
             return
-                "tokenizer.json: field '\(field)' \(reason); use a file SeqKit reads (`seqtok train`, a byte-level BPE"
-                + " or a BERT WordPiece file from the tokenizers library)"
+                "tokenizer.json: field '\(field)' \(reason); use a file SeqKit reads (`seqtok train`, or a BPE,"
+                + " Unigram or WordPiece file of the tokenizers library made of parts SeqKit knows)"
         case .unknownID(let id):
             return "token id \(id) is not in the vocabulary; decode only ids the same tokenizer produced"
         case .emptyCorpus:
@@ -144,14 +144,16 @@ public func trainTokenizer(_ options: TokenizerOptions, corpus: [UInt8]) throws 
     }
 }
 
-/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`):
-/// a byte-level BPE (`"type": "BPE"`) or a char tokenizer (`"type": "SeqKitChar"`).
+/// Loads a `tokenizer.json` (invalid UTF-8 input to it then fails, or becomes U+FFFD with `.replace`): a BPE
+/// (byte-level as GPT-2 and Llama 3, or over scalars as Llama 2), a Unigram (T5, ALBERT) or a WordPiece (BERT) file
+/// of the tokenizers library, giving its ids, offsets and decodes, or a char tokenizer (`"type": "SeqKitChar"`).
+/// A part SeqKit does not know is refused with one line naming it (`unsupported pre_tokenizer type 'X'`).
 ///
 /// ```swift
 /// let tokenizer = try loadTokenizer(from: URL(fileURLWithPath: "runs/tiny/tokenizer.json"))
 /// ```
 public func loadTokenizer(
-    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+    from url: URL, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error, offsets: OffsetConvention = .exactBytes
 ) throws -> any Tokenizer {
     let data: Data
     do {
@@ -159,27 +161,73 @@ public func loadTokenizer(
     } catch {
         throw TokenizerError.io(path: url.path, reason: error.localizedDescription)
     }
-    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8)
+    return try loadTokenizer(json: data, invalidUTF8: invalidUTF8, offsets: offsets)
+}
+
+/// Where a token that covers only part of a multi-byte character says it starts and ends.
+///
+/// `東` as the byte tokens `<0xE6> <0x9D> <0xB1>`: `.exactBytes` gives 0..<1, 1..<2, 2..<3; `.wholeCharacters` gives
+/// 0..<3 three times, as the tokenizers library does (aligners built on Hugging Face expect that).
+public enum OffsetConvention: Sendable, Equatable {
+    /// Each token covers exactly its own bytes of the input: SeqKit's convention, the default.
+    case exactBytes
+    /// A token covering part of a character covers the whole character, as the tokenizers library reports it
+    /// (a Unigram byte-fallback token covers its whole run of unknown characters, as there).
+    case wholeCharacters
 }
 
 /// Loads a tokenizer from the bytes of a `tokenizer.json`; see ``loadTokenizer(from:)``.
 ///
 /// `try loadTokenizer(json: Data(contentsOf: url)).vocabularySize`
 public func loadTokenizer(
-    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error
+    json data: Data, invalidUTF8: TokenizerOptions.InvalidUTF8Policy = .error, offsets: OffsetConvention = .exactBytes
 ) throws -> any Tokenizer {
     let file = try TokenizerFile(data: data)
+    // A byte-level BPE file runs on SeqKit's fast byte-level path unless it uses a setting that path does not apply
+    // (added-token flags, truncation, padding, trimmed offsets); then, like Unigram files and BPE files over
+    // scalars (sentencepiece style), it runs part by part in HFPipelineTokenizer, which applies them all.
+    // The fast path keeps exact bytes; the library's whole-character offsets come from the pipeline.
+    let fastByteLevel =
+        file.modelType == "BPE" && file.isByteLevelBPE && offsets == .exactBytes
+        && (try? file.refuseUnappliedSettings()) != nil
+    if file.modelType == "Unigram" || file.modelType == "WordLevel" || (file.modelType == "BPE" && !fastByteLevel) {
+        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
+    }
+    if file.modelType == "BPE" {
+        // A part or option the fast path does not run (a Replace normalizer, a Sequence decoder, …) sends the
+        // file part by part; any other problem is the fast path's to name.
+        do {
+            return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
+        } catch TokenizerError.malformedFile(let field, _)
+            where ["normalizer", "pre_tokenizer", "post_processor", "decoder"].contains(
+                String(field.prefix { $0 != "." && $0 != "[" }))
+            || ["model.byte_fallback", "model.continuing_subword_prefix", "model.end_of_word_suffix"].contains(field)
+        {
+            return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets)
+        }
+    }
     // A WordPiece file's truncation and padding are the encoder's to apply (sentence-transformers cuts at its own
-    // max_seq_length and pads per batch, whatever the file says); every other setting SeqKit ignores is refused.
-    try file.refuseUnappliedSettings(lengths: file.modelType != "WordPiece")
+    // max_seq_length and pads per batch, whatever the file says). BERT's own files run on WordPieceTokenizer; a
+    // WordPiece file with other parts or added-token flags runs part by part.
+    if file.modelType == "WordPiece" {
+        let partFields = ["normalizer.type", "pre_tokenizer.type", "post_processor.type", "decoder.type"]
+        if (try? file.refuseUnappliedSettings(lengths: false)) != nil {
+            do {
+                return try WordPieceTokenizer(file: file)
+            } catch TokenizerError.malformedFile(let field, _) where partFields.contains(field) {}
+        }
+        return try HFPipelineTokenizer(file: file, invalidUTF8: invalidUTF8, offsets: offsets, applyLengths: false)
+    }
+    // A char tokenizer's file: every setting SeqKit ignores is refused.
+    try file.refuseUnappliedSettings()
     switch file.modelType {
-    case "BPE": return try BPETokenizer(file: file, invalidUTF8: invalidUTF8)
     case CharTokenizer.modelType: return try CharTokenizer(file: file, invalidUTF8: invalidUTF8)
-    case "WordPiece": return try WordPieceTokenizer(file: file)
     default:
         throw TokenizerError.malformedFile(
             field: "model.type",
-            reason: "is '\(file.modelType)'; SeqKit reads 'BPE', 'WordPiece' and '\(CharTokenizer.modelType)'")
+            reason:
+                "is '\(file.modelType)'; unsupported model type '\(file.modelType)' (SeqKit reads 'BPE', 'Unigram', "
+                + "'WordPiece', 'WordLevel' and '\(CharTokenizer.modelType)')")
     }
 }
 

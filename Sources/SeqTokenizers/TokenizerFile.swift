@@ -119,6 +119,19 @@ struct TokenizerFile {
         }
     }
 
+    /// Whether the file is a byte-level BPE: its `pre_tokenizer` is `ByteLevel` (alone or a Sequence of one), or it
+    /// has none and its decoder is `ByteLevel`.
+    var isByteLevelBPE: Bool {
+        var pre = root["pre_tokenizer"]
+        if let sequence = pre as? [String: Any], sequence["type"] as? String == "Sequence",
+            let list = sequence["pretokenizers"] as? [Any], list.count == 1
+        {
+            pre = list[0]
+        }
+        if let object = pre as? [String: Any] { return object["type"] as? String == "ByteLevel" }
+        return (root["decoder"] as? [String: Any])?["type"] as? String == "ByteLevel"
+    }
+
     /// The `normalizer` field as SeqKit normalization steps.
     func normalization() throws -> [Normalization] {
         guard let value = root["normalizer"], !(value is NSNull) else { return [] }

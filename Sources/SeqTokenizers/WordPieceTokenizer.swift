@@ -11,7 +11,7 @@ import Foundation
 /// are not applied by `encode`: a sentence encoder cuts at its own `max_seq_length` and batches without padding, as
 /// sentence-transformers does whatever the file says.
 final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
-    let vocabulary: [String: Int]
+    let vocabulary: ByteKeyed<Int>  // by bytes: "é" and "e\u{301}" are different pieces
     let pieces: [String]  // id → piece
     let unknown: Int
     let prefix: String
@@ -43,7 +43,7 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
         guard let vocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not an object of ids")
         }
-        var table: [String: Int] = [:]
+        var table = ByteKeyed<Int>()
         var byID: [String?] = Array(repeating: nil, count: vocab.count)
         for (piece, value) in vocab {
             guard let id = integer(value), id >= 0, id < vocab.count, byID[id] == nil else {
@@ -296,7 +296,7 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
     static func isChinese(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-            0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
             return true
         default: return false
         }
@@ -315,10 +315,10 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
             guard id >= 0 && id < pieces.count else { throw TokenizerError.unknownID(id) }
             if specialIDs.contains(id) { continue }
             var piece = pieces[id]
-            if !first { piece = piece.hasPrefix(prefix) ? String(piece.dropFirst(prefix.count)) : " " + piece }
+            if !first { piece = dropPrefix(prefix, of: piece) ?? " " + piece }
             first = false
             if decoderCleanup {
-                for (from, to) in Self.cleanups { piece = piece.replacingOccurrences(of: from, with: to) }
+                for (from, to) in Self.cleanups { piece = replaceBytes(from, with: to, in: piece) }
             }
             text += piece
         }
@@ -345,7 +345,7 @@ final class WordPieceTokenizer: Tokenizer, @unchecked Sendable {
         return StreamingDecoder(
             pieces: pieces.enumerated().map { id, piece in
                 if specialIDs.contains(id) { return [] }
-                return piece.hasPrefix(prefix) ? Array(piece.dropFirst(prefix.count).utf8) : Array((" " + piece).utf8)
+                return Array((dropPrefix(prefix, of: piece) ?? " " + piece).utf8)
             })
     }
 

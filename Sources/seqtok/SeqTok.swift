@@ -214,14 +214,21 @@ extension SeqTok {
         @Flag(name: .customLong("replace-invalid"), help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
         var replaceInvalid = false
 
+        @Flag(
+            name: .customLong("whole-characters"),
+            help: "With --offsets, widen a token inside a character to the whole character, as Hugging Face does.")
+        var wholeCharacters = false
+
         func validate() throws {
             if pieces && offsets { throw ValidationError("choose one of --pieces and --offsets") }
+            if wholeCharacters && !offsets { throw ValidationError("--whole-characters goes with --offsets") }
         }
 
         func run() throws {
             try failing {
                 let model = try loadTokenizer(
-                    from: URL(fileURLWithPath: tokenizer), invalidUTF8: replaceInvalid ? .replace : .error)
+                    from: URL(fileURLWithPath: tokenizer), invalidUTF8: replaceInvalid ? .replace : .error,
+                    offsets: wholeCharacters ? .wholeCharacters : .exactBytes)
                 let bytes = try readInput(input)
                 var out = ""
                 var base = 0

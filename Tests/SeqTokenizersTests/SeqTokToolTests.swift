@@ -47,6 +47,30 @@ import Testing
             error: String(decoding: err, as: UTF8.self))
     }
 
+    /// seqtok encodes, decodes and inspects each kind of Hugging Face file as the library does.
+    @Test(arguments: ["unigram_t5", "bpe_llama", "bytelevel_llama3", "pre_split_behaviors"])
+    func hfKindsEncodeDecodeInspect(kind: String) throws {
+        let file = Fixtures.url("kind_\(kind).json").path
+        let cases = try Fixtures.json("kind_\(kind)_cases.json", as: HFKindTests.Cases.self).cases
+        let sample = cases.filter { !$0.text.isEmpty && !$0.text.contains("\n") && !$0.text.contains("\r") }
+            .prefix(20)
+        let input = sample.map(\.text).joined(separator: "\n") + "\n"
+        let encoded = try run(["encode", "-t", file], input: Array(input.utf8))
+        #expect(encoded.status == 0, "\(encoded.error)")
+        let lines = encoded.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == sample.count)
+        for (line, c) in zip(lines, sample) {
+            #expect(line.replacingOccurrences(of: " ", with: "") == "\(c.ids)".replacingOccurrences(of: " ", with: ""))
+        }
+        let decoded = try run(["decode", "-t", file], input: Array(encoded.output.utf8))
+        #expect(decoded.status == 0, "\(decoded.error)")
+        #expect(
+            decoded.output.split(separator: "\n", omittingEmptySubsequences: false).prefix(sample.count).map(
+                String.init) == sample.map(\.decoded))
+        let inspected = try run(["inspect", file])
+        #expect(inspected.status == 0 && inspected.output.contains("Hugging Face tokenizer.json"))
+    }
+
     @Test func trainEncodeDecodeInspect() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqtok-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -351,19 +351,29 @@ enum Trained {
         #expect(field("not json") == "(root)")
         #expect(field("[1, 2]") == "(root)")
         #expect(field("{}") == "model")
-        #expect(field(#"{"model": {"type": "Unigram"}}"#) == "model.type")
+        #expect(field(#"{"model": {"type": "Unigram"}}"#) == "model.vocab")
+        #expect(field(#"{"model": {"type": "WordLevel"}}"#) == "model.vocab")
+        #expect(field(#"{"model": {"type": "FutureModel"}}"#) == "model.type")
         #expect(field(#"{"model": {"type": "WordPiece"}}"#) == "model.vocab")
         #expect(field(Self.minimal.replacingOccurrences(of: #""a b""#, with: #""a c""#)) == "model.merges[0]")
         #expect(field(Self.minimal.replacingOccurrences(of: #""ab": 2"#, with: #""中": 2"#)) == "model.vocab[\"中\"]")
         #expect(field(Self.minimal.replacingOccurrences(of: #""b": 1"#, with: #""b": "one""#)) == "model.vocab[\"b\"]")
-        #expect(field(Self.minimal.replacingOccurrences(of: "ByteLevel", with: "Whitespace")) == "pre_tokenizer.type")
+        #expect(field(Self.minimal.replacingOccurrences(of: "ByteLevel", with: "Whitespace")) == nil)
+        #expect(
+            field(Self.minimal.replacingOccurrences(of: "ByteLevel", with: "UnicodeScripts")) == "pre_tokenizer.type")
         #expect(
             field(Self.minimal.replacingOccurrences(of: #""merges": ["a b"]"#, with: #""merges": 3"#)) == "model.merges"
         )
+        // A normalizer the fast byte-level path does not run sends the file part by part; an unknown one is refused.
         #expect(
             field(
                 Self.minimal.replacingOccurrences(
                     of: "\"pre_tokenizer\"", with: #""normalizer": {"type": "BertNormalizer"}, "pre_tokenizer""#))
+                == nil)
+        #expect(
+            field(
+                Self.minimal.replacingOccurrences(
+                    of: "\"pre_tokenizer\"", with: #""normalizer": {"type": "FutureNormalizer"}, "pre_tokenizer""#))
                 == "normalizer.type")
         #expect(
             field(
