@@ -29,23 +29,7 @@ struct PieceBPEModel: PieceModel {
             throw TokenizerError.malformedFile(
                 field: "model.dropout", reason: "is set; dropout makes encoding random, set it to null")
         }
-        guard let vocab = model["vocab"] as? [String: Any] else {
-            throw TokenizerError.malformedFile(field: "model.vocab", reason: "is missing or not an object of ids")
-        }
-        var table = ByteKeyed<Int>()
-        var entries: [(String, Int)] = []
-        var maxID = -1
-        for (piece, value) in vocab {
-            guard let id = integer(value), id >= 0, id < 1 << 24 else {
-                throw TokenizerError.malformedFile(
-                    field: "model.vocab[\"\(piece)\"]", reason: "is not a non-negative integer id below 2^24")
-            }
-            table[piece] = id
-            entries.append((piece, id))
-            maxID = max(maxID, id)
-        }
-        var pieces = [String?](repeating: nil, count: maxID + 1)
-        for (piece, id) in entries { pieces[id] = piece }
+        let (pieces, table) = try WordPieceModel.vocabulary(model)
         self.pieces = pieces
         self.table = table
         func string(_ field: String) throws -> String? {
