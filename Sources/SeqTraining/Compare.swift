@@ -6,9 +6,10 @@ import SeqCheckpoint
 ///
 /// Every run uses the first config's corpus (or `corpus`), `run.seed` and `training.evalWindows`, so the held-out
 /// windows start at the same seeded positions of the same validation text (their length is each model's
-/// `model.contextLength`). A wall-clock budget stops each run at the first step past it (the schedule still follows
-/// its `training.maxSteps`); a token budget becomes `training.maxSteps = ⌈tokens / tokens per step⌉`, so the
-/// schedule completes.
+/// `model.contextLength`). A wall-clock budget stops each run at the step boundary nearest it, and past the warmup
+/// its learning-rate schedule runs on the share of the budget spent, so it completes within the budget (a run still
+/// stops at `training.maxSteps` if it gets there first); a token budget becomes
+/// `training.maxSteps = ⌈tokens / tokens per step⌉`, so the schedule completes.
 public struct RunComparison {
     /// The configs, in order.
     public var configs: [URL]

@@ -212,8 +212,8 @@ final class Session {
 
         while step < config.training.maxSteps {
             let lr = learningRate(
-                at: step, peak: config.optimizer.learningRate, schedule: config.schedule,
-                maxSteps: config.training.maxSteps)
+                at: schedulePosition(step: step, started: started), peak: config.optimizer.learningRate,
+                schedule: config.schedule, maxSteps: config.training.maxSteps)
             let loss = trainStep(learningRate: lr)
             guard loss.isFinite else {
                 (observers.first as? ConsoleObserver)?.lineBreak()
@@ -232,8 +232,7 @@ final class Session {
                     elapsed: Date().timeIntervalSince(started), stepsDone: step - startStep,
                     stepsLeft: config.training.maxSteps - step),
                 elapsed: elapsedBefore + Date().timeIntervalSince(started),
-                isLast: step == config.training.maxSteps
-                    || options.budgetSeconds.map { Date().timeIntervalSince(started) >= $0 } == true)
+                isLast: step == config.training.maxSteps || budgetReached(started: started, steps: step - startStep))
             trainedSeconds = report.elapsed  // up to the last step: the final evaluation and save are not training
             for observer in observers { try observer.stepped(self, report) }
 
@@ -273,6 +272,27 @@ final class Session {
     }
 
     /// One optimizer step (with gradient accumulation); returns the mean training loss.
+    /// Whether a wall-clock budget (`--compare --budget`) ends the run at this step: when the next step would
+    /// end further past the budget than this one falls short of it, so the run stops at the step boundary
+    /// nearest the budget (within half a step) rather than always one step past it.
+    func budgetReached(started: Date, steps: Int) -> Bool {
+        guard let budget = options.budgetSeconds else { return false }
+        let elapsed = Date().timeIntervalSince(started)
+        let perStep = elapsed / Double(max(steps, 1))
+        return elapsed + perStep / 2 >= budget
+    }
+
+    /// The step the learning-rate schedule reads. Without a time budget, the step itself. With one, past the warmup
+    /// the share of the budget spent: a run of a `--compare` decays its learning rate fully within its budget, as it
+    /// would over `maxSteps`, however many steps the budget holds (a slow model is not cut off at its peak rate).
+    func schedulePosition(step: Int, started: Date) -> Int {
+        guard let budget = options.budgetSeconds else { return step }
+        let warmup = config.schedule.warmupSteps
+        if step < warmup { return step }
+        let share = min(Date().timeIntervalSince(started) / budget, 1)
+        return max(step, warmup + Int(share * Double(config.training.maxSteps - warmup)))
+    }
+
     func trainStep(learningRate lr: Float) -> Double {
         context.training = true
         return optimizerStep(
