@@ -89,7 +89,7 @@ public struct ShapeProblem: Error, Sendable, Equatable {
 }
 
 /// Keras's initializers, each drawing from the model's seeded generator.
-public enum LayerInitialization: Sendable, Equatable {
+public enum LayerInitialization: Sendable {
     /// Every element 0.
     case zeros
     /// Every element 1.
@@ -100,15 +100,6 @@ public enum LayerInitialization: Sendable, Equatable {
     case uniform(bound: Float)
     /// A value per element: `.pattern { i in i % 4 == 1 ? 1 : 0 }` (the LSTM's forget-gate bias of 1).
     case pattern(@Sendable (Int) -> Float)
-
-    public static func == (a: LayerInitialization, b: LayerInitialization) -> Bool {
-        switch (a, b) {
-        case (.zeros, .zeros), (.ones, .ones): true
-        case (.glorotUniform(let f1, let o1), .glorotUniform(let f2, let o2)): f1 == f2 && o1 == o2
-        case (.uniform(let x), .uniform(let y)): x == y
-        default: false
-        }
-    }
 
     /// Fills `tensor` in place.
     public func fill(_ tensor: Tensor, using rng: inout SeededGenerator) {

@@ -255,7 +255,7 @@ extension Model {
                 step += 1
                 totals.add(loss: value, prediction.value, yb, settings, rows: rows.count)
             }
-            var logs = totals.figures(settings)
+            var logs = totals.figures
             if let validation {
                 for (name, value) in try evaluateFigures(x: validation.x, y: validation.y, batchSize: batchSize) {
                     logs["val_" + name] = value
@@ -334,7 +334,7 @@ extension Model {
                 totals.add(loss: Double(loss.value.pointer[0]), p.value, yb, settings, rows: rows.count)
             }
         }
-        return totals.figures(settings)
+        return totals.figures
     }
 
     /// Builds a Sequential from the data's shape when no layer declared one.
@@ -472,7 +472,7 @@ struct Totals {
         }
     }
 
-    func figures(_ settings: CompileSettings) -> [String: Double] {
+    var figures: [String: Double] {
         sums.mapValues { $0 / Double(max(rows, 1)) }
     }
 }

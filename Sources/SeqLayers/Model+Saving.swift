@@ -195,20 +195,14 @@ extension Model {
     }
 
     func describe() -> ModelFile {
-        func name(_ source: Source) -> String {
-            switch source {
-            case .input(let i): inputs[i].name
-            case .node(let j): nodes[j].layer.name
-            }
-        }
-        return ModelFile(
+        ModelFile(
             kind: self is Sequential ? "sequential" : "functional", name: self.name, seed: seed,
             inputs: inputs.map { .init(name: $0.name, shape: $0.shape!) },
             layers: nodes.map { node in
                 .init(
                     type: node.layer.typeName, name: node.layer.name, trainable: node.layer.trainable,
-                    inbound: node.sources.map(name), config: node.layer.config)
-            }, output: name(output), compile: compiled)
+                    inbound: node.sources.map(name(of:)), config: node.layer.config)
+            }, output: name(of: output), compile: compiled)
     }
 
     /// Loads a model saved by ``save(to:)`` — a ``Sequential`` when it was one — with its weights and, when it was

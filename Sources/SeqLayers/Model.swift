@@ -187,10 +187,19 @@ public class Model {
         return inputs.map { $0.shape! }
     }
 
+    /// The shape a source gives (a node's once the build has reached it).
     func shape(of source: Source) -> [Int] {
         switch source {
         case .input(let i): inputs[i].shape!
         case .node(let j): shapes[j]
+        }
+    }
+
+    /// The name of an input or of the layer a node runs.
+    func name(of source: Source) -> String {
+        switch source {
+        case .input(let i): inputs[i].name
+        case .node(let j): nodes[j].layer.name
         }
     }
 
@@ -211,41 +220,34 @@ public class Model {
             used.insert(candidate)
         }
         guard used.count == nodes.count else { throw ModelError.invalidGraph("two layers share a name") }
-        var shapes: [[Int]] = []
-        self.shapes = []
+        shapes = []
+        var given: [[[Int]]] = []
         for node in nodes {
-            let given = node.sources.map { source -> [Int] in
-                switch source {
-                case .input(let i): inputs[i].shape!
-                case .node(let j): shapes[j]
-                }
-            }
-            switch node.layer.outputShape(for: given) {
-            case .success(let shape): shapes.append(shape)
+            let inputShapes = node.sources.map(shape(of:))
+            switch node.layer.outputShape(for: inputShapes) {
+            case .success(let shape):
+                shapes.append(shape)
+                given.append(inputShapes)
             case .failure(let problem):
-                let from = node.sources.map { source -> String in
-                    switch source {
-                    case .input(let i): "input '\(inputs[i].name)'"
-                    case .node(let j): "'\(nodes[j].layer.name)' (\(nodes[j].layer.typeName))"
+                shapes = []
+                let from = node.sources.map { source in
+                    if case .node(let j) = source {
+                        "'\(name(of: source))' (\(nodes[j].layer.typeName))"
+                    } else {
+                        "input '\(name(of: source))'"
                     }
                 }
                 throw ModelError.shapeMismatch(
                     layer: "'\(node.layer.name)' (\(node.layer.typeName))", need: problem.need,
-                    got: given.map(describeShape).joined(separator: " and "), from: from.joined(separator: " and "))
+                    got: inputShapes.map(describeShape).joined(separator: " and "),
+                    from: from.joined(separator: " and "))
             }
         }
         var rng = SeededGenerator(seed: seed)
-        for (node, _) in zip(nodes, shapes) {
-            let given = node.sources.map { source -> [Int] in
-                switch source {
-                case .input(let i): inputs[i].shape!
-                case .node(let j): shapes[j]
-                }
-            }
-            node.layer.inputShapes = given
-            node.layer.build(inputShapes: given, arena: arena, rng: &rng)
+        for (node, inputShapes) in zip(nodes, given) {
+            node.layer.inputShapes = inputShapes
+            node.layer.build(inputShapes: inputShapes, arena: arena, rng: &rng)
         }
-        self.shapes = shapes
         isBuilt = true
     }
 
@@ -307,13 +309,7 @@ public class Model {
                 String(node.layer.parameterCount),
             ]
             if !chain {
-                row.append(
-                    node.sources.map { source in
-                        switch source {
-                        case .input(let i): inputs[i].name
-                        case .node(let k): nodes[k].layer.name
-                        }
-                    }.joined(separator: ", "))
+                row.append(node.sources.map(name(of:)).joined(separator: ", "))
             }
             rows.append(row)
         }

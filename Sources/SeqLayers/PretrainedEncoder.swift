@@ -130,11 +130,10 @@ public final class PretrainedEncoder: Layer {
                 return states.reshaped([b * longest, width])
             }
         }
-        // The mean over each row's tokens as one product with a constant (B, rows) averaging matrix.
-        let padded: Int? = {
-            if case .checkpoint = trunk { return sequences.map(\.count).max()! }
-            return nil
-        }()
+        // The mean over each row's tokens as one product with a constant (B, rows) averaging matrix: rows of `padded`
+        // tokens for a checkpoint's trunk, packed rows for BERT.
+        var padded: Int?
+        if case .checkpoint = trunk { padded = sequences.map(\.count).max()! }
         let rows = padded.map { $0 * b } ?? sequences.reduce(0) { $0 + $1.count }
         let averaging = Tensor(zeros: [b, rows])
         var start = 0
