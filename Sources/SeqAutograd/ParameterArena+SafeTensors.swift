@@ -83,15 +83,20 @@ extension ParameterArena {
     /// Reads every slot from `prefix + name` in a file written by another library, whose other tensors for which
     /// `ignoring` is true (a head this model does not have, a buffer of positions) are passed over; any other
     /// unknown tensor is still an error. See ``read(from:)-(URL)``.
-    public func read(from file: SafeTensorsFile, prefix: String, ignoring: (String) -> Bool) throws {
-        try read(into: values, from: file, prefix: prefix, ignoring: ignoring)
+    ///
+    /// With `inPlace`, tensors are decoded straight into the arena, with no second buffer of the model's size: for
+    /// a model built just to be loaded, whose values a bad file may leave part-written.
+    public func read(
+        from file: SafeTensorsFile, prefix: String, inPlace: Bool = false, ignoring: (String) -> Bool
+    ) throws {
+        try read(into: values, from: file, prefix: prefix, inPlace: inPlace, ignoring: ignoring)
     }
 
     /// Reads `prefix + name` for every slot into a buffer laid out like the arena (aliases apply with an
     /// empty prefix only); NaN or infinite values are refused, and so is a tensor of the file that is no slot's
     /// unless `ignoring` passes it over.
     public func read(
-        into storage: TensorStorage, from file: SafeTensorsFile, prefix: String,
+        into storage: TensorStorage, from file: SafeTensorsFile, prefix: String, inPlace: Bool = false,
         ignoring: (String) -> Bool = { _ in false }
     ) throws {
         let name = (file.source as NSString).lastPathComponent
@@ -117,7 +122,7 @@ extension ParameterArena {
             throw ParameterLoadError.unexpected(file: name, name: extra)
         }
         // Decode into a scratch buffer first, so a bad dtype or value leaves the arena untouched.
-        let scratch = TensorStorage(capacity: count, zeroed: false)
+        let scratch = inPlace ? storage : TensorStorage(capacity: count, zeroed: false)
         for (slot, source) in zip(slots, sources) {
             let destination = UnsafeMutableBufferPointer(start: scratch.base + slot.offset, count: slot.count)
             try file.copyFloats(source, into: destination)
@@ -134,7 +139,7 @@ extension ParameterArena {
                 throw ParameterLoadError.tiedMismatch(file: name, name: slotName, alias: alias, index: index)
             }
         }
-        storage.base.update(from: scratch.base, count: count)
+        if !inPlace { storage.base.update(from: scratch.base, count: count) }
     }
 
     /// The first slot of `storage` (laid out like the arena; the values when nil) holding NaN or infinite

@@ -33,8 +33,17 @@ public final class ParameterArena {
     public private(set) var count = 0
     /// All parameter values, slot after slot.
     public private(set) var values = TensorStorage(capacity: 0)
-    /// All gradients, in the same layout as ``values``.
-    public private(set) var gradients = TensorStorage(capacity: 0)
+    /// All gradients, in the same layout as ``values``. Made on first use, so a model that only runs inference
+    /// (a pretrained encoder, the sampler) never holds a second copy of its size.
+    public var gradients: TensorStorage {
+        if gradientStorage.capacity != values.capacity {
+            let grown = TensorStorage(capacity: values.capacity)
+            grown.base.update(from: gradientStorage.base, count: min(gradientStorage.capacity, count))
+            gradientStorage = grown
+        }
+        return gradientStorage
+    }
+    private var gradientStorage = TensorStorage(capacity: 0)
     private var index: [String: Int] = [:]
     /// Second names of tied slots, `(alias, slot name)`: `("lm_head.weight", "transformer.wte.weight")` when the
     /// head reuses the embedding. A PyTorch `state_dict` lists a tied tensor under each name, so the safetensors
@@ -56,15 +65,16 @@ public final class ParameterArena {
         return Parameter(arena: self, slot: slot)
     }
 
-    private func reserve(_ needed: Int) {
+    /// Makes room for `total` elements in all, so that registering up to that many moves nothing: a model that
+    /// knows its size calls it before registering, and loads without the copies of a growing buffer.
+    public func reserveCapacity(_ total: Int) { reserve(total, exactly: true) }
+
+    private func reserve(_ needed: Int, exactly: Bool = false) {
         guard needed > values.capacity else { return }
-        let capacity = max(needed, values.capacity * 2, 1024)
+        let capacity = exactly ? needed : max(needed, values.capacity * 2, 1024)
         let newValues = TensorStorage(capacity: capacity)
-        let newGradients = TensorStorage(capacity: capacity)
         newValues.base.update(from: values.base, count: count)
-        newGradients.base.update(from: gradients.base, count: count)
         values = newValues
-        gradients = newGradients
     }
 
     /// Records `alias` as a second name of the slot `slot` (which must exist) for the files the arena writes and

@@ -26,6 +26,14 @@ public struct BertConfiguration: Sendable, Equatable {
     /// `hidden_act`: `gelu` is the exact GELU, `gelu_new` / `gelu_pytorch_tanh` the tanh form.
     public var activation: GELU
 
+    /// Weights and biases in all: the embeddings, their layer norm and every block.
+    public var parameterCount: Int {
+        let (c, i) = (width, intermediateWidth)
+        let embeddings = (vocabularySize + maxPositions + typeVocabularySize) * c + 2 * c
+        let block = 4 * (c * c + c) + 2 * c + (c * i + i) + (i * c + c) + 2 * c
+        return embeddings + layers * block
+    }
+
     /// Reads `config.json` bytes; a missing key, a value out of range, an activation other than GELU or a
     /// relative position embedding is an error naming the key and the file.
     public init(json: Data, file: String) throws {
@@ -96,11 +104,17 @@ public final class BertModel: Module {
     let blocks: [BertBlock]
 
     /// A model of `configuration` with weights drawn from `seed` (normal, std 0.02, as `transformers` does).
-    public init(_ configuration: BertConfiguration, seed: UInt64 = 0) {
+    public convenience init(_ configuration: BertConfiguration, seed: UInt64 = 0) {
+        self.init(configuration, weights: .normal(std: 0.02), seed: seed)
+    }
+
+    /// A model whose weight matrices start as `weights` says (zeros when a file's values replace them).
+    init(_ configuration: BertConfiguration, weights init_: Initialization, seed: UInt64) {
         self.configuration = configuration
         let arena = self.arena
+        arena.reserveCapacity(configuration.parameterCount)
         var rng = SeededGenerator(seed: seed)
-        let (c, init_) = (configuration.width, Initialization.normal(std: 0.02))
+        let c = configuration.width
         words = Embedding(
             arena, "embeddings.word_embeddings", count: configuration.vocabularySize, width: c,
             initialization: init_, rng: &rng)
@@ -112,8 +126,9 @@ public final class BertModel: Module {
             initialization: init_, rng: &rng)
         embeddingNorm = LayerNorm(arena, "embeddings.LayerNorm", width: c, epsilon: configuration.layerNormEpsilon)
         blocks = (0..<configuration.layers).map {
-            BertBlock(arena, "encoder.layer.\($0)", configuration, rng: &rng)
+            BertBlock(arena, "encoder.layer.\($0)", configuration, weights: init_, rng: &rng)
         }
+        assert(arena.count == configuration.parameterCount, "BertConfiguration.parameterCount is out of date")
     }
 
     /// Loads a `BertModel` folder: `config.json` and `model.safetensors`, with or without the `bert.` prefix that
@@ -125,10 +140,10 @@ public final class BertModel: Module {
             throw ConfigError.invalidValue(
                 key: configURL.path, rule: "cannot be read; a Hugging Face model folder holds config.json")
         }
-        self.init(try BertConfiguration(json: json, file: configURL.path))
+        self.init(try BertConfiguration(json: json, file: configURL.path), weights: .zeros, seed: 0)
         let file = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("model.safetensors"))
         let prefix = file.tensors["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
-        try arena.read(from: file, prefix: prefix) { name in
+        try arena.read(from: file, prefix: prefix, inPlace: true) { name in
             let own = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
             return own.hasPrefix("pooler.") || own == "embeddings.position_ids" || !name.hasPrefix(prefix)
         }
@@ -239,8 +254,11 @@ final class BertBlock: Module {
     let heads: Int
     let gelu: GELU
 
-    init(_ arena: ParameterArena, _ prefix: String, _ config: BertConfiguration, rng: inout SeededGenerator) {
-        let (c, i, std) = (config.width, config.intermediateWidth, Initialization.normal(std: 0.02))
+    init(
+        _ arena: ParameterArena, _ prefix: String, _ config: BertConfiguration, weights std: Initialization,
+        rng: inout SeededGenerator
+    ) {
+        let (c, i) = (config.width, config.intermediateWidth)
         func linear(_ name: String, _ input: Int, _ output: Int) -> Linear {
             Linear(
                 arena, "\(prefix).\(name)", inFeatures: input, outFeatures: output, weightInit: std, biasInit: .zeros,

@@ -104,8 +104,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendabl
     }
 }
 
-/// A safetensors file held in memory: the validated header and the raw data, with conversions to `[Float]`
-/// and `[Int]`.
+/// A safetensors file: the validated header, and the data in memory or read from the open file tensor by tensor,
+/// with conversions to `[Float]` and `[Int]`.
 ///
 /// Layout: 8-byte little-endian header length N, N bytes of UTF-8 JSON
 /// `{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, "__metadata__": {...}}`, then the
@@ -137,10 +137,17 @@ public struct SafeTensorsFile: Sendable {
     public let metadata: [String: String]
     /// Every tensor's header entry, by name.
     public let tensors: [String: TensorInfo]
-    /// The whole file.
-    let bytes: [UInt8]
-    /// Index in `bytes` where the data section starts: `8 + N`.
+    /// The whole file, or the open file whose data section is read when a tensor is asked for.
+    let storage: Storage
+    /// Byte offset in the file where the data section starts: `8 + N`.
     let dataStart: Int
+
+    /// Where the bytes are. A file opened by path stays open and is read one tensor at a time, so loading a
+    /// model holds the model once rather than the file and the model.
+    enum Storage: Sendable {
+        case memory([UInt8])
+        case file(OpenFile)
+    }
 
     /// Largest header accepted, as in the reference implementation (100 MB).
     static let maximumHeaderLength = 100_000_000
@@ -148,44 +155,63 @@ public struct SafeTensorsFile: Sendable {
     /// The tensor names, sorted by their UTF-8 bytes: `["b.bias", "b.weight", "embedding.weight"]`.
     public var names: [String] { tensors.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) }
 
-    /// Reads and validates the file at `url`.
+    /// Opens the file at `url` and validates its header; tensors are read from the file when asked for (the file
+    /// stays open while the value lives: replace it by renaming a new file into place, as SeqKit's writers do).
     ///
     /// `let file = try SafeTensorsFile(contentsOf: url)`; throws ``SafeTensorsError`` for unreadable or
     /// malformed files, never traps.
     public init(contentsOf url: URL) throws {
-        let path = url.path
-        try self.init(bytes: try Self.readFile(path), source: path)
+        let file = try OpenFile(path: url.path)
+        let prefix = try file.read(at: 0, count: min(8, file.size))
+        let length = try Self.headerLength(prefix[...], fileSize: file.size, source: file.path)
+        let header = try file.read(at: 8, count: length)
+        try self.init(header: header[...], fileSize: file.size, storage: .file(file), source: file.path)
     }
 
     /// Validates `bytes` as a whole safetensors file; `source` names it in error messages.
     ///
     /// `let file = try SafeTensorsFile(bytes: Array(data), source: "download")`
     public init(bytes: [UInt8], source: String = "<memory>") throws {
+        let length = try Self.headerLength(bytes[..<min(8, bytes.count)], fileSize: bytes.count, source: source)
+        try self.init(header: bytes[8..<(8 + length)], fileSize: bytes.count, storage: .memory(bytes), source: source)
+    }
+
+    /// The header length N from the file's first 8 bytes (fewer when the file is shorter), checked against the
+    /// file's size and the limit.
+    static func headerLength(_ prefix: ArraySlice<UInt8>, fileSize: Int, source: String) throws -> Int {
+        func fail(_ problem: String) -> SafeTensorsError {
+            .malformed(file: source, tensor: nil, field: nil, problem: problem)
+        }
+        guard prefix.count >= 8 else {
+            throw fail("is \(fileSize) bytes long, shorter than the 8-byte header length")
+        }
+        var length: UInt64 = 0
+        for (i, byte) in prefix.prefix(8).enumerated() { length |= UInt64(byte) << (8 * UInt64(i)) }
+        guard length <= UInt64(fileSize - 8) else {
+            throw fail("header length \(length) runs past the end of the \(fileSize)-byte file")
+        }
+        guard length <= UInt64(Self.maximumHeaderLength) else {
+            throw fail("header length \(length) exceeds the \(Self.maximumHeaderLength)-byte limit")
+        }
+        return Int(length)
+    }
+
+    /// Validates the JSON `header` (the N bytes after the length) of a file of `fileSize` bytes.
+    private init(header: ArraySlice<UInt8>, fileSize: Int, storage: Storage, source: String) throws {
         func fail(_ tensor: String?, _ field: String?, _ problem: String) -> SafeTensorsError {
             .malformed(file: source, tensor: tensor, field: field, problem: problem)
         }
-        guard bytes.count >= 8 else {
-            throw fail(nil, nil, "is \(bytes.count) bytes long, shorter than the 8-byte header length")
-        }
-        var length: UInt64 = 0
-        for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard length <= UInt64(bytes.count - 8) else {
-            throw fail(nil, nil, "header length \(length) runs past the end of the \(bytes.count)-byte file")
-        }
-        guard length <= UInt64(Self.maximumHeaderLength) else {
-            throw fail(nil, nil, "header length \(length) exceeds the \(Self.maximumHeaderLength)-byte limit")
-        }
-        let headerEnd = 8 + Int(length)
+        let headerEnd = 8 + header.count
         let root: SafeTensorsJSON
         do {
-            root = try SafeTensorsJSON.parse(bytes[8..<headerEnd])
+            root = try SafeTensorsJSON.parse(header)
         } catch let error as SafeTensorsJSON.ParseError {
             throw fail(nil, nil, "header is not valid JSON (\(error.message) at byte \(error.offset))")
         }
         guard case .object(let members) = root else {
             throw fail(nil, nil, "header is not a JSON object")
         }
-        let dataLength = bytes.count - headerEnd
+        let dataLength = fileSize - headerEnd
         var metadata: [String: String] = [:]
         var tensors: [String: TensorInfo] = [:]
         var seen = Set<String>()
@@ -209,7 +235,7 @@ public struct SafeTensorsFile: Sendable {
         self.source = source
         self.metadata = metadata
         self.tensors = tensors
-        self.bytes = bytes
+        self.storage = storage
         self.dataStart = headerEnd
     }
 
@@ -337,8 +363,7 @@ public struct SafeTensorsFile: Sendable {
         }
         let count = info.elementCount
         var result = [Int](repeating: 0, count: count)
-        try bytes.withUnsafeBytes { raw in
-            let base = dataStart &+ info.dataOffsets.lowerBound
+        try withBytes(of: info) { raw, base in
             for i in 0..<count {
                 let at = base &+ i &* info.dtype.byteSize
                 switch info.dtype {
@@ -363,6 +388,18 @@ public struct SafeTensorsFile: Sendable {
         return result
     }
 
+    /// Calls `body` with bytes holding the tensor's data from byte `base` on: the file in memory, or the tensor's
+    /// range read from the open file.
+    func withBytes<R>(of info: TensorInfo, _ body: (UnsafeRawBufferPointer, Int) throws -> R) throws -> R {
+        switch storage {
+        case .memory(let bytes):
+            return try bytes.withUnsafeBytes { try body($0, dataStart &+ info.dataOffsets.lowerBound) }
+        case .file(let file):
+            let range = try file.read(at: dataStart + info.dataOffsets.lowerBound, count: info.dataOffsets.count)
+            return try range.withUnsafeBytes { try body($0, 0) }
+        }
+    }
+
     /// The conversion loop behind ``floats(_:)`` and ``copyFloats(_:into:)``; `buffer.count == elementCount`.
     func decodeFloats(_ info: TensorInfo, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard info.dtype.convertsToFloat else {
@@ -372,16 +409,21 @@ public struct SafeTensorsFile: Sendable {
         let count = info.elementCount
         #if _endian(little)
             if info.dtype == .float32 {  // the common case: one copy of the validated byte range
-                bytes.withUnsafeBytes { raw in
-                    guard count > 0, let source = raw.baseAddress, let destination = buffer.baseAddress else { return }
-                    UnsafeMutableRawPointer(destination).copyMemory(
-                        from: source + dataStart + info.dataOffsets.lowerBound, byteCount: 4 * count)
+                guard count > 0, let destination = buffer.baseAddress else { return }
+                let start = dataStart + info.dataOffsets.lowerBound
+                switch storage {
+                case .memory(let bytes):
+                    bytes.withUnsafeBytes { raw in
+                        guard let source = raw.baseAddress else { return }
+                        UnsafeMutableRawPointer(destination).copyMemory(from: source + start, byteCount: 4 * count)
+                    }
+                case .file(let file):
+                    try file.read(into: UnsafeMutableRawPointer(destination), at: start, count: 4 * count)
                 }
                 return
             }
         #endif
-        bytes.withUnsafeBytes { raw in
-            let base = dataStart &+ info.dataOffsets.lowerBound
+        try withBytes(of: info) { raw, base in
             let size = info.dtype.byteSize
             for i in 0..<count {
                 let at = base &+ i &* size
@@ -420,52 +462,69 @@ public struct SafeTensorsFile: Sendable {
         }
         return Float(bitPattern: sign | ((exponent + 112) << 23) | (fraction << 13))
     }
-
-    /// The whole file at `path`, read with POSIX calls so that failures carry the system's reason.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SafeTensorsError.io(path: path, operation: "open for reading", reason: errnoText()) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw SafeTensorsError.io(path: path, operation: "stat", reason: errnoText())
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw SafeTensorsError.io(path: path, operation: "read", reason: "not a regular file")
-        }
-        // Read straight into the result, sized by fstat; the loop after it catches a file that grew meanwhile.
-        let expected = max(0, Int(info.st_size))
-        var bytes = try [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-            initialized = 0
-            guard let base = buffer.baseAddress else { return }
-            while initialized < expected {
-                let got = read(fd, base + initialized, expected - initialized)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw SafeTensorsError.io(path: path, operation: "read", reason: errnoText())
-                }
-                if got == 0 { break }
-                initialized += got
-            }
-        }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw SafeTensorsError.io(path: path, operation: "read", reason: errnoText())
-            }
-            if got == 0 { break }
-            bytes.append(contentsOf: chunk[0..<got])
-        }
-        return bytes
-    }
 }
 
 /// The current `errno` as text, e.g. "No space left on device (errno 28)".
 func errnoText() -> String {
     let code = errno
     return "\(String(cString: strerror(code))) (errno \(code))"
+}
+
+/// A regular file open for reading, closed when the last reference goes; reads are positioned (`pread`), so
+/// copies of a ``SafeTensorsFile`` can read it from several threads.
+final class OpenFile: @unchecked Sendable {
+    let path: String
+    let descriptor: Int32
+    /// The size when opened.
+    let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SafeTensorsError.io(path: path, operation: "open for reading", reason: errnoText()) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw SafeTensorsError.io(path: path, operation: "stat", reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SafeTensorsError.io(path: path, operation: "read", reason: "not a regular file")
+        }
+        self.path = path
+        descriptor = fd
+        size = max(0, Int(info.st_size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads exactly `count` bytes at `offset` into `destination`; a file that ended early (changed since it
+    /// was opened) is an error.
+    func read(into destination: UnsafeMutableRawPointer, at offset: Int, count: Int) throws {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, destination + done, count - done, off_t(offset + done))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SafeTensorsError.io(path: path, operation: "read", reason: errnoText())
+            }
+            if got == 0 {
+                throw SafeTensorsError.io(
+                    path: path, operation: "read",
+                    reason: "the file ended at byte \(offset + done) of \(size); it was changed while being read")
+            }
+            done += got
+        }
+    }
+
+    /// `count` bytes at `offset`.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = 0
+            if count > 0, let base = buffer.baseAddress { try read(into: base, at: offset, count: count) }
+            initialized = count
+        }
+    }
 }
 
 extension UnsafeRawBufferPointer {

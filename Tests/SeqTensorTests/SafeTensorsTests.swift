@@ -353,6 +353,41 @@ let malformedCases: [MalformedCase] = [
         }
     }
 
+    @Test func everyTruncationOnDiskIsRejectedWhenOpened() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("t.safetensors")
+        try SafeTensorsFile.write(
+            [(name: "a", shape: [2, 2], values: [1, 2, 3, 4]), (name: "b", shape: [], values: [5])],
+            metadata: ["k": "v"], to: url)
+        let bytes = try Data(contentsOf: url)
+        let cut = directory.appendingPathComponent("cut.safetensors")
+        for length in 0..<bytes.count {
+            try bytes.prefix(length).write(to: cut)
+            #expect(throws: SafeTensorsError.self, "length \(length)") { try SafeTensorsFile(contentsOf: cut) }
+        }
+    }
+
+    /// The data section is read when a tensor is asked for, so a file cut short after it was opened (by another
+    /// program) must give an error naming it, not a crash or stale values.
+    @Test func aFileCutShortAfterOpeningIsAReadError() throws {
+        let directory = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("t.safetensors")
+        let values = (0..<1000).map { Float($0) }
+        try SafeTensorsFile.write(
+            [(name: "a", shape: [1000], values: values)], to: url)
+        let file = try SafeTensorsFile(contentsOf: url)
+        #expect(try file.floats("a") == values)
+        #expect(truncate(url.path, 200) == 0)
+        do {
+            _ = try file.floats("a")
+            Issue.record("reading a cut file succeeded")
+        } catch let error as SafeTensorsError {
+            #expect(error.description.contains("t.safetensors: cannot read: the file ended at byte"))
+        }
+    }
+
     @Test func seededFuzzNeverCrashes() throws {
         var rng = SplitMix64(state: 2024)
         let valid = rawFile(
