@@ -183,8 +183,11 @@ public final class PretrainedEncoder: Layer {
     /// Mean vectors of a frozen encoder by token ids.
     private var cache: [[Int]: [Float]] = [:]
 
-    /// Forgets the kept vectors (the weights were replaced).
-    func weightsChanged() { cache = [:] }
+    /// Forgets the kept vectors and what the encoder packed for itself (the weights were replaced).
+    func weightsChanged() {
+        cache = [:]
+        if case .bert(let model) = trunk { model.weightsChanged() }
+    }
 
     public override var config: LayerConfig { LayerConfig(["path": .string(path.path)]) }
 }

@@ -191,9 +191,16 @@ public final class BertModel: Module {
         return x
     }
 
+    /// Forgets the weights ``infer(_:typeIDs:)`` packed for itself: call it after changing the arena's values
+    /// other than through ``encode(_:typeIDs:context:)`` (which does it, since training follows it).
+    public func weightsChanged() {
+        for block in blocks { block.weightsChanged() }
+    }
+
     /// The last hidden states through the graph (for training a head on top, or fine-tuning): `(Σ lengths, C)`,
     /// packed as ``infer(_:typeIDs:)`` gives them.
     public func encode(_ sequences: [[Int]], typeIDs: [[Int]]? = nil, context: ForwardContext) -> Variable {
+        weightsChanged()
         let n = rows(sequences, typeIDs: typeIDs)
         let ids = sequences.flatMap { $0 }
         let places = sequences.flatMap { Array(0..<$0.count) }
@@ -218,11 +225,7 @@ public final class BertModel: Module {
 /// Buffers for ``BertModel/infer(_:typeIDs:)``, made once per call.
 final class BertScratch {
     let qkv: Tensor  // (N, 3C) one sequence's rows interleaved as the attention kernel reads them
-    let q: Tensor  // (N, C)
-    let k: Tensor  // (N, C)
-    let v: Tensor  // (N, C)
     let attended: Tensor  // (N, C)
-    let projected: Tensor  // (N, C)
     let wide: Tensor  // (N, I)
     let probabilities: Tensor  // (heads, T, T) for the longest sequence
     let stats: Tensor  // (2N)
@@ -230,11 +233,7 @@ final class BertScratch {
     init(rows n: Int, configuration: BertConfiguration, longest: Int) {
         let c = configuration.width
         qkv = Tensor(uninitialized: [n, 3 * c])
-        q = Tensor(uninitialized: [n, c])
-        k = Tensor(uninitialized: [n, c])
-        v = Tensor(uninitialized: [n, c])
         attended = Tensor(uninitialized: [n, c])
-        projected = Tensor(uninitialized: [n, c])
         wide = Tensor(uninitialized: [n, configuration.intermediateWidth])
         probabilities = Tensor(uninitialized: [configuration.heads, longest, longest])
         stats = Tensor(uninitialized: [2 * n])
@@ -290,19 +289,69 @@ final class BertBlock: Module {
         return outputNorm(h + output(intermediate(h).gelu(gelu)))  // (N, C)
     }
 
+    /// The block's matrices packed for ``infer(_:lengths:scratch:)`` on its first call, dropped when the weights
+    /// change; behind a lock, since one encoder may embed on several threads at once.
+    private var packed: Packed?
+    private let packing = NSLock()
+
+    /// The packed matrices, made now if the weights changed since the last call.
+    private func packedWeights() -> Packed {
+        packing.withLock {
+            if let packed { return packed }
+            let made = Packed(self)
+            packed = made
+            return made
+        }
+    }
+
+    /// Forgets the packed matrices.
+    func weightsChanged() { packing.withLock { packed = nil } }
+
+    struct Packed {
+        let qkv: PackedWeights  // (3C, C): query, key and value as one product
+        let qkvBias: Tensor  // (3C)
+        let attentionOutput: PackedWeights
+        let intermediate: PackedWeights
+        let output: PackedWeights
+
+        init(_ block: BertBlock) {
+            let c = block.query.inFeatures
+            func weights(_ linear: Linear) -> (UnsafePointer<Float>, Int) {
+                (UnsafePointer(linear.weight.value.pointer), linear.outFeatures)
+            }
+            let projections = [block.query, block.key, block.value]
+            qkv = PackedWeights(projections.map(weights), k: c)
+            qkvBias = Tensor(shape: [3 * c], values: projections.flatMap { $0.bias!.value.toArray() })
+            attentionOutput = PackedWeights([weights(block.attentionOutput)], k: c)
+            intermediate = PackedWeights([weights(block.intermediate)], k: c)
+            output = PackedWeights([weights(block.output)], k: block.output.inFeatures)
+        }
+    }
+
     /// The block without the graph, in place on packed sequences `x` (N, C) of `lengths`.
     func infer(_ x: UnsafeMutablePointer<Float>, lengths: [Int], scratch s: BertScratch) {
         let n = lengths.reduce(0, +)
         let c = query.outFeatures
-        query.infer(s.q.pointer, x, rows: n)
-        key.infer(s.k.pointer, x, rows: n)
-        value.infer(s.v.pointer, x, rows: n)
-        for r in 0..<n {
-            let row = s.qkv.pointer + r * 3 * c
-            row.update(from: s.q.pointer + r * c, count: c)
-            (row + c).update(from: s.k.pointer + r * c, count: c)
-            (row + 2 * c).update(from: s.v.pointer + r * c, count: c)
-        }
+        let p = packedWeights()
+        let i = intermediate.outFeatures
+        Kernels.packedProduct(s.qkv.pointer, ldy: 3 * c, x, ldx: c, p.qkv, bias: p.qkvBias.pointer, rows: n)
+        attend(lengths: lengths, scratch: s)
+        Kernels.packedProduct(
+            x, ldy: c, s.attended.pointer, ldx: c, p.attentionOutput, bias: attentionOutput.bias?.value.pointer,
+            rows: n, epilogue: .accumulate)  // x += attention(x)·Wᵀ + b
+        attentionNorm.infer(x, x, rows: n, scratch: s.stats.pointer)
+        Kernels.packedProduct(
+            s.wide.pointer, ldy: i, x, ldx: c, p.intermediate, bias: intermediate.bias?.value.pointer, rows: n,
+            epilogue: .gelu(gelu))  // (N, I)
+        Kernels.packedProduct(
+            x, ldy: c, s.wide.pointer, ldx: i, p.output, bias: output.bias?.value.pointer, rows: n,
+            epilogue: .accumulate)  // x += gelu(…)·Wᵀ + b
+        outputNorm.infer(x, x, rows: n, scratch: s.stats.pointer)
+    }
+
+    /// Self-attention of each sequence over its own rows: `s.qkv` (N, 3C) into `s.attended` (N, C).
+    private func attend(lengths: [Int], scratch s: BertScratch) {
+        let c = query.outFeatures
         var first = 0
         for length in lengths {
             let shape = AttentionShape(batch: 1, time: length, width: c, heads: heads, causal: false)
@@ -311,13 +360,6 @@ final class BertBlock: Module {
                 qkv: s.qkv.pointer + first * 3 * c, shape: shape)  // (n, C)
             first += length
         }
-        attentionOutput.infer(s.projected.pointer, s.attended.pointer, rows: n)
-        for i in 0..<(n * c) { x[i] += s.projected.pointer[i] }
-        attentionNorm.infer(x, x, rows: n, scratch: s.stats.pointer)
-        intermediate.infer(s.wide.pointer, x, rows: n, gelu: gelu)  // (N, I)
-        output.infer(s.projected.pointer, s.wide.pointer, rows: n)
-        for i in 0..<(n * c) { x[i] += s.projected.pointer[i] }
-        outputNorm.infer(x, x, rows: n, scratch: s.stats.pointer)
     }
 
     var parameters: [Parameter] {

@@ -50,6 +50,33 @@ func bertMatchesTransformers(name: String) throws {
     #expect(zip(untyped, typed).map { abs($0 - $1) }.max()! > 1e-2)
 }
 
+/// The graph-free pass packs its weights once; it must agree with the graph at a width that is no multiple of the
+/// 16-column panels, and see weights that training (through the graph) or a direct write changed.
+@Test func inferenceFollowsTheWeightsAtAnyWidth() throws {
+    let json = Data(
+        (#"{"vocab_size": 13, "hidden_size": 12, "num_hidden_layers": 2, "num_attention_heads": 3, "#
+            + #""intermediate_size": 20, "max_position_embeddings": 9, "type_vocab_size": 2}"#).utf8)
+    let model = BertModel(try BertConfiguration(json: json, file: "config.json"), seed: 5)
+    let sequences = [[1, 4, 7, 2], [3, 5]]
+    func gap() -> Float {
+        let packed = model.infer(sequences).toArray()
+        let graph = withoutGradients { model.encode(sequences, context: .evaluation()).value.toArray() }
+        return zip(packed, graph).map { abs($0 - $1) }.max()!
+    }
+    #expect(gap() < 1e-5)
+    let before = model.infer(sequences).toArray()
+    let weight = model.blocks[1].intermediate.weight.value
+    for i in 0..<weight.count { weight.pointer[i] *= 2 }
+    model.weightsChanged()
+    let after = model.infer(sequences).toArray()
+    #expect(zip(before, after).map { abs($0 - $1) }.max()! > 1e-3)
+    #expect(gap() < 1e-5)
+    // A write without weightsChanged() is picked up after the next pass through the graph (training's path).
+    for i in 0..<weight.count { weight.pointer[i] *= 0.5 }
+    _ = withoutGradients { model.encode(sequences, context: .evaluation()) }
+    #expect(zip(before, model.infer(sequences).toArray()).map { abs($0 - $1) }.max()! < 1e-6)
+}
+
 @Test func bertGradientsMatchFiniteDifferences() throws {
     let json = Data(
         (#"{"vocab_size": 13, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "#

@@ -1,4 +1,5 @@
 import CSeqKernels
+import Foundation
 import SeqTensor
 import Testing
 
@@ -44,6 +45,57 @@ func panelGemmMatchesNaiveProduct(m: Int, n: Int, k: Int) {
                 for j in n..<ldc { #expect(c[r * ldc + j] == c0[r * ldc + j], "padding column \(j) written") }
             }
             #expect(worst < 1e-5 * Double(max(k, 1)), "m \(m) n \(n) k \(k) transposed \(transposed) kernel \(kernel)")
+        }
+    }
+}
+
+/// `y = x·Wᵀ + b` on packed weights, against a double-precision loop: stacked parts (the query, key and value
+/// projections packed as one), every epilogue, rows strided on both sides, sizes that cross the column chunks,
+/// and (from 40 × 1152 × 384 up, on a machine with several cores) products split over the worker team.
+@Test(arguments: [(1, 16, 1), (5, 48, 7), (2, 24, 8), (13, 96, 384), (40, 1152, 384), (3, 32, 1536), (64, 936, 64)])
+func packedProductMatchesNaiveLinear(m: Int, n: Int, k: Int) {
+    var rng = SeededGenerator(seed: UInt64(77 + m * 13 + n + k))
+    let (ldx, ldy) = (k + 5, n + 3)
+    let x = uniform(m * ldx, &rng)
+    let w = uniform(n * k, &rng)  // (n, k) rows of W
+    let bias = uniform(n, &rng)
+    let y0 = uniform(m * ldy, &rng)
+    let part = n % 3 == 0 ? n / 3 : n  // three parts as a block's query, key and value, of any row count
+    let packed = w.withUnsafeBufferPointer { p in
+        PackedWeights(stride(from: 0, to: n, by: part).map { (p.baseAddress! + $0 * k, min(part, n - $0)) }, k: k)
+    }
+    func gelu(_ v: Double, _ form: GELU) -> Double {
+        switch form {
+        case .exact: return 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+        case .tanh:
+            let inner: Double = (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)
+            return 0.5 * v * (1 + Foundation.tanh(inner))
+        }
+    }
+    let epilogues: [Kernels.PackedEpilogue] = [.store, .accumulate, .gelu(.exact), .gelu(.tanh)]
+    for (e, epilogue) in epilogues.enumerated() {
+        for withBias in [true, false] {
+            var y = y0
+            bias.withUnsafeBufferPointer { b in
+                Kernels.packedProduct(
+                    &y, ldy: ldy, x, ldx: ldx, packed, bias: withBias ? b.baseAddress : nil, rows: m,
+                    epilogue: epilogue)
+            }
+            var worst = 0.0
+            for r in 0..<m {
+                for j in 0..<n {
+                    var s = withBias ? Double(bias[j]) : 0
+                    for p in 0..<k { s += Double(x[r * ldx + p]) * Double(w[j * k + p]) }
+                    switch epilogue {
+                    case .accumulate: s += Double(y0[r * ldy + j])
+                    case .gelu(let form): s = gelu(s, form)
+                    case .store: break
+                    }
+                    worst = max(worst, abs(Double(y[r * ldy + j]) - s))
+                }
+                for j in n..<ldy { #expect(y[r * ldy + j] == y0[r * ldy + j], "padding column \(j) written") }
+            }
+            #expect(worst < 2e-6 * Double(k), "m \(m) n \(n) k \(k) epilogue \(e) bias \(withBias)")
         }
     }
 }

@@ -1,0 +1,95 @@
+import CSeqKernels
+
+/// A weight matrix W (n, k) of `y = x·Wᵀ + b`, packed once into column panels (`seqkit_pack_panels`, the
+/// layout of the recurrent step product) for ``Kernels/packedProduct(_:ldy:_:ldx:_:bias:rows:epilogue:)``: the
+/// form for inference on few rows (a sentence, a few samples), where a BLAS call would pack W again on every
+/// call. Several matrices with the same k pack as one (a block's query, key and value projections become one
+/// product of 3C columns).
+///
+/// The values are copied: after W changes, pack it again.
+///
+/// ```swift
+/// let packed = PackedWeights([(weights: w.pointer, rows: 384)], k: 384)
+/// ```
+package final class PackedWeights: @unchecked Sendable {
+    /// Output columns (rows of W, in all).
+    package let n: Int
+    /// Input width.
+    package let k: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Packs the row blocks `parts` (each row-major with rows `k` apart), stacked in order.
+    package init(_ parts: [(weights: UnsafePointer<Float>, rows: Int)], k: Int) {
+        let n = parts.reduce(0) { $0 + $1.rows }
+        let count = seqkit_panel_size(k, n)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
+        if parts.count == 1 {
+            seqkit_pack_panels(storage, parts[0].weights, k, k, n, 1)
+        } else {
+            let stacked = UnsafeMutablePointer<Float>.allocate(capacity: n * k)  // (n, k) the parts one after another
+            defer { stacked.deallocate() }
+            var row = 0
+            for part in parts {
+                (stacked + row * k).update(from: part.weights, count: part.rows * k)
+                row += part.rows
+            }
+            seqkit_pack_panels(storage, stacked, k, k, n, 1)
+        }
+        self.n = n
+        self.k = k
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Columns of y per panel (`seqkit_pack_panels`).
+    static let panel = 16
+}
+
+extension Kernels {
+    /// What ``packedProduct(_:ldy:_:ldx:_:bias:rows:epilogue:)`` does with `x·Wᵀ + b`.
+    package enum PackedEpilogue: Sendable {
+        /// `y = x·Wᵀ + b`
+        case store
+        /// `y += x·Wᵀ + b`: a residual connection in the same pass.
+        case accumulate
+        /// `y = gelu(x·Wᵀ + b)` in the given form.
+        case gelu(GELU)
+    }
+
+    /// `y (rows, n) = x (rows, k) · Wᵀ + bias` for packed W, rows of y `ldy` apart and of x `ldx` apart, with
+    /// `epilogue`. The columns go in chunks of a few panels, each chunk (under 100 KiB) read from cache by every
+    /// band of rows; from ``Threads/gemmThreshold`` multiply-adds up the chunks are split over the worker team.
+    package static func packedProduct(
+        _ y: UnsafeMutablePointer<Float>, ldy: Int, _ x: UnsafePointer<Float>, ldx: Int, _ w: PackedWeights,
+        bias: UnsafePointer<Float>?, rows: Int, epilogue: PackedEpilogue = .store
+    ) {
+        if rows == 0 || w.n == 0 { return }
+        let panel = PackedWeights.panel
+        let chunk = max(1, 24_576 / w.k / panel) * panel  // columns whose packed weights take about 96 KiB
+        let chunks = (w.n + chunk - 1) / chunk
+        let parts = min(Threads.blasThreads(forMultiplyAdds: rows &* w.n &* w.k), chunks)
+        Threads.team(max(parts, 1)) { p in
+            let mine = Threads.range(p, of: max(parts, 1), chunks, grain: 1)
+            for c in mine {
+                let (first, width) = (c &* chunk, min(chunk, w.n &- c &* chunk))
+                let out = y + first
+                let accumulate: Bool
+                switch (epilogue, bias) {
+                case (.accumulate, nil): accumulate = true
+                case (.accumulate, let b?):
+                    for r in 0..<rows { addScaled(out + r &* ldy, b + first, width, 1) }
+                    accumulate = true
+                case (_, let b?):
+                    for r in 0..<rows { (out + r &* ldy).update(from: b + first, count: width) }
+                    accumulate = true
+                case (_, nil): accumulate = false
+                }
+                seqkit_panel_gemm(out, ldy, x, ldx, w.storage + first &* w.k, rows, width, w.k, accumulate ? 1 : 0)
+                if case .gelu(let form) = epilogue {
+                    for r in 0..<rows { gelu(out + r &* ldy, out + r &* ldy, width, form) }
+                }
+            }
+        }
+    }
+}
