@@ -96,7 +96,7 @@ UNSEEN_LINES = [
     "line with CR inside\rmiddle and at end\r",
     "0123456789 ٠١٢٣٤٥٦٧٨٩ ०१२३४५६७८९ 一二三",
     "Hangul: 각 = 가\u11a8 = \u1100\u1161\u11a8; 한글 = \u1112\u1161\u11ab\u1100\u1173\u11af",
-    "Reordered marks: \u00fc\u05b7 \u00e9\u0316\u0301 \u1e69\u0323 \u01c4\u0323 a\u0301\u0316",
+    "Reordered marks: \u00fc\u05b7 \u00e9\u0316\u0301 \u1e69\u0323 \u01c4\u0323 a\u0301\u0316 \u0135\u0f81 \u0f79\u0338\u0948",
     "!!!???...,,,;;;:::---___+++===",
     "a" * 300,
     "ab" * 150 + " " + "東" * 40,
@@ -105,7 +105,7 @@ UNSEEN_LINES = [
 # Blocks whose scalars, when Unicode 3.2 assigns them, every Unicode table on either side agrees about.
 RANDOM_BLOCKS = [
     (0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x5FF), (0x600, 0x6FF),
-    (0x900, 0x97F), (0xE00, 0xE7F), (0x1100, 0x11FF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x2100, 0x218F), (0x2460, 0x24FF),
+    (0x900, 0x97F), (0xE00, 0xE7F), (0x1100, 0x11FF), (0xF00, 0xFCF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x2100, 0x218F), (0x2460, 0x24FF),
     (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFB00, 0xFB4F), (0xFF00, 0xFFEF), (0x1D400, 0x1D4FF),
 ]
 
@@ -133,8 +133,8 @@ def corpus_text():
     return "\r\n".join(CORPUS_LINES) + "\n" + "\n".join(CORPUS_LINES * 3 + shuffled) + "\n"
 
 
-def test_lines():
-    return CORPUS_LINES + UNSEEN_LINES + random_lines(120, seed=3)
+def test_lines(random_count, seed):
+    return CORPUS_LINES + UNSEEN_LINES + random_lines(random_count, seed)
 
 
 # Each shape of file `seqtok train` writes: (name, arguments, SeqKit-only part or None).
@@ -330,6 +330,8 @@ def main():
     parser.add_argument("seqtok", help="the seqtok binary, e.g. .build/debug/seqtok")
     parser.add_argument("work", help="a scratch folder for the corpus and the written files (created if missing)")
     parser.add_argument("--only", choices=["trained", "fixtures"], help="run one part only")
+    parser.add_argument("--random", type=int, default=120, metavar="N", help="random test lines (default 120)")
+    parser.add_argument("--seed", type=int, default=3, help="seed of the random test lines (default 3)")
     args = parser.parse_args()
     seqtok = os.path.abspath(args.seqtok)
     if not os.access(seqtok, os.X_OK):
@@ -339,7 +341,7 @@ def main():
     corpus = os.path.join(args.work, "corpus.txt")
     with open(corpus, "w", encoding="utf-8", newline="") as f:
         f.write(corpus_text())
-    lines = test_lines()
+    lines = test_lines(args.random, args.seed)
     failures = []
     if args.only in (None, "trained"):
         failures += check_trained(seqtok, args.work, corpus, lines)
