@@ -17,9 +17,12 @@ Two parts, both through the `seqtok` binary given:
    --whole-characters` and from the library's offsets, and the same text from `seqtok decode` and
    `Tokenizer.decode(ids, skip_special_tokens=False)`; for byte-level BPE that text must also be the line as the
    file's normalizer leaves it (an exact round trip).
-   Files whose format is SeqKit's own by design are named as such, not compared: the char tokenizer's model type
+   Files whose format is SeqKit's own by design are named as such, not loaded: the char tokenizer's model type
    `SeqKitChar` and the `SeqKitCaseFold` normalizer (DESIGN.md, "Files on disk"). The script checks that the library
-   still refuses them, so a change on either side shows up here.
+   still refuses them, so a change on either side shows up here; a char file's vocabulary, normalizer and special
+   tokens are then run as the library parts that do the same (a Split per scalar or `\\X` grapheme, WordLevel for
+   `<unk>`, a byte-fallback BPE without merges) and must give the same ids, except graphemes with byte fallback,
+   which no library part splits the same way.
 2. Read fixtures written back. Every Tests/SeqTokenizersTests/Fixtures/kind_*.json and hf_*.json that seqtok loads
    is written back with `seqtok convert` (what `Tokenizer.save(to:)` writes); the library must load the written file
    and give the ids, offsets and decodes it gives for the original on the fixture's own texts (kind_*_cases.json)
@@ -245,6 +248,34 @@ def check_against_library(seqtok, path, tokenizer, lines, work, round_trip):
                                f"form {describe(normalized)}")
 
 
+def check_char_equivalent(seqtok, path, lines, work):
+    """Runs a char tokenizer's vocabulary as the tokenizers parts that do the same, where they exist, and compares
+    ids: scalars are a `Split` on `.`, graphemes on `\\X`; `<unk>` is a WordLevel model, byte fallback a BPE with no
+    merges and `byte_fallback` (per scalar only: a BPE would split an unknown grapheme into known scalars, where
+    SeqKit gives the grapheme's bytes). The file's own normalizer and special tokens are kept."""
+    with open(path, encoding="utf-8") as f:
+        root = json.load(f)
+    model = root["model"]
+    if model["unit"] == "grapheme" and model["unknown"] == "byteFallback":
+        return "; no tokenizers parts split an unknown grapheme into its bytes, so nothing else is compared"
+    vocab = {name: i for i, name in enumerate(model["vocab"])}
+    if model["unknown"] == "unk":
+        root["model"] = {"type": "WordLevel", "vocab": vocab, "unk_token": "<unk>"}
+        what = "WordLevel"
+    else:
+        root["model"] = {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                         "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": True, "ignore_merges": True,
+                         "vocab": vocab, "merges": []}
+        what = "byte-fallback BPE"
+    pattern = "." if model["unit"] == "scalar" else "\\X"
+    root["pre_tokenizer"] = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False}
+    equivalent = Tokenizer.from_str(json.dumps(root))
+    ids = [json.loads(out) for out in seqtok_lines(seqtok, ["encode", "-t", path], lines, work)]
+    for number, (line, got) in enumerate(zip(lines, ids), 1):
+        compare_ids("ids", number, line, got, equivalent.encode(line).ids, "seqtok", f"tokenizers {what}")
+    return f"; as a tokenizers {what} over Split('{pattern}') it gives the same ids on {len(lines)} lines"
+
+
 def check_trained(seqtok, work, corpus, lines):
     failures = []
     for name, arguments, own_part in TRAINED:
@@ -259,7 +290,8 @@ def check_trained(seqtok, work, corpus, lines):
                 try:
                     Tokenizer.from_file(path)
                 except Exception as error:  # the library's error type is a plain Exception
-                    print(f"n/a {name}  {own_part} is SeqKit's own format; tokenizers refuses it ({error})")
+                    note = check_char_equivalent(seqtok, path, lines, work) if own_part == "SeqKitChar" else ""
+                    print(f"n/a {name}  {own_part} is SeqKit's own format; tokenizers refuses it ({error}){note}")
                     continue
                 raise Mismatch(f"tokenizers now loads {own_part}; compare {name} like the other files")
             try:
