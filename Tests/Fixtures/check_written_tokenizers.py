@@ -63,7 +63,8 @@ CORPUS_LINES = [
     "العربية: مرحبا بالعالم. كيف حالك؟ شكرا جزيلا.",
     "עברית: שלום עולם. תודה רבה.",
     "हिन्दी: नमस्ते दुनिया। धन्यवाद।",
-    "Emoji: 👍 👍🏽 👨‍👩‍👧‍👦 👩‍💻 🇫🇷 🇯🇵 ❤️ 🏳️‍🌈 and 😀😀😀.",
+    "Emoji: 👍 👍🏽 👨‍👩‍👧‍👦 👩‍💻 🇫🇷 🇯🇵 "
+    "❤️ 🏳️‍🌈 and 😀😀😀.",
     "Tabs\tand  double  spaces,\u00a0no-break\u00a0spaces and a\u3000wide space.",
     "Windows line\r",
     "Numbers 12345 and 3.14159, 2024-06-01, ٣٤٥ and ⅷ; ½ of ①.",
@@ -99,7 +100,8 @@ UNSEEN_LINES = [
     "line with CR inside\rmiddle and at end\r",
     "0123456789 ٠١٢٣٤٥٦٧٨٩ ०१२३४५६७८९ 一二三",
     "Hangul: 각 = 가\u11a8 = \u1100\u1161\u11a8; 한글 = \u1112\u1161\u11ab\u1100\u1173\u11af",
-    "Reordered marks: \u00fc\u05b7 \u00e9\u0316\u0301 \u1e69\u0323 \u01c4\u0323 a\u0301\u0316 \u0135\u0f81 \u0f79\u0338\u0948",
+    "Reordered marks: \u00fc\u05b7 \u00e9\u0316\u0301 \u1e69\u0323 \u01c4\u0323 a\u0301\u0316 "
+    "\u0135\u0f81 \u0f79\u0338\u0948",
     "!!!???...,,,;;;:::---___+++===",
     "a" * 300,
     "ab" * 150 + " " + "東" * 40,
@@ -108,7 +110,8 @@ UNSEEN_LINES = [
 # Blocks whose scalars, when Unicode 3.2 assigns them, every Unicode table on either side agrees about.
 RANDOM_BLOCKS = [
     (0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x5FF), (0x600, 0x6FF),
-    (0x900, 0x97F), (0xE00, 0xE7F), (0x1100, 0x11FF), (0xF00, 0xFCF), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x2100, 0x218F), (0x2460, 0x24FF),
+    (0x900, 0x97F), (0xE00, 0xE7F), (0xF00, 0xFCF), (0x1100, 0x11FF), (0x1E00, 0x1EFF), (0x2000, 0x206F),
+    (0x2100, 0x218F), (0x2460, 0x24FF),
     (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFB00, 0xFB4F), (0xFF00, 0xFFEF), (0x1D400, 0x1D4FF),
 ]
 
