@@ -101,6 +101,12 @@ extension NormalizedText {
         if (0xAC00...0xD7A3).contains(x) && (x - 0xAC00) % 28 == 0 && (0x11A8...0x11C2).contains(y) {
             return Unicode.Scalar(x + (y - 0x11A7))
         }
+        // The second scalar of every other composite is a combining mark; skip Foundation for anything else.
+        let category = b.properties.generalCategory
+        guard
+            b.properties.canonicalCombiningClass != .notReordered
+                || [.nonspacingMark, .spacingMark, .enclosingMark].contains(category)
+        else { return nil }
         var pair = String.UnicodeScalarView()
         pair.append(a)
         pair.append(b)
