@@ -4,7 +4,7 @@ import SeqCommandLine
 import SeqConfig
 import SeqTokenizers
 
-/// `seqtok`: train, apply and inspect tokenizers, in the spirit of sentencepiece's spm_train / spm_encode.
+/// `seqtok`: train, apply, inspect and convert tokenizers, in the spirit of sentencepiece's spm_train / spm_encode.
 @main
 struct SeqTok: ParsableCommand {
     static let configuration = CommandConfiguration(
