@@ -64,4 +64,18 @@ import Testing
         text.normalize(.nfc)
         #expect(text.string == "\u{AC01}")
     }
+
+    /// The fast normalizer's segments do not cut before a compatibility Hangul letter, which NFKC turns into a
+    /// jamo that composes with the syllable before it (values from Python's unicodedata and tokenizers).
+    @Test(arguments: [
+        ("\u{1103}\u{FFC7}", "\u{B370}"), ("\u{1103}\u{3154}", "\u{B370}"), ("\u{AC00}\u{3133}", "\u{AC03}"),
+        ("\u{AC00}\u{3131}", "\u{AC00}\u{1100}"), ("x\u{1103}\u{FFC7}y", "x\u{B370}y"),
+    ])
+    func compatibilityJamoComposeInNFKC(_ input: String, _ expected: String) {
+        #expect(Normalizer([.nfkc]).apply(Array(input.utf8)[...]) == Array(expected.utf8))
+        let bytes = Array(input.utf8)
+        var text = NormalizedText(bytes: bytes, range: 0..<bytes.count)
+        text.normalize(.nfkc)
+        #expect(text.string.unicodeScalars.elementsEqual(expected.unicodeScalars))
+    }
 }
