@@ -100,7 +100,8 @@ UNSEEN_LINES = [
     "ﬀ ﬃ ﬄ ﬅ ﬆ ㈱ ㌔ ¼ ² ⁴ ₅ Ⅻ ⑳ ㊿",
     "line with CR inside\rmiddle and at end\r",
     "0123456789 ٠١٢٣٤٥٦٧٨٩ ०१२३४५६७८९ 一二三",
-    "Hangul: 각 = 가\u11a8 = \u1100\u1161\u11a8; 한글 = \u1112\u1161\u11ab\u1100\u1173\u11af",
+    "Hangul: 각 = 가\u11a8 = \u1100\u1161\u11a8; 한글 = \u1112\u1161\u11ab\u1100\u1173\u11af; "
+    "데 = \u1103\uffc7 = \u1103\u3154",
     "Reordered marks: \u00fc\u05b7 \u00e9\u0316\u0301 \u1e69\u0323 \u01c4\u0323 a\u0301\u0316 "
     "\u0135\u0f81 \u0f79\u0338\u0948",
     "!!!???...,,,;;;:::---___+++===",
@@ -113,7 +114,8 @@ RANDOM_BLOCKS = [
     (0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x5FF), (0x600, 0x6FF),
     (0x900, 0x97F), (0xE00, 0xE7F), (0xF00, 0xFCF), (0x1100, 0x11FF), (0x1E00, 0x1EFF), (0x2000, 0x206F),
     (0x2100, 0x218F), (0x2460, 0x24FF),
-    (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFB00, 0xFB4F), (0xFF00, 0xFFEF), (0x1D400, 0x1D4FF),
+    (0x3000, 0x30FF), (0x3130, 0x318F), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0xFB00, 0xFB4F), (0xFF00, 0xFFEF),
+    (0x1D400, 0x1D4FF),
 ]
 
 
