@@ -4,8 +4,9 @@ import CUTF8Proc
 /// from the output back to the input.
 ///
 /// Segments start before every scalar below U+0300 and before every grapheme-cluster start with canonical
-/// combining class 0 that is not a Hangul medial or final jamo: no normalization form composes or reorders
-/// across such a point, so normalizing segments one by one equals normalizing the whole text.
+/// combining class 0 that is not a Hangul medial or final jamo (or a compatibility letter that becomes one): no
+/// normalization form composes or reorders across such a point, so normalizing segments one by one equals
+/// normalizing the whole text.
 struct Normalizer: Sendable {
     let steps: [Normalization]
     /// The steps other than `.whitespace`, in order.
@@ -332,8 +333,10 @@ func isWhiteSpace(_ c: Int32) -> Bool {
     }
 }
 
-/// Hangul medial vowels and final consonants, which compose with a preceding syllable or initial.
+/// Hangul medial vowels and final consonants, which compose with a preceding syllable or initial, and the
+/// compatibility and halfwidth Hangul letters whose NFKC and NFKD are such jamo (`ᄃ` + `ￇ` is `데` in NFKC).
 @inline(__always)
 func isHangulMedialOrFinal(_ c: Int32) -> Bool {
-    (c >= 0x1160 && c <= 0x11FF) || (c >= 0xD7B0 && c <= 0xD7FF)
+    (c >= 0x1160 && c <= 0x11FF) || (c >= 0xD7B0 && c <= 0xD7FF) || (c >= 0x3131 && c <= 0x318E)
+        || (c >= 0xFFA0 && c <= 0xFFDC)
 }

@@ -156,61 +156,6 @@ indirect enum PipelineNormalizer {
     }
 }
 
-extension NormalizedText {
-    /// Applies a Unicode normalization form cluster by cluster, aligning as the tokenizers library does: each
-    /// output scalar takes the range of the input scalar its decomposition starts in, so the parts of a decomposed
-    /// scalar share its range and a composed scalar takes the range of the first scalar it absorbed.
-    mutating func normalize(_ form: Normalization) {
-        let compatibility = form == .nfkc || form == .nfkd
-        func decomposedCount(_ s: Unicode.Scalar) -> Int {
-            let text = String(s)
-            let d =
-                compatibility
-                ? text.decomposedStringWithCompatibilityMapping : text.decomposedStringWithCanonicalMapping
-            return max(1, d.unicodeScalars.count)
-        }
-        var out: [Item] = []
-        out.reserveCapacity(items.count)
-        var i = 0
-        for cluster in string {
-            let inputs = Array(items[i..<(i + cluster.unicodeScalars.count)])
-            i += inputs.count
-            let source = String(cluster)
-            let normalized: String
-            switch form {
-            case .nfc: normalized = source.precomposedStringWithCanonicalMapping
-            case .nfd: normalized = source.decomposedStringWithCanonicalMapping
-            case .nfkc: normalized = source.precomposedStringWithCompatibilityMapping
-            case .nfkd: normalized = source.decomposedStringWithCompatibilityMapping
-            default: normalized = source
-            }
-            let outputs = Array(normalized.unicodeScalars)
-            if outputs == inputs.map(\.scalar) {
-                out += inputs
-                continue
-            }
-            // Walk the two decompositions side by side.
-            var k = 0  // the input whose decomposition the next output starts in
-            var left = decomposedCount(inputs[0].scalar)  // its decomposed scalars not yet covered
-            for s in outputs {
-                let anchor = inputs[min(k, inputs.count - 1)]
-                out.append(Item(scalar: s, start: anchor.start, end: anchor.end, inserted: anchor.inserted))
-                var need = decomposedCount(s)
-                while need > 0 && k < inputs.count {
-                    let take = min(need, left)
-                    need -= take
-                    left -= take
-                    if left == 0 {
-                        k += 1
-                        left = k < inputs.count ? decomposedCount(inputs[k].scalar) : 0
-                    }
-                }
-            }
-        }
-        items = out
-    }
-}
-
 // MARK: Pre-tokenizers
 
 /// A Hugging Face `pre_tokenizer` SeqKit runs: each splits every piece of text into smaller pieces.

@@ -4,13 +4,13 @@ import SeqCommandLine
 import SeqConfig
 import SeqTokenizers
 
-/// `seqtok`: train, apply and inspect tokenizers, in the spirit of sentencepiece's spm_train / spm_encode.
+/// `seqtok`: train, apply, inspect and convert tokenizers, in the spirit of sentencepiece's spm_train / spm_encode.
 @main
 struct SeqTok: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seqtok",
-        abstract: "Train, apply and inspect SeqKit tokenizers (tokenizer.json).",
-        subcommands: [Train.self, Encode.self, Decode.self, Inspect.self])
+        abstract: "Train, apply, inspect and convert SeqKit tokenizers (tokenizer.json).",
+        subcommands: [Train.self, Encode.self, Decode.self, Inspect.self, Convert.self])
 
     /// Parse errors are one line, like every other mistake.
     static func main() { mainReportingOneLine() }
@@ -323,6 +323,29 @@ extension SeqTok {
             try failing {
                 let model = try loadTokenizer(from: URL(fileURLWithPath: tokenizer))
                 write(inspect(model, merges: merges) + "\n")
+            }
+        }
+    }
+}
+
+extension SeqTok {
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load any tokenizer.json seqtok reads and write it back as SeqKit saves it.",
+            discussion:
+                "Writes what a checkpoint would hold for the tokenizer, e.g. to check that a file SeqKit writes loads "
+                + "in the Hugging Face tokenizers library with the same ids.")
+
+        @Option(name: .shortAndLong, help: "The tokenizer.json to read.")
+        var tokenizer: String
+
+        @Option(name: .shortAndLong, help: "Where to write the tokenizer.json SeqKit saves.")
+        var output: String
+
+        func run() throws {
+            try failing {
+                let model = try loadTokenizer(from: URL(fileURLWithPath: tokenizer))
+                try model.save(to: URL(fileURLWithPath: output))
             }
         }
     }

@@ -106,6 +106,29 @@ import Testing
         #expect(summary.output.contains("normalization: nfc"))
     }
 
+    /// `seqtok convert` writes what `save(to:)` writes, and the written file gives the original's ids.
+    @Test(arguments: ["hf_bpe", "kind_bytelevel_roberta", "kind_unigram_t5"])
+    func convertWritesWhatSaveWrites(name: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqtok-conv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = Fixtures.url("\(name).json")
+        let written = folder.appendingPathComponent("tokenizer.json")
+        let converted = try run(["convert", "-t", source.path, "-o", written.path])
+        #expect(converted.status == 0 && converted.output.isEmpty && converted.error.isEmpty, "\(converted.error)")
+        let original = try loadTokenizer(from: source)
+        #expect(try Data(contentsOf: written) == (try original.serialized()))
+        let again = try loadTokenizer(from: written)
+        for text in ["Hello, wörld!  e\u{301} 東京 👨‍👩‍👧 🇫🇷\tend", "<s> x </s>", ""] {
+            #expect(try again.encode(text) == (try original.encode(text)), "\(text)")
+        }
+        let missing = try run(["convert", "-t", folder.appendingPathComponent("nope.json").path, "-o", written.path])
+        #expect(missing.status == 1 && missing.error.split(separator: "\n").count == 1, "\(missing.error)")
+        #expect(missing.error.contains("nope.json"), "\(missing.error)")
+        let help = try run(["convert", "--help"])
+        #expect(help.output.contains("--output"), "\(help.output)")
+    }
+
     @Test func badInputFailsWithOneLine() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seqtok-bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
