@@ -155,6 +155,10 @@ public final class TransformerDecoder: IncrementalDecoder {
     let stats: Tensor  // (2B)
     let logits: Tensor  // (B, V)
     var windowScratch: BlockScratch?  // made at the first prefill or slide
+    /// Every block's weights packed for passes over several rows (a prefill, a slide, a step of several
+    /// sequences), made at the first such pass after each ``reset()``, so a model trained between two generations
+    /// is packed again.
+    var packs: [PackedBlock]?
     var windowInput: Tensor?  // (B·contextLength, C) residual stream of a prefill or slide
 
     init(_ model: TransformerLM, batch: Int) {
@@ -173,6 +177,7 @@ public final class TransformerDecoder: IncrementalDecoder {
     }
 
     public func reset() {
+        packs = nil
         consumed = 0
         position = 0
         history = Array(repeating: [], count: batch)
@@ -189,6 +194,14 @@ public final class TransformerDecoder: IncrementalDecoder {
         advance(tokens)
         consumed += 1
         return UnsafeBufferPointer(start: logits.pointer, count: logits.count)
+    }
+
+    /// The blocks' packed weights, made now if this generation has none yet.
+    private func packedBlocks() -> [PackedBlock] {
+        if let packs { return packs }
+        let made = model.blocks.map(PackedBlock.init)
+        packs = made
+        return made
     }
 
     /// Buffers for passes over up to a whole window per sequence, made at the first such pass.
@@ -217,8 +230,9 @@ public final class TransformerDecoder: IncrementalDecoder {
                 model.embed(token, at: t, into: input.pointer + (b * keep + t) * c)
             }
         }
-        for (block, cache) in zip(model.blocks, caches) {
-            block.infer(input.pointer, batch: batch, time: keep, cache: cache, start: 0, scratch: scratch)
+        for (block, (cache, packed)) in zip(model.blocks, zip(caches, packedBlocks())) {
+            block.infer(
+                input.pointer, batch: batch, time: keep, cache: cache, start: 0, scratch: scratch, packed: packed)
         }
         position = keep
     }
@@ -240,8 +254,9 @@ public final class TransformerDecoder: IncrementalDecoder {
             model.embed(token, at: position + row % t, into: input.pointer + row * c)
             history[row / t].append(token)
         }
-        for (block, cache) in zip(model.blocks, caches) {
-            block.infer(input.pointer, batch: batch, time: t, cache: cache, start: position, scratch: scratch)
+        for (block, (cache, packed)) in zip(model.blocks, zip(caches, packedBlocks())) {
+            block.infer(
+                input.pointer, batch: batch, time: t, cache: cache, start: position, scratch: scratch, packed: packed)
         }
         for b in 0..<batch { (x.pointer + b * c).update(from: input.pointer + (b * t + t - 1) * c, count: c) }
         position += t
@@ -258,8 +273,12 @@ public final class TransformerDecoder: IncrementalDecoder {
             model.embed(token, at: position, into: x.pointer + b * c)
             history[b].append(token)
         }
-        for (block, cache) in zip(model.blocks, caches) {
-            block.infer(x.pointer, batch: batch, time: 1, cache: cache, start: position, scratch: scratch)
+        // One row per sequence: at batch 1 the products are matrix-vector ones, which read the weights in place.
+        let packs = batch > 1 ? packedBlocks() : nil
+        for (index, (block, cache)) in zip(model.blocks, caches).enumerated() {
+            block.infer(
+                x.pointer, batch: batch, time: 1, cache: cache, start: position, scratch: scratch,
+                packed: packs?[index])
         }
         position += 1
         _ = logitsOfLastRows()

@@ -71,6 +71,26 @@ public final class BlockScratch {
     }
 }
 
+/// A block's four matrices packed once (``PackedWeights``) for graph-free passes over several rows: a prompt's
+/// prefill, or a decode step of several sequences. A copy: make it again after the weights change.
+public struct PackedBlock: @unchecked Sendable {
+    let qkv: PackedWeights  // c_attn (3C, C)
+    let projection: PackedWeights  // attn.c_proj (C, C)
+    let up: PackedWeights  // mlp.c_fc (ratio·C, C)
+    let down: PackedWeights  // mlp.c_proj (C, ratio·C)
+
+    /// Packs `block`'s weights as they are now.
+    public init(_ block: Block) {
+        func pack(_ linear: Linear) -> PackedWeights {
+            PackedWeights([(UnsafePointer(linear.weight.value.pointer), linear.outFeatures)], k: linear.inFeatures)
+        }
+        qkv = pack(block.attn.c_attn)
+        projection = pack(block.attn.c_proj)
+        up = pack(block.mlp.c_fc)
+        down = pack(block.mlp.c_proj)
+    }
+}
+
 extension Block {
     /// Width of the MLP's inner layer.
     public var hiddenWidth: Int { mlp.c_fc.outFeatures }
@@ -80,13 +100,32 @@ extension Block {
     /// ``callAsFunction(_:_:)`` in evaluation. With a `cache` the tokens attend to the cached positions and
     /// their own, and their keys and values extend it (T = 1 is a decode step, T > 1 a prompt prefill); without
     /// one, a whole window from position 0 is encoded (causal or not) and `scratch` needs its `windows`.
+    ///
+    /// With `packed` (this block's weights packed, ``PackedBlock``), the four products read the packed weights and
+    /// add their residuals in the same call: the form for passes over several rows.
     public func infer(
         _ x: UnsafeMutablePointer<Float>, batch b: Int, time t: Int, cache: KeyValueCache?, start: Int,
-        scratch s: BlockScratch
+        scratch s: BlockScratch, packed: PackedBlock? = nil
     ) {
         let (n, c) = (b &* t, attn.c_proj.outFeatures)
         ln_1.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
-        attn.infer(s.attended.pointer, s.h.pointer, batch: b, time: t, cache: cache, start: start, scratch: s)
+        attn.infer(
+            s.attended.pointer, s.h.pointer, batch: b, time: t, cache: cache, start: start, scratch: s,
+            packed: packed?.qkv)
+        if let packed {
+            let (w, bias) = (hiddenWidth, { (linear: Linear) in linear.bias.map { UnsafePointer($0.value.pointer) } })
+            Kernels.packedProduct(
+                x, ldy: c, s.attended.pointer, ldx: c, packed.projection, bias: bias(attn.c_proj), rows: n,
+                epilogue: .accumulate)  // x = x + attn(ln_1(x))
+            ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
+            Kernels.packedProduct(
+                s.wide.pointer, ldy: w, s.h.pointer, ldx: c, packed.up, bias: bias(mlp.c_fc), rows: n,
+                epilogue: .gelu(mlp.gelu))  // (rows, ratio·C)
+            Kernels.packedProduct(
+                x, ldy: c, s.wide.pointer, ldx: w, packed.down, bias: bias(mlp.c_proj), rows: n,
+                epilogue: .accumulate)  // x = x + mlp(ln_2(x))
+            return
+        }
         attn.c_proj.infer(s.projected.pointer, s.attended.pointer, rows: n)
         add(x, s.projected.pointer, count: n &* c)  // x = x + attn(ln_1(x))
         ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
@@ -106,11 +145,17 @@ extension CausalSelfAttention {
     /// new keys and values are written into the cache; without one, over the window itself (`start` 0).
     func infer(
         _ y: UnsafeMutablePointer<Float>, _ h: UnsafePointer<Float>, batch b: Int, time t: Int, cache: KeyValueCache?,
-        start: Int, scratch s: BlockScratch
+        start: Int, scratch s: BlockScratch, packed: PackedWeights? = nil
     ) {
         let c = c_attn.inFeatures
         let qkv = s.qkv.pointer
-        c_attn.infer(qkv, h, rows: b &* t)  // (B·T, 3C)
+        if let packed {
+            Kernels.packedProduct(
+                qkv, ldy: 3 &* c, h, ldx: c, packed, bias: c_attn.bias.map { UnsafePointer($0.value.pointer) },
+                rows: b &* t)  // (B·T, 3C)
+        } else {
+            c_attn.infer(qkv, h, rows: b &* t)  // (B·T, 3C)
+        }
         if rotary {
             Kernels.rotary(
                 qkv, qkv, batch: b, time: t, width: c, heads: heads, positionOffset: start, base: 10_000,

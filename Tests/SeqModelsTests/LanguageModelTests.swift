@@ -98,6 +98,21 @@ func prefillEqualsSteppingThePrompt(config: ModelConfig) throws {
     #expect(relativeError(prefilled, last) < 1e-5, "\(config.kind) \(config.positional) past the window")
 }
 
+/// A decoder of several sequences packs the weights for its products; after `reset()` (a new generation) it must
+/// see weights changed in between, as training between two console samples changes them.
+@Test func aResetDecoderSeesChangedWeights() throws {
+    let model = try makeModel(tinyConfig(.transformer), seed: 8)
+    let decoder = model.makeDecoder(batch: 2)
+    _ = decoder.step([tokens[0], tokens[6]])
+    let weights = model.arena.flatValues
+    for i in 0..<weights.count { weights.pointer[i] *= 1.5 }
+    decoder.reset()
+    let step = Array(decoder.step([tokens[0], tokens[6]]))
+    let (logits, _) = withoutGradients { model.forward(tokens, batch: 2, state: nil, context: .evaluation()) }
+    let v = model.config.vocabSize
+    #expect(relativeError(step, (0..<2).flatMap { b in (0..<v).map { logits.value[b, 0, $0] } }) < 1e-5)
+}
+
 @Test func transformerKeepsDecodingPastTheContext() throws {
     let model = try makeModel(tinyConfig(.transformer), seed: 5)
     let decoder = model.makeDecoder(batch: 1)
