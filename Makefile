@@ -43,7 +43,7 @@ clean: ## remove build products
 
 CONFIG ?= Configs/tiny-gpt.json
 
-.PHONY: run corpus bench tools install docs-check docs fuzz
+.PHONY: run corpus bench bench-quick tools install docs-check docs fuzz
 
 corpus: ## fetch the Shakespeare corpus (checksum-verified) into Corpora/shakespeare.txt
 	bash Corpora/fetch-shakespeare.sh
@@ -77,6 +77,11 @@ BENCH_ARGS ?=
 bench: deps ## run the PyTorch comparison (needs pip install torch safetensors numpy)
 	$(SWIFT) build -c release --product seqbench
 	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)
+
+bench-quick: deps ## a developer's before/after check: 1 round, 3-second windows, four small configs, no RESULTS.md
+	$(SWIFT) build -c release --product seqbench
+	python3 Benchmarks/compare-pytorch.py --skip-build --rounds 1 --seconds 3 --warmup 1 --runs 2 --tokens 127 \
+		--only tiny-gpt,char-lstm,char-rnn,char-gru --no-embed --no-check --results '' $(BENCH_ARGS)
 
 docs-check: build ## compile and run every Swift snippet in README.md and the DocC articles from a folder outside the checkout
 	bash Scripts/check-snippets.sh

@@ -76,8 +76,9 @@ DEFAULT_CONFIGS = "tiny-gpt,char-lstm,char-rnn,char-gru,gpt-10m"
 SAMPLE_CONFIGS = ("tiny-gpt", "char-lstm")
 EMBED_CONFIG = "tiny-gpt"
 # The performance issue's floors: SeqKit / PyTorch must be at least this (memory: at most).
-TRAIN_FLOORS = {"tiny-gpt": 1.25, "char-lstm": 1.25, "gpt-10m": 1.0}
+TRAIN_FLOORS = {"tiny-gpt": 1.5, "char-lstm": 1.5, "gpt-10m": 1.5}
 SAMPLE_FLOOR = 10.0
+SAMPLE_BATCH_FLOOR = 1.5  # 8 samples decoded side by side
 MEMORY_CEILING = 0.25
 
 
@@ -267,9 +268,9 @@ def torch_models():
         def forward(self, ids, state=None):
             return self.lm_head(self.hidden(ids)), None
 
-        def new_cache(self):
+        def new_cache(self, batch=1):
             d = self.width // self.heads
-            return [[torch.zeros(1, self.heads, self.context, d) for _ in range(2)] for _ in self.transformer.h]
+            return [[torch.zeros(batch, self.heads, self.context, d) for _ in range(2)] for _ in self.transformer.h]
 
     class RecurrentLM(nn.Module):
         """embedding -> dropout -> nn.RNN/GRU/LSTM stack -> dropout -> head (tied: the embedding plus a bias).
@@ -409,18 +410,26 @@ def worker(args):
     model.eval()
     if args.worker == "sample":
         generate = generate_gpt if m["kind"] == "transformer" else generate_recurrent
+        prompt = sample_prompt(args.prompt_length, m["vocabSize"])
         with torch.inference_mode():
-            generate(model, args.tokens, torch.Generator().manual_seed(args.seed))  # untimed
-            rates, cpu_rates = [], []
+            generate(model, args.tokens, torch.Generator().manual_seed(args.seed), batch=args.batch,
+                     prompt=prompt)  # untimed
+            rates, cpu_rates, first_tokens = [], [], []
             for run in range(args.runs):
                 generator = torch.Generator().manual_seed(args.seed + run + 1)
                 wall_start, cpu_start = time.perf_counter(), time.process_time()
-                count = len(generate(model, args.tokens, generator))
+                first = []
+                new = generate(model, args.tokens, generator, batch=args.batch, prompt=prompt,
+                               on_first=lambda: first.append(time.perf_counter()))
+                count = len(new) * args.batch
                 rates.append(count / (time.perf_counter() - wall_start))
                 cpu_rates.append(count / (time.process_time() - cpu_start))
+                first_tokens.append((first[0] - wall_start) * 1000)
         return record("sample", name, args.threads, parameters, statistics.median(rates), "tokens/s",
                       statistics.median(cpu_rates), {"new_tokens": args.tokens, "runs": args.runs,
-                                                     "min_rate": min(rates), "max_rate": max(rates)})
+                                                     "min_rate": min(rates), "max_rate": max(rates),
+                                                     "batch": args.batch, "prompt_tokens": args.prompt_length,
+                                                     "ttft_ms": statistics.median(first_tokens)})
 
     if args.worker == "check":
         if not (args.weights and args.seqkit_record):
@@ -485,35 +494,59 @@ def choose(logits, generator, forced, index):
 forced_total = [0.0]
 
 
-def generate_gpt(model, tokens, generator, forced=None):
-    """`tokens` new tokens after the prompt [0]; at a full window keeps the last half and re-encodes it from 0.
-    With `forced`, takes those tokens and sums their log-probabilities into forced_total[0]."""
+def sample_prompt(length, vocabulary):
+    """The prompt of sampling runs, as `seqbench sample --prompt-length` builds it: [0], or ids cycling through the
+    vocabulary."""
+    return [0] if length == 1 else [(i * 7 + 3) % vocabulary for i in range(length)]
+
+
+def draw(logits, generator, forced, index):
+    """One token per row of (B, V) logits: `choose` for a single row (the check path), else a batched draw."""
     import torch
-    cache, history, new = model.new_cache(), [0], []
-    logits = model.lm_head(model.hidden(torch.tensor([[0]]), cache, 0)[:, -1])  # (1, V)
-    position = 1
+    if logits.shape[0] == 1:
+        return [choose(logits[0], generator, forced, index)]
+    return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)[:, 0].tolist()
+
+
+def generate_gpt(model, tokens, generator, forced=None, batch=1, prompt=(0,), on_first=None):
+    """`tokens` new tokens for each of `batch` rows after `prompt` (one prefill pass); at a full window keeps the
+    last half and re-encodes it from 0. With `forced`, takes those tokens and sums their log-probabilities into
+    forced_total[0]. Returns the first row's tokens; `on_first` is called when the first tokens are drawn."""
+    import torch
+    cache, history, new = model.new_cache(batch), [list(prompt) for _ in range(batch)], []
+    ids = torch.tensor([list(prompt)] * batch)
+    logits = model.lm_head(model.hidden(ids, cache, 0)[:, -1])  # (B, V)
+    position = len(prompt)
     while True:
-        token = choose(logits[0], generator, forced, len(new))
-        new.append(token)
+        chosen = draw(logits, generator, forced, len(new))
+        if on_first is not None and not new:
+            on_first()
+        new.append(chosen[0])
         if len(new) == tokens:
             return new
         if position == model.context:
-            keep = history[-max(1, model.context // 2):]
-            model.hidden(torch.tensor([keep]), cache, 0)
-            history, position = list(keep), len(keep)
-        history.append(token)
-        logits = model.lm_head(model.hidden(torch.tensor([[token]]), cache, position)[:, -1])
+            keep = max(1, model.context // 2)
+            history = [h[-keep:] for h in history]
+            model.hidden(torch.tensor(history), cache, 0)
+            position = keep
+        for h, token in zip(history, chosen):
+            h.append(token)
+        logits = model.lm_head(model.hidden(torch.tensor([[t] for t in chosen]), cache, position)[:, -1])
         position += 1
 
 
-def generate_recurrent(model, tokens, generator, forced=None):
-    """`tokens` new tokens after the prompt [0], carrying the recurrent state; `forced` as generate_gpt."""
+def generate_recurrent(model, tokens, generator, forced=None, batch=1, prompt=(0,), on_first=None):
+    """`tokens` new tokens for each of `batch` rows after `prompt` (read in one pass), carrying the recurrent
+    state; `forced`, `on_first` and the result as generate_gpt."""
     import torch
-    state, token, new = None, 0, []
+    ids, state, new = torch.tensor([list(prompt)] * batch), None, []
     while len(new) < tokens:
-        logits, state = model(torch.tensor([[token]]), state)  # (1, 1, V)
-        token = choose(logits[0, -1], generator, forced, len(new))
-        new.append(token)
+        logits, state = model(ids, state)  # (B, T, V)
+        chosen = draw(logits[:, -1], generator, forced, len(new))
+        if on_first is not None and not new:
+            on_first()
+        new.append(chosen[0])
+        ids = torch.tensor([[t] for t in chosen])
     return new
 
 
@@ -545,6 +578,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0, help="timed training window, seconds (default 5)")
     parser.add_argument("--runs", type=int, default=5, help="timed generations per sampling workload (default 5)")
     parser.add_argument("--tokens", type=int, default=255, help="new tokens per generation (default 255)")
+    parser.add_argument("--prompt-length", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--no-embed", action="store_true", help="skip the embedding workloads")
     parser.add_argument("--workloads", default="peak,train,sample,embed",
                         help="kinds of workload to run, comma-separated (default peak,train,sample,embed)")
@@ -613,8 +647,13 @@ def main():
     sampling = ["--tokens", str(args.tokens), "--runs", str(args.runs)]
     for n in names:
         if n in SAMPLE_CONFIGS:
-            workloads.append((f"sample {n}", [args.binary, "sample", "--config", config_path[n]] + threads + sampling,
-                              me + ["--worker", "sample", "--config", config_path[n]] + threads + sampling))
+            # Batch 1 after a 1-token prompt; 8 samples side by side; batch 1 after a 60-token prompt (its time to
+            # the first token is the prefill's).
+            for suffix, extra in (("", []), (" b8", ["--batch", "8"]), (" p60", ["--prompt-length", "60"])):
+                workloads.append((f"sample {n}{suffix}",
+                                  [args.binary, "sample", "--config", config_path[n]] + threads + sampling + extra,
+                                  me + ["--worker", "sample", "--config", config_path[n]] + threads + sampling
+                                  + extra))
     if EMBED_CONFIG in names and not args.no_embed:
         for batch in (1, 32):
             embed = ["--config", config_path[EMBED_CONFIG], "--batch", str(batch)] + threads
@@ -706,6 +745,14 @@ def main():
     for n in names:
         if f"sample {n}" in results:
             add("sample", n, "tokens/s", med(f"sample {n}", "seqkit"), med(f"sample {n}", "pytorch"), SAMPLE_FLOOR)
+        if f"sample {n} b8" in results:
+            add("sample", n + " b8", "tokens/s", med(f"sample {n} b8", "seqkit"), med(f"sample {n} b8", "pytorch"),
+                SAMPLE_BATCH_FLOOR)
+        if f"sample {n} p60" in results:
+            first = [[r["details"]["ttft_ms"] for r in results[f"sample {n} p60"][side]]
+                     for side in ("seqkit", "pytorch")]
+            add("first token", n + " p60", "ms", statistics.median(first[0]), statistics.median(first[1]),
+                ceiling=True)
     for label in results:
         if label.startswith("embed"):
             add("embed", label.split(" ", 1)[1], "sentences/s", med(label, "seqkit"), med(label, "pytorch"))
@@ -726,7 +773,8 @@ def main():
         mfu = f"{r['mfu'][0] * 100:>9.1f}% {r['mfu'][1] * 100:>10.1f}%" if r["mfu"] else " " * 22
         print(f"{r['metric']:<9} {r['config']:<15} {r['seqkit']:>10.1f} {r['pytorch']:>10.1f} {r['unit']:<12} "
               f"{r['ratio']:>6.2f}x  {mfu}  {r['verdict']}")
-    print("ratio = SeqKit / PyTorch: above 1 SeqKit is faster; for peak RSS, below 1 SeqKit uses less memory.")
+    print("ratio = SeqKit / PyTorch: above 1 SeqKit is faster; for peak RSS and the time to the first token, below 1"
+          " SeqKit uses less.")
     for problem in problems:
         print(f"compare-pytorch: {problem}", file=sys.stderr)
     if args.results:
@@ -765,7 +813,7 @@ def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak
         "",
         "Written by `make bench` (`Benchmarks/compare-pytorch.py`) from its last run; `Benchmarks/README.md` explains",
         "the workloads and columns, `Benchmarks/NOTES.md` the history. Ratios are SeqKit / PyTorch in one run on one",
-        "machine: above 1 SeqKit is faster; for peak RSS, below 1 SeqKit uses less memory.",
+        "machine: above 1 SeqKit is faster; for peak RSS and the time to the first token, below 1 SeqKit uses less.",
         "",
         f"- run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {seconds:.0f} s, `{command.strip()}`",
         f"- machine: {machine_description()}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",

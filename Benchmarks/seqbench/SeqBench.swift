@@ -110,11 +110,11 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// `seqbench sample`: batch-1 sampling tokens/s.
+/// `seqbench sample`: sampling tokens/s and time to the first token.
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Sampling tokens/s at batch 1: new tokens after a 1-token prompt, KV cache or carried state.")
+        abstract: "Sampling tokens/s: new tokens after a prompt, --batch samples side by side, KV cache or state.")
 
     @OptionGroup var model: ModelOptions
 
@@ -124,6 +124,12 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Timed generations (the median is reported) after one untimed.")
     var runs = 5
 
+    @Option(help: "Samples generated side by side, decoded as one batch (--num-samples).")
+    var batch = 1
+
+    @Option(help: "Tokens of the prompt, read in one prefill pass before the first new token.")
+    var promptLength = 1
+
     @Option(help: "Also save the model's weights to this safetensors file (for compare-pytorch.py's check).")
     var saveWeights: String?
 
@@ -132,8 +138,12 @@ struct SampleCommand: ParsableCommand {
             try model.check()
             if tokens < 1 { throw OptionError("--tokens must be at least 1") }
             if runs < 1 { throw OptionError("--runs must be at least 1") }
+            if batch < 1 { throw OptionError("--batch must be at least 1") }
+            if promptLength < 1 { throw OptionError("--prompt-length must be at least 1") }
             let bench = try BenchModel(model)
-            try emit(try bench.sample(tokens: tokens, runs: runs, weights: saveWeights), json: model.json)
+            let record = try bench.sample(
+                tokens: tokens, runs: runs, batch: batch, promptLength: promptLength, weights: saveWeights)
+            try emit(record, json: model.json)
         }
     }
 }

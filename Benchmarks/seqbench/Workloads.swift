@@ -104,11 +104,14 @@ struct BenchModel {
             ])
     }
 
-    /// Batch-1 generation: `tokens` new tokens after a 1-token prompt, categorical at temperature 1,
-    /// through ``Generator`` (the model's incremental decoder: KV cache or carried state); one untimed
-    /// generation (kept as the record's ``SampleCheck``), then the median of `runs`. With `weights`, first saves
-    /// the model there as safetensors (PyTorch names), so another program can rescore the check sample.
-    func sample(tokens: Int, runs: Int, weights: String? = nil) throws -> Record {
+    /// Generation: `tokens` new tokens for each of `batch` samples decoded side by side, after a prompt of
+    /// `promptLength` tokens (`sampleCheckPrompt`) read in one prefill, categorical at temperature 1, through
+    /// ``Generator`` (the model's incremental decoder: KV cache or carried state); one untimed generation (kept as
+    /// the record's ``SampleCheck``), then the median of `runs`. The rate counts every sample's tokens; the time to
+    /// the first token (prefill and first draw) is the median `ttft_ms`. With `weights`, first saves the model there
+    /// as safetensors (PyTorch names), so another program can rescore the check sample.
+    func sample(tokens: Int, runs: Int, batch: Int = 1, promptLength: Int = 1, weights: String? = nil) throws -> Record
+    {
         if let weights {
             do {
                 try model.save(to: URL(fileURLWithPath: weights))
@@ -119,25 +122,41 @@ struct BenchModel {
         let generator = Generator(model: model)
         var options = GenerationOptions()
         options.maxTokens = tokens
+        options.numSamples = batch
         options.seed = seed
-        let first = try generator.generate(prompt: [0], options: options).samples[0]
+        let prompt = sampleCheckPrompt(length: promptLength, vocabulary: model.config.vocabSize)
+        let first = try generator.generate(prompt: prompt, options: options).samples[0]
         var rates: [Double] = []
         var cpuRates: [Double] = []
+        var firstTokens: [Double] = []
         for run in 0..<runs {
             options.seed = seed &+ UInt64(run) &+ 1
             let clock = Stopwatch()
-            let count = try generator.generate(prompt: [0], options: options).tokens.count
+            var firstToken: Double?
+            let result = try generator.generate(prompt: prompt, options: options) { _, _, _ in
+                if firstToken == nil { firstToken = clock.wall }
+                return true
+            }
             let (wall, cpu) = (clock.wall, clock.cpu)
+            let count = result.samples.reduce(0) { $0 + $1.tokens.count }
             rates.append(Double(count) / wall)
             cpuRates.append(Double(count) / cpu)
+            firstTokens.append((firstToken ?? wall) * 1000)
         }
         return Record(
             workload: "sample", config: name, threads: Threads.count, parameters: model.arena.count,
             rate: median(rates), unit: "tokens/s", cpuRate: median(cpuRates), peakRSSMiB: peakResidentMiB(),
             details: [
                 "new_tokens": Double(tokens), "runs": Double(runs), "min_rate": rates.min() ?? 0,
-                "max_rate": rates.max() ?? 0,
+                "max_rate": rates.max() ?? 0, "batch": Double(batch), "prompt_tokens": Double(promptLength),
+                "ttft_ms": median(firstTokens),
             ], check: SampleCheck(tokens: first.tokens, logProbability: first.totalLogProbability))
+    }
+
+    /// The prompt of sampling runs: `[0]`, or `length` ids cycling through the vocabulary (compare-pytorch.py builds
+    /// the same one).
+    func sampleCheckPrompt(length: Int, vocabulary: Int) -> [Int] {
+        length == 1 ? [0] : (0..<length).map { ($0 &* 7 &+ 3) % vocabulary }
     }
 
     /// Sentence embeddings: `batch` random sentences of `length` tokens through the transformer's trunk

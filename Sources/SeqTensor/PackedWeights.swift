@@ -59,16 +59,21 @@ extension Kernels {
 
     /// `y (rows, n) = x (rows, k) · Wᵀ + bias` for packed W, rows of y `ldy` apart and of x `ldx` apart, with
     /// `epilogue`. The columns go in chunks of a few panels, each chunk (under 100 KiB) read from cache by every
-    /// band of rows; from ``Threads/gemmThreshold`` multiply-adds up the chunks are split over the worker team.
+    /// band of rows; from ``Threads/gemvThreshold`` weights up the chunks are split over the worker team.
     package static func packedProduct(
         _ y: UnsafeMutablePointer<Float>, ldy: Int, _ x: UnsafePointer<Float>, ldx: Int, _ w: PackedWeights,
         bias: UnsafePointer<Float>?, rows: Int, epilogue: PackedEpilogue = .store
     ) {
         if rows == 0 || w.n == 0 { return }
         let panel = PackedWeights.panel
-        let chunk = max(1, 24_576 / w.k / panel) * panel  // columns whose packed weights take about 96 KiB
+        // Split like a matrix-vector product, by the weights read (the rows add work, not reads): a decode step of
+        // a few sequences has too little work for BLAS's threshold but reads the same weights as one sequence.
+        let threads = w.n &* w.k >= Threads.gemvThreshold && seqkit_in_parallel() == 0 ? Threads.count : 1
+        let panels = (w.n + panel - 1) / panel
+        // Columns whose packed weights take about 96 KiB, fewer when that would leave a thread idle.
+        let chunk = max(1, min(24_576 / w.k / panel, (panels + threads - 1) / threads)) * panel
         let chunks = (w.n + chunk - 1) / chunk
-        let parts = min(Threads.blasThreads(forMultiplyAdds: rows &* w.n &* w.k), chunks)
+        let parts = min(threads, chunks)
         Threads.team(max(parts, 1)) { p in
             let mine = Threads.range(p, of: max(parts, 1), chunks, grain: 1)
             for c in mine {
