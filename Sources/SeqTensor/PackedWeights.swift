@@ -16,28 +16,38 @@ package final class PackedWeights: @unchecked Sendable {
     package let n: Int
     /// Input width.
     package let k: Int
+    /// Whether `storage` holds column panels for `seqkit_panel_gemm`, or (on a CPU without its vector code, where
+    /// BLAS is faster than the portable loop) the stacked rows of W as they were.
+    let panelled: Bool
     let storage: UnsafeMutablePointer<Float>
 
-    /// Packs the row blocks `parts` (each row-major with rows `k` apart), stacked in order.
-    package init(_ parts: [(weights: UnsafePointer<Float>, rows: Int)], k: Int) {
+    /// Packs the row blocks `parts` (each row-major with rows `k` apart), stacked in order; `panelled` chooses the
+    /// layout (tests set it to run both).
+    package init(
+        _ parts: [(weights: UnsafePointer<Float>, rows: Int)], k: Int, panelled: Bool = seqkit_panel_kernel() >= 1
+    ) {
         let n = parts.reduce(0) { $0 + $1.rows }
-        let count = seqkit_panel_size(k, n)
+        let count = panelled ? seqkit_panel_size(k, n) : n * k
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(count, 1))
-        if parts.count == 1 {
+        if parts.count == 1 && panelled {
             seqkit_pack_panels(storage, parts[0].weights, k, k, n, 1)
         } else {
-            let stacked = UnsafeMutablePointer<Float>.allocate(capacity: n * k)  // (n, k) the parts one after another
-            defer { stacked.deallocate() }
+            // (n, k) the parts one after another: the stored form without panels, else the panels' source.
+            let stacked = panelled ? UnsafeMutablePointer<Float>.allocate(capacity: n * k) : storage
             var row = 0
             for part in parts {
                 (stacked + row * k).update(from: part.weights, count: part.rows * k)
                 row += part.rows
             }
-            seqkit_pack_panels(storage, stacked, k, k, n, 1)
+            if panelled {
+                seqkit_pack_panels(storage, stacked, k, k, n, 1)
+                stacked.deallocate()
+            }
         }
         self.n = n
         self.k = k
+        self.panelled = panelled
     }
 
     deinit { storage.deallocate() }
@@ -90,7 +100,13 @@ extension Kernels {
                     accumulate = true
                 case (_, nil): accumulate = false
                 }
-                seqkit_panel_gemm(out, ldy, x, ldx, w.storage + first &* w.k, rows, width, w.k, accumulate ? 1 : 0)
+                if w.panelled {
+                    seqkit_panel_gemm(out, ldy, x, ldx, w.storage + first &* w.k, rows, width, w.k, accumulate ? 1 : 0)
+                } else {
+                    gemm(
+                        out, x, w.storage + first &* w.k, m: rows, n: width, k: w.k, transposeB: true,
+                        beta: accumulate ? 1 : 0, lda: ldx, ldb: w.k, ldc: ldy)
+                }
                 if case .gelu(let form) = epilogue {
                     for r in 0..<rows { gelu(out + r &* ldy, out + r &* ldy, width, form) }
                 }

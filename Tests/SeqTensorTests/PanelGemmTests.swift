@@ -61,41 +61,50 @@ func packedProductMatchesNaiveLinear(m: Int, n: Int, k: Int) {
     let bias = uniform(n, &rng)
     let y0 = uniform(m * ldy, &rng)
     let part = n % 3 == 0 ? n / 3 : n  // three parts as a block's query, key and value, of any row count
-    let packed = w.withUnsafeBufferPointer { p in
-        PackedWeights(stride(from: 0, to: n, by: part).map { (p.baseAddress! + $0 * k, min(part, n - $0)) }, k: k)
-    }
-    func gelu(_ v: Double, _ form: GELU) -> Double {
-        switch form {
-        case .exact: return 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
-        case .tanh:
-            let inner: Double = (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)
-            return 0.5 * v * (1 + Foundation.tanh(inner))
-        }
-    }
-    let epilogues: [Kernels.PackedEpilogue] = [.store, .accumulate, .gelu(.exact), .gelu(.tanh)]
-    for (e, epilogue) in epilogues.enumerated() {
-        for withBias in [true, false] {
-            var y = y0
-            bias.withUnsafeBufferPointer { b in
-                Kernels.packedProduct(
-                    &y, ldy: ldy, x, ldx: ldx, packed, bias: withBias ? b.baseAddress : nil, rows: m,
-                    epilogue: epilogue)
+    func check(_ packed: PackedWeights, panelled: Bool) {
+        func gelu(_ v: Double, _ form: GELU) -> Double {
+            switch form {
+            case .exact: return 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+            case .tanh:
+                let inner: Double = (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)
+                return 0.5 * v * (1 + Foundation.tanh(inner))
             }
-            var worst = 0.0
-            for r in 0..<m {
-                for j in 0..<n {
-                    var s = withBias ? Double(bias[j]) : 0
-                    for p in 0..<k { s += Double(x[r * ldx + p]) * Double(w[j * k + p]) }
-                    switch epilogue {
-                    case .accumulate: s += Double(y0[r * ldy + j])
-                    case .gelu(let form): s = gelu(s, form)
-                    case .store: break
-                    }
-                    worst = max(worst, abs(Double(y[r * ldy + j]) - s))
+        }
+        let epilogues: [Kernels.PackedEpilogue] = [.store, .accumulate, .gelu(.exact), .gelu(.tanh)]
+        for (e, epilogue) in epilogues.enumerated() {
+            for withBias in [true, false] {
+                var y = y0
+                bias.withUnsafeBufferPointer { b in
+                    Kernels.packedProduct(
+                        &y, ldy: ldy, x, ldx: ldx, packed, bias: withBias ? b.baseAddress : nil, rows: m,
+                        epilogue: epilogue)
                 }
-                for j in n..<ldy { #expect(y[r * ldy + j] == y0[r * ldy + j], "padding column \(j) written") }
+                var worst = 0.0
+                for r in 0..<m {
+                    for j in 0..<n {
+                        var s = withBias ? Double(bias[j]) : 0
+                        for p in 0..<k { s += Double(x[r * ldx + p]) * Double(w[j * k + p]) }
+                        switch epilogue {
+                        case .accumulate: s += Double(y0[r * ldy + j])
+                        case .gelu(let form): s = gelu(s, form)
+                        case .store: break
+                        }
+                        worst = max(worst, abs(Double(y[r * ldy + j]) - s))
+                    }
+                    for j in n..<ldy { #expect(y[r * ldy + j] == y0[r * ldy + j], "padding column \(j) written") }
+                }
+                #expect(
+                    worst < 2e-6 * Double(k), "m \(m) n \(n) k \(k) epilogue \(e) bias \(withBias) panelled \(panelled)"
+                )
             }
-            #expect(worst < 2e-6 * Double(k), "m \(m) n \(n) k \(k) epilogue \(e) bias \(withBias)")
         }
+    }
+    for panelled in [true, false] {  // the panel kernel, and BLAS on the rows where it has no vector code
+        let packed = w.withUnsafeBufferPointer { p in
+            PackedWeights(
+                stride(from: 0, to: n, by: part).map { (p.baseAddress! + $0 * k, min(part, n - $0)) }, k: k,
+                panelled: panelled)
+        }
+        check(packed, panelled: panelled)
     }
 }
