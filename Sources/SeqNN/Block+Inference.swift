@@ -113,16 +113,17 @@ extension Block {
             s.attended.pointer, s.h.pointer, batch: b, time: t, cache: cache, start: start, scratch: s,
             packed: packed?.qkv)
         if let packed {
-            let (w, bias) = (hiddenWidth, { (linear: Linear) in linear.bias.map { UnsafePointer($0.value.pointer) } })
+            let w = hiddenWidth
             Kernels.packedProduct(
-                x, ldy: c, s.attended.pointer, ldx: c, packed.projection, bias: bias(attn.c_proj), rows: n,
+                x, ldy: c, s.attended.pointer, ldx: c, packed.projection, bias: attn.c_proj.bias?.value.pointer,
+                rows: n,
                 epilogue: .accumulate)  // x = x + attn(ln_1(x))
             ln_2.infer(s.h.pointer, x, rows: n, scratch: s.stats.pointer)
             Kernels.packedProduct(
-                s.wide.pointer, ldy: w, s.h.pointer, ldx: c, packed.up, bias: bias(mlp.c_fc), rows: n,
+                s.wide.pointer, ldy: w, s.h.pointer, ldx: c, packed.up, bias: mlp.c_fc.bias?.value.pointer, rows: n,
                 epilogue: .gelu(mlp.gelu))  // (rows, ratio·C)
             Kernels.packedProduct(
-                x, ldy: c, s.wide.pointer, ldx: w, packed.down, bias: bias(mlp.c_proj), rows: n,
+                x, ldy: c, s.wide.pointer, ldx: w, packed.down, bias: mlp.c_proj.bias?.value.pointer, rows: n,
                 epilogue: .accumulate)  // x = x + mlp(ln_2(x))
             return
         }
@@ -151,7 +152,7 @@ extension CausalSelfAttention {
         let qkv = s.qkv.pointer
         if let packed {
             Kernels.packedProduct(
-                qkv, ldy: 3 &* c, h, ldx: c, packed, bias: c_attn.bias.map { UnsafePointer($0.value.pointer) },
+                qkv, ldy: 3 &* c, h, ldx: c, packed, bias: c_attn.bias?.value.pointer,
                 rows: b &* t)  // (B·T, 3C)
         } else {
             c_attn.infer(qkv, h, rows: b &* t)  // (B·T, 3C)

@@ -52,8 +52,8 @@ package final class PackedWeights: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    /// Columns of y per panel (`seqkit_pack_panels`).
-    static let panel = 16
+    /// Columns of y per panel: what `seqkit_pack_panels` lays out for one row of one column.
+    static let panel = seqkit_panel_size(1, 1)
 }
 
 extension Kernels {
