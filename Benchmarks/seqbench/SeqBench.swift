@@ -30,6 +30,7 @@ struct SeqBench: ParsableCommand {
             """,
         subcommands: [
             TrainCommand.self, SampleCommand.self, EmbedCommand.self, MatmulCommand.self, PeakCommand.self,
+            CeilingCommand.self,
             AllCommand.self,
         ])
 }
