@@ -37,6 +37,12 @@ same point).
 Reported per round: wall seconds of each training process (process start to exit), the last and the best
 validation loss each printed, peak RSS of each process, and the ratio nanoGPT / SeqKit wall time (above 1: SeqKit
 is faster). Rounds alternate which tool goes first.
+
+Each tool's printed loss is an estimate over about 200 random windows (standard error about 0.02). So the script
+also scores both final models the same way, after the timing: each side's best checkpoint (SeqKit's `best/`,
+nanoGPT's `ckpt.pt`, both kept for the lowest estimate) loaded into nanoGPT's own `GPT` class (SeqKit writes
+nanoGPT's parameter names), on every non-overlapping window of the validation text, every position counted:
+"full validation loss".
 """
 import argparse
 import hashlib
@@ -136,6 +142,57 @@ def seqkit_losses(run_dir):
     return losses
 
 
+def full_validation_losses(copy, corpus_text, seqkit_run, nanogpt_out, context):
+    """Both best models in nanoGPT's `GPT` on every non-overlapping `context`-token window of the validation text
+    (the characters from int(0.9 n) on, nanoGPT's split), as the mean cross-entropy over every position."""
+    import pickle
+
+    import torch
+    from safetensors.torch import load_file
+
+    sys.path.insert(0, copy)
+    from model import GPT, GPTConfig  # nanoGPT's model.py, from the private copy
+
+    validation = corpus_text[int(len(corpus_text) * 0.9):]
+
+    def score(model, ids):
+        model.eval()
+        data = torch.tensor(ids, dtype=torch.long)
+        starts = range(0, len(ids) - context - 1, context)
+        total, count = 0.0, 0
+        with torch.no_grad():
+            batch = list(starts)
+            for i in range(0, len(batch), 64):
+                part = batch[i:i + 64]
+                x = torch.stack([data[j:j + context] for j in part])
+                y = torch.stack([data[j + 1:j + 1 + context] for j in part])
+                _, loss = model(x, y)
+                total += loss.item() * y.numel()
+                count += y.numel()
+        return total / count
+
+    if not os.path.exists(os.path.join(nanogpt_out, "ckpt.pt")):
+        return None  # nanoGPT saves only at an evaluation after step 0 that improved
+    with open(os.path.join(copy, "data", "shakespeare_char", "meta.pkl"), "rb") as f:
+        stoi = pickle.load(f)["stoi"]
+    checkpoint = torch.load(os.path.join(nanogpt_out, "ckpt.pt"), map_location="cpu", weights_only=False)
+    theirs = GPT(GPTConfig(**checkpoint["model_args"]))
+    theirs.load_state_dict({k.removeprefix("_orig_mod."): v for k, v in checkpoint["model"].items()})
+    nanogpt_loss = score(theirs, [stoi[c] for c in validation])
+
+    with open(os.path.join(seqkit_run, "best", "tokenizer.json")) as f:
+        vocab = json.load(f)["model"]["vocab"]
+    index = {token: i for i, token in enumerate(vocab)}
+    tensors = load_file(os.path.join(seqkit_run, "best", "model.safetensors"))
+    args = dict(checkpoint["model_args"], vocab_size=len(vocab))
+    mine = GPT(GPTConfig(**args))
+    missing, unexpected = mine.load_state_dict(tensors, strict=False)
+    if missing or unexpected:
+        fail(f"SeqKit's weights do not fit nanoGPT's GPT (missing {missing}, unexpected {unexpected})")
+    seqkit_loss = score(mine, [index.get(c, 0) for c in validation])
+    return seqkit_loss, nanogpt_loss
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nanogpt", default=os.environ.get("NANOGPT_DIR", os.path.join(ROOT, "Benchmarks",
@@ -209,6 +266,10 @@ def main():
                       f"(best {record[side]['best_val_loss']:.4f})  peak RSS {rss:.0f} MiB", flush=True)
             record["ratio"] = record["nanogpt"]["seconds"] / record["seqkit"]["seconds"]
             rounds.append(record)
+        with open(corpus, encoding="utf-8") as f:
+            text = f.read()
+        full = full_validation_losses(copy, text, os.path.join(work, "seqkit-0"), os.path.join(work, "nanogpt-out-0"),
+                                      config["model"]["contextLength"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
@@ -227,12 +288,18 @@ def main():
         print(f"| {r['round']} | {s['seconds']:.1f} | {n['seconds']:.1f} | {r['ratio']:.2f}× | "
               f"{s['val_loss']:.4f} ({s['best_val_loss']:.4f}) | {n['val_loss']:.4f} ({n['best_val_loss']:.4f}) | "
               f"{s['peak_rss_mib']:.0f} / {n['peak_rss_mib']:.0f} |")
+    if full:
+        print(f"full validation loss of the first round's best models, every {config['model']['contextLength']}-"
+              f"token window of the last 10%, in nanoGPT's GPT: SeqKit {full[0]:.4f}, nanoGPT {full[1]:.4f}")
+    else:
+        print("full validation loss: skipped, nanoGPT wrote no checkpoint (it saves at evaluations after step 0)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"config": args.config, "corpus": corpus, "steps": steps, "threads": args.threads,
                        "torch": torch.__version__, "nanogpt_commit": PINNED_COMMIT,
                        "prepare_seconds": prepare_seconds, "load_average_before": load_before,
-                       "load_average_after": load_after, "rounds": rounds}, f, indent=2)
+                       "load_average_after": load_after, "rounds": rounds,
+                       "full_validation_loss": {"seqkit": full[0], "nanogpt": full[1]} if full else None}, f, indent=2)
     return 0
 
 
