@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""SeqKit against PyTorch eager, side by side on this machine: training, sampling, embedding, peak memory, MFU.
+"""SeqKit against PyTorch eager, side by side on this machine: training, sampling, embedding, peak memory, MFU,
+sentence embeddings with the pretrained all-MiniLM-L6-v2, and data-parallel training on 2 ranks.
 
 Install the Python side once:
 
-    pip install torch safetensors numpy
+    pip install torch safetensors numpy          # and sentence-transformers for the minilm workload
 
 Run (or `make bench`, which builds seqbench in release first):
 
     python3 Benchmarks/compare-pytorch.py [--rounds 3] [--threads 2] [--only tiny-gpt,char-lstm] [--json out.json]
+        [--workloads peak,train,sample,embed,minilm,mpi]
 
 What it does
 ------------
@@ -43,6 +45,33 @@ config's layers and width) -> head tied to the embedding with its own bias, as S
   The peak: each round measures one square 2048^3 sgemm at `--threads` with SeqKit's OpenBLAS (`seqbench peak`,
   cblas_sgemm) and with torch.mm (PyTorch's own BLAS); the denominator for BOTH sides is the larger of the two
   medians, so neither side's MFU is flattered by a slower BLAS.
+- minilm (all-MiniLM-L6-v2, batch 1 and 32; needs Models/all-MiniLM-L6-v2 from `bash Models/fetch-minilm.sh`,
+  `pip install sentence-transformers`, and .build/release/minilmbench): `--sentences` (256) seeded sentences of 10
+  to 60 words in a temporary file, the same for both sides; text in, normalized vectors out, tokenization included.
+  SeqKit: `minilmbench FOLDER FILE BATCH 3` (SentenceEncoder.embed), its key=value line parsed. PyTorch:
+  SentenceTransformer(folder, device="cpu").encode(..., batch_size=B, normalize_embeddings=True). Both sides make
+  one untimed call on the first batch, then time 3 passes over all sentences and keep the best; sentences/s =
+  sentences / best pass. Peak RSS is each process's high-water mark (minilmbench: getrusage ru_maxrss; PyTorch:
+  VmHWM); the table's row takes each side's larger median over the two batches. Not equal: Hugging Face's
+  tokenizers run on their own thread pool, outside torch.set_num_threads. Parameters (the float tensors of
+  model.safetensors against the SentenceTransformer's) must agree.
+- mpi (data-parallel; tiny-gpt and char-lstm, other configs only when --only names them; needs mpirun and the
+  MPI build .build/mpi/release/seqtrain from `make release-mpi`, and Corpora/shakespeare.txt): the config's model
+  and global batch, `--mpi-steps` (60) steps per run, two shapes: 2 ranks x 1 thread and 1 process x 2 threads.
+    SeqKit: `mpirun -np R seqtrain --threads T` (--bind-to core for 1 thread, none for 2) on Shakespeare with
+      batchSize = global batch / R, logInterval 10, no eval and no checkpoints; the rate is (tokens between the
+      first and the last metrics.jsonl records) / (their `elapsed` difference), as Benchmarks/compare-mpi.sh
+      computes it: the steps after the first record (at step 10) to the last, timed on rank 0's clock.
+    PyTorch: R processes of the `train` step above (random tokens, AdamW, clip) on global batch / R rows each;
+      with R = 2 the model is in DistributedDataParallel over gloo, MASTER_ADDR=127.0.0.1 (loopback only),
+      torch.set_num_threads(1), each rank pinned to one core; 10 untimed steps, a barrier, the remaining steps,
+      a barrier: rate = timed steps x global batch x context / rank 0's wall seconds.
+  So both sides skip the same 10 steps and time the same number of steps on the same batch. Where they differ:
+  SeqKit's window includes its data loader (corpus windows) and a metrics record every 10 steps, PyTorch's the
+  torch.randint of its random batch; SeqKit's learning rate warms up over 5 steps (schedule.warmupSteps=5, as
+  compare-mpi.sh), PyTorch's follows the config (speed does not depend on it). The `1 proc x2` row is measured this
+  way too, so it is not the `train` row (seqbench, a `--seconds` window). scaling = 2-rank tokens/s / 1-process
+  tokens/s, per side. `--threads` does not apply to mpi.
 
 Same model check: before timing, SeqKit samples `--tokens` tokens from each config's model (`seqbench sample
 --save-weights`), and the PyTorch twin loads those weights and rescores the sample; the two total log-probabilities
@@ -58,7 +87,9 @@ Rounds: each round runs every workload once per side, alternating which side goe
 machine load; the table shows medians over `--rounds` (3) and SeqKit / PyTorch ratios (above 1 = SeqKit faster;
 for memory, below 1 = SeqKit smaller), and the floors the performance issue sets.
 
-Internal: `--worker KIND --config FILE` runs one PyTorch workload in this process and prints its JSON record.
+Internal: `--worker KIND --config FILE` runs one PyTorch workload in this process and prints its JSON record;
+`--worker seqkit-minilm`, `seqkit-mpi` and `ddp` run minilmbench, mpirun seqtrain and the DDP ranks as child
+processes and print the same record.
 """
 import argparse
 import json
