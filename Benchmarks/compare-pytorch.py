@@ -929,7 +929,8 @@ def main():
     if "minilm" in kinds and not os.path.exists(args.minilm_binary):
         sys.exit(f"compare-pytorch: error: {args.minilm_binary} does not exist; build it with "
                  "`swift build -c release --product minilmbench` or drop --skip-build")
-    if not os.path.exists(args.binary):
+    needs_seqbench = kinds & {"peak", "train", "sample", "embed"} or ("mpi" in kinds and not args.no_check)
+    if needs_seqbench and not os.path.exists(args.binary):
         sys.exit(f"compare-pytorch: error: {args.binary} does not exist; build it with "
                  "`swift build -c release --product seqbench` or drop --skip-build")
 
@@ -989,6 +990,9 @@ def main():
                               + steps + shape,
                               me + ["--worker", "ddp"] + steps + shape))
     workloads = [w for w in workloads if w[0].split()[0] in kinds]
+    if not workloads:
+        print("compare-pytorch: nothing left to run (see the lines above); --workloads and --only choose", flush=True)
+        return 0
 
     problems = []
     checks = []
@@ -1153,8 +1157,9 @@ def machine_description():
 def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak_torch, peak, load_before,
                   load_after, seconds):
     """Benchmarks/RESULTS.md: the last run's table, with the command, machine and load that produced it."""
-    command = "python3 Benchmarks/compare-pytorch.py " + " ".join(
-        a for a in sys.argv[1:] if not a.startswith("--results"))
+    argv = sys.argv[1:]  # without --results and its value
+    argv = [a for i, a in enumerate(argv) if not a.startswith("--results") and (i == 0 or argv[i - 1] != "--results")]
+    command = "python3 Benchmarks/compare-pytorch.py " + " ".join(argv)
     lines = [
         "# Benchmark results",
         "",
