@@ -710,8 +710,8 @@ def seqkit_mpi(args):
     first, last = records[0], records[-1]
     if last["step"] <= first["step"]:
         sys.exit(f"compare-pytorch: error: seqtrain logged fewer than two records in {args.steps} steps; "
-                 f"raise --mpi-steps above {2 * MPI_LOG_INTERVAL}")
-    tokens_per_step = (batch // args.ranks) * args.ranks * context
+                 f"raise --mpi-steps to {2 * MPI_LOG_INTERVAL} or more")
+    tokens_per_step = (batch // args.ranks) * args.ranks * context * cfg["training"]["gradientAccumulation"]
     steps, seconds = last["step"] - first["step"], last["elapsed"] - first["elapsed"]
     rec = record("mpi", f"{name} {args.ranks}x{args.threads}", args.threads, 0, steps * tokens_per_step / seconds,
                  "tokens/s", 0.0, {"ranks": args.ranks, "global_batch": (batch // args.ranks) * args.ranks,
@@ -839,7 +839,8 @@ def main():
                         help="seqtrain built with the MPI trait (default .build/mpi/release/seqtrain: "
                         "make release-mpi)")
     parser.add_argument("--mpi-steps", type=int, default=60,
-                        help=f"training steps per mpi run; the first {MPI_LOG_INTERVAL} are not timed (default 60)")
+                        help=f"training steps per mpi run, a multiple of {MPI_LOG_INTERVAL}; the first "
+                        f"{MPI_LOG_INTERVAL} are not timed (default 60)")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the check that both sides compute the same model (same weights, same log p)")
     parser.add_argument("--omp-wait-policy", choices=("passive", "active", "default"), default="passive",
@@ -869,8 +870,10 @@ def main():
             parser.error(f"--{flag} must be at least 1")
     if args.warmup < 0 or not args.seconds > 0:
         parser.error("--warmup must be 0 or more and --seconds positive")
-    if args.sentences < 32 or args.mpi_steps < 2 * MPI_LOG_INTERVAL + 1:
-        parser.error(f"--sentences must be at least 32 and --mpi-steps at least {2 * MPI_LOG_INTERVAL + 1}")
+    if args.sentences < 32 or args.mpi_steps < 2 * MPI_LOG_INTERVAL or args.mpi_steps % MPI_LOG_INTERVAL:
+        # seqtrain's last metrics record is at a multiple of MPI_LOG_INTERVAL: both sides then time the same steps.
+        parser.error(f"--sentences must be at least 32, and --mpi-steps a multiple of {MPI_LOG_INTERVAL} from "
+                     f"{2 * MPI_LOG_INTERVAL}")
 
     if args.worker:
         # SeqKit's minilm and mpi sides and PyTorch's DDP launcher run other processes and import no torch here.
@@ -999,7 +1002,7 @@ def main():
     if not args.no_check and kinds & {"train", "sample", "embed", "mpi"}:
         # Same weights on both sides: SeqKit samples `--tokens` tokens; PyTorch rescores them with SeqKit's weights.
         folder = tempfile.mkdtemp(prefix="compare-pytorch-")
-        for n in names:
+        for n in names if kinds & {"train", "sample", "embed"} else mpi_names:
             weights, record_path = os.path.join(folder, n + ".safetensors"), os.path.join(folder, n + ".json")
             seqkit = run_json([args.binary, "sample", "--config", config_path[n], "--tokens", str(args.tokens),
                                "--runs", "1", "--save-weights", weights] + threads, envs["seqkit"])
