@@ -74,14 +74,19 @@ run: tools corpus ## the main job: build in release, train $(CONFIG) (kept if tr
 
 BENCH_ARGS ?=
 
-bench: deps ## run the PyTorch comparison (needs pip install torch safetensors numpy)
+bench: deps ## run the PyTorch comparison (pip install torch safetensors numpy; minilm, mpi when their parts exist)
 	$(SWIFT) build -c release --product seqbench
+	@if [ -f Models/all-MiniLM-L6-v2/model.safetensors ]; then \
+	  echo "$(SWIFT) build -c release --product minilmbench"; $(SWIFT) build -c release --product minilmbench; fi
+	@if command -v mpirun >/dev/null && pkg-config --exists ompi; then \
+	  echo "$(SWIFT) build -c release --traits MPI --scratch-path .build/mpi --product seqtrain"; \
+	  $(SWIFT) build -c release --traits MPI --scratch-path .build/mpi --product seqtrain; fi
 	python3 Benchmarks/compare-pytorch.py --skip-build $(BENCH_ARGS)
 
 bench-quick: deps ## a developer's before/after check: 1 round, 3-second windows, four small configs, no RESULTS.md
 	$(SWIFT) build -c release --product seqbench
 	python3 Benchmarks/compare-pytorch.py --skip-build --rounds 1 --seconds 3 --warmup 1 --runs 2 --tokens 127 \
-		--only tiny-gpt,char-lstm,char-rnn,char-gru --no-embed --no-check --results '' $(BENCH_ARGS)
+		--only tiny-gpt,char-lstm,char-rnn,char-gru --workloads peak,train,sample --no-check --results '' $(BENCH_ARGS)
 
 docs-check: build ## compile and run every Swift snippet in README.md and the DocC articles from a folder outside the checkout
 	bash Scripts/check-snippets.sh

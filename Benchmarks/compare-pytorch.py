@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""SeqKit against PyTorch eager, side by side on this machine: training, sampling, embedding, peak memory, MFU.
+"""SeqKit against PyTorch eager, side by side on this machine: training, sampling, embedding, peak memory, MFU,
+sentence embeddings with the pretrained all-MiniLM-L6-v2, and data-parallel training on 2 ranks.
 
 Install the Python side once:
 
-    pip install torch safetensors numpy
+    pip install torch safetensors numpy          # and sentence-transformers for the minilm workload
 
 Run (or `make bench`, which builds seqbench in release first):
 
     python3 Benchmarks/compare-pytorch.py [--rounds 3] [--threads 2] [--only tiny-gpt,char-lstm] [--json out.json]
+        [--workloads peak,train,sample,embed,minilm,mpi]
 
 What it does
 ------------
@@ -43,6 +45,33 @@ config's layers and width) -> head tied to the embedding with its own bias, as S
   The peak: each round measures one square 2048^3 sgemm at `--threads` with SeqKit's OpenBLAS (`seqbench peak`,
   cblas_sgemm) and with torch.mm (PyTorch's own BLAS); the denominator for BOTH sides is the larger of the two
   medians, so neither side's MFU is flattered by a slower BLAS.
+- minilm (all-MiniLM-L6-v2, batch 1 and 32; needs Models/all-MiniLM-L6-v2 from `bash Models/fetch-minilm.sh`,
+  `pip install sentence-transformers`, and .build/release/minilmbench): `--sentences` (256) seeded sentences of 10
+  to 60 words in a temporary file, the same for both sides; text in, normalized vectors out, tokenization included.
+  SeqKit: `minilmbench FOLDER FILE BATCH 3` (SentenceEncoder.embed), its key=value line parsed. PyTorch:
+  SentenceTransformer(folder, device="cpu").encode(..., batch_size=B, normalize_embeddings=True). Both sides make
+  one untimed call on the first batch, then time 3 passes over all sentences and keep the best; sentences/s =
+  sentences / best pass. Peak RSS is each process's high-water mark (minilmbench: getrusage ru_maxrss; PyTorch:
+  VmHWM); the table's row takes each side's larger median over the two batches. Not equal: Hugging Face's
+  tokenizers run on their own thread pool, outside torch.set_num_threads. Parameters (the float tensors of
+  model.safetensors against the SentenceTransformer's) must agree.
+- mpi (data-parallel; tiny-gpt and char-lstm, other configs only when --only names them; needs mpirun and the
+  MPI build .build/mpi/release/seqtrain from `make release-mpi`, and Corpora/shakespeare.txt): the config's model
+  and global batch, `--mpi-steps` (60) steps per run, two shapes: 2 ranks x 1 thread and 1 process x 2 threads.
+    SeqKit: `mpirun -np R seqtrain --threads T` (--bind-to core for 1 thread, none for 2) on Shakespeare with
+      batchSize = global batch / R, logInterval 10, no eval and no checkpoints; the rate is (tokens between the
+      first and the last metrics.jsonl records) / (their `elapsed` difference), as Benchmarks/compare-mpi.sh
+      computes it: the steps after the first record (at step 10) to the last, timed on rank 0's clock.
+    PyTorch: R processes of the `train` step above (random tokens, AdamW, clip) on global batch / R rows each;
+      with R = 2 the model is in DistributedDataParallel over gloo, MASTER_ADDR=127.0.0.1 (loopback only),
+      torch.set_num_threads(1), each rank pinned to one core; 10 untimed steps, a barrier, the remaining steps,
+      a barrier: rate = timed steps x global batch x context / rank 0's wall seconds.
+  So both sides skip the same 10 steps and time the same number of steps on the same batch. Where they differ:
+  SeqKit's window includes its data loader (corpus windows) and a metrics record every 10 steps, PyTorch's the
+  torch.randint of its random batch; SeqKit's learning rate warms up over 5 steps (schedule.warmupSteps=5, as
+  compare-mpi.sh), PyTorch's follows the config (speed does not depend on it). The `1 proc x2` row is measured this
+  way too, so it is not the `train` row (seqbench, a `--seconds` window). scaling = 2-rank tokens/s / 1-process
+  tokens/s, per side. `--threads` does not apply to mpi.
 
 Same model check: before timing, SeqKit samples `--tokens` tokens from each config's model (`seqbench sample
 --save-weights`), and the PyTorch twin loads those weights and rescores the sample; the two total log-probabilities
@@ -58,7 +87,9 @@ Rounds: each round runs every workload once per side, alternating which side goe
 machine load; the table shows medians over `--rounds` (3) and SeqKit / PyTorch ratios (above 1 = SeqKit faster;
 for memory, below 1 = SeqKit smaller), and the floors the performance issue sets.
 
-Internal: `--worker KIND --config FILE` runs one PyTorch workload in this process and prints its JSON record.
+Internal: `--worker KIND --config FILE` runs one PyTorch workload in this process and prints its JSON record;
+`--worker seqkit-minilm`, `seqkit-mpi` and `ddp` run minilmbench, mpirun seqtrain and the DDP ranks as child
+processes and print the same record.
 """
 import argparse
 import json
@@ -80,6 +111,14 @@ TRAIN_FLOORS = {"tiny-gpt": 1.5, "char-lstm": 1.5, "gpt-10m": 1.5}
 SAMPLE_FLOOR = 10.0
 SAMPLE_BATCH_FLOOR = 1.5  # 8 samples decoded side by side
 MEMORY_CEILING = 0.25
+MINILM_NAME = "all-MiniLM-L6-v2"
+MINILM_FLOORS = {1: 2.0, 32: 1.3}  # sentences/s, SeqKit / sentence-transformers
+MINILM_WORDS = ("the a man woman child dog city river music light night day eats reads plays walks sings builds "
+                "finds small large quiet bright old new under over near far and but with without because "
+                "while").split()
+MPI_CONFIGS = ("tiny-gpt", "char-lstm")  # gpt-10m and the others run only when --only names them
+MPI_LOG_INTERVAL = 10  # seqtrain's metrics.jsonl interval = PyTorch's untimed steps in the `mpi` workload
+WORKLOAD_KINDS = ("peak", "train", "sample", "embed", "minilm", "mpi")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,12 +370,59 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters())  # parameters() yields a tied tensor once
 
 
-def worker(args):
+def train_step(model, cfg, batch, generator, ddp=None):
+    """One training step of the twin as a closure, and its state [carried recurrent state, step, last loss]:
+    zero_grad, forward, cross-entropy, backward, clip, AdamW at the schedule's learning rate, on `batch` rows of
+    uniformly random tokens from `generator`. With `ddp` (the model wrapped in DistributedDataParallel) the forward
+    and backward go through it, so the gradients are averaged over the ranks before the clip."""
+    import contextlib
     import torch
     import torch.nn.functional as F
+    m, t, opt = cfg["model"], cfg["training"], cfg["optimizer"]
+    time_steps, vocab, accumulation = m["contextLength"], m["vocabSize"], t["gradientAccumulation"]
+    embeddings = ("wte.weight", "wpe.weight", "embedding.weight")
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.endswith(embeddings)]
+    keep = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.endswith(embeddings))]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": opt["weightDecay"]}, {"params": keep, "weight_decay": 0.0}],
+        lr=opt["learningRate"], betas=(opt["beta1"], opt["beta2"]), eps=opt["epsilon"])
+    forward = ddp if ddp is not None else model
+    model.train()
+    state = [None, 0, 0.0]  # carried recurrent state, step, last loss
+
+    def step():
+        lr = learning_rate(state[1], opt, cfg["schedule"], t["maxSteps"])
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for micro in range(accumulation):
+            # Under DDP, only the last micro-batch's backward all-reduces the accumulated gradients.
+            quiet = ddp.no_sync() if ddp is not None and micro < accumulation - 1 else contextlib.nullcontext()
+            with quiet:
+                data = torch.randint(vocab, (batch, time_steps + 1), generator=generator)
+                logits, carried = forward(data[:, :-1], state[0])
+                loss = F.cross_entropy(logits.reshape(-1, vocab), data[:, 1:].reshape(-1))
+                total += loss.item()
+                (loss / accumulation if accumulation > 1 else loss).backward()
+            if carried is not None:
+                state[0] = tuple(s.detach() for s in carried) if isinstance(carried, tuple) else carried.detach()
+        if t["clipNorm"] > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), t["clipNorm"])
+        optimizer.step()
+        state[1] += 1
+        state[2] = total / accumulation
+
+    return step, state
+
+
+def worker(args):
+    import torch
 
     torch.set_num_threads(args.threads)
     build = torch_models()
+    if args.worker == "minilm":
+        return minilm_worker(args)
     if args.worker == "peak":
         n = args.size
         a, b = torch.randn(n, n), torch.randn(n, n)
@@ -351,41 +437,12 @@ def worker(args):
     model = build(m, args.seed)
     parameters = count_parameters(model)
 
+    if args.worker == "ddp-rank":
+        return ddp_rank(args, cfg, model, name, parameters)
+
     if args.worker == "train":
         t = cfg["training"]
-        batch, time_steps, vocab, accumulation = t["batchSize"], m["contextLength"], m["vocabSize"], \
-            t["gradientAccumulation"]
-        opt = cfg["optimizer"]
-        embeddings = ("wte.weight", "wpe.weight", "embedding.weight")
-        decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.endswith(embeddings)]
-        keep = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.endswith(embeddings))]
-        optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": opt["weightDecay"]}, {"params": keep, "weight_decay": 0.0}],
-            lr=opt["learningRate"], betas=(opt["beta1"], opt["beta2"]), eps=opt["epsilon"])
-        generator = torch.Generator().manual_seed(args.seed + 1)
-        model.train()
-        state = [None, 0, 0.0]  # carried recurrent state, step, last loss
-
-        def step():
-            lr = learning_rate(state[1], opt, cfg["schedule"], t["maxSteps"])
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.zero_grad(set_to_none=True)
-            total = 0.0
-            for _ in range(accumulation):
-                data = torch.randint(vocab, (batch, time_steps + 1), generator=generator)
-                logits, carried = model(data[:, :-1], state[0])
-                loss = F.cross_entropy(logits.reshape(-1, vocab), data[:, 1:].reshape(-1))
-                total += loss.item()
-                (loss / accumulation if accumulation > 1 else loss).backward()
-                if carried is not None:
-                    state[0] = tuple(s.detach() for s in carried) if isinstance(carried, tuple) else carried.detach()
-            if t["clipNorm"] > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), t["clipNorm"])
-            optimizer.step()
-            state[1] += 1
-            state[2] = total / accumulation
-
+        step, state = train_step(model, cfg, t["batchSize"], torch.Generator().manual_seed(args.seed + 1))
         for _ in range(args.warmup):
             step()
         step_seconds = []
@@ -398,12 +455,12 @@ def worker(args):
             if (len(step_seconds) >= args.steps) if args.steps > 0 else (elapsed >= args.seconds and len(step_seconds) >= 3):
                 break
         wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
-        tokens_per_step = batch * time_steps * accumulation
+        tokens_per_step = t["batchSize"] * m["contextLength"] * t["gradientAccumulation"]
         tokens = tokens_per_step * len(step_seconds)
         flops = flops_per_step(m, parameters, tokens_per_step)
         return record("train", name, args.threads, parameters, tokens / wall, "tokens/s", tokens / cpu, {
-            "batch": batch, "context": time_steps, "warmup_steps": args.warmup, "steps": len(step_seconds),
-            "seconds": wall, "median_step_ms": statistics.median(step_seconds) * 1000,
+            "batch": t["batchSize"], "context": m["contextLength"], "warmup_steps": args.warmup,
+            "steps": len(step_seconds), "seconds": wall, "median_step_ms": statistics.median(step_seconds) * 1000,
             "tokens_per_step": tokens_per_step, "flops_per_step": flops,
             "model_gflops": flops * len(step_seconds) / wall / 1e9, "last_loss": state[2]})
 
@@ -551,6 +608,195 @@ def generate_recurrent(model, tokens, generator, forced=None, batch=1, prompt=(0
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# all-MiniLM-L6-v2 sentence embeddings and data-parallel training (the `minilm` and `mpi` workloads)
+# ---------------------------------------------------------------------------------------------------------------
+
+def minilm_sentences(count):
+    """`count` seeded sentences of 10 to 60 words, as Benchmarks/compare-minilm.py writes them."""
+    import random
+    rng = random.Random(2026)
+    return [" ".join(rng.choice(MINILM_WORDS) for _ in range(rng.randint(10, 60))).capitalize() + "."
+            for _ in range(count)]
+
+
+def safetensors_parameters(path):
+    """Elements of the floating-point tensors in a safetensors file (integer buffers such as position_ids left
+    out): the parameters SeqKit's SentenceEncoder loads."""
+    import struct
+    with open(path, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    return sum(math.prod(v["shape"]) for k, v in header.items()
+               if k != "__metadata__" and v["dtype"].startswith(("F", "BF")))
+
+
+def minilm_worker(args):
+    """sentence-transformers' encode of every sentence of --sentences-file at --batch: one untimed call on the first
+    batch, then the best of --runs passes over all of them (minilmbench does the same)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    model = SentenceTransformer(args.folder, device="cpu")
+    with open(args.sentences_file, encoding="utf-8") as f:
+        texts = f.read().splitlines()
+    model.encode(texts[:args.batch], batch_size=args.batch, normalize_embeddings=True)
+    best, best_cpu = float("inf"), float("inf")
+    for _ in range(args.runs):
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        vectors = model.encode(texts, batch_size=args.batch, normalize_embeddings=True)
+        wall = time.perf_counter() - wall_start
+        if wall < best:
+            best, best_cpu = wall, time.process_time() - cpu_start
+    if len(vectors) != len(texts):
+        sys.exit(f"compare-pytorch: error: sentence-transformers returned {len(vectors)} vectors for {len(texts)} "
+                 "sentences; check the model folder")
+    return record("minilm", f"{MINILM_NAME} b{args.batch}", args.threads, count_parameters(model),
+                  len(texts) / best, "sentences/s", len(texts) / max(best_cpu, 1e-9),
+                  {"batch": args.batch, "sentences": len(texts), "passes": args.runs, "seconds": best,
+                   "torch": torch.__version__})
+
+
+def seqkit_minilm(args):
+    """Runs `minilmbench FOLDER FILE BATCH RUNS` (SeqKit's side of `minilm`) and turns its key=value line into a
+    record; peak RSS is minilmbench's own (getrusage ru_maxrss: its process's high-water mark, as VmHWM)."""
+    import re
+    command = [args.minilm_binary, args.folder, args.sentences_file, str(args.batch), str(args.runs)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"compare-pytorch: error: {' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}; "
+                 "rebuild it with `swift build -c release --product minilmbench`")
+    values = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", done.stdout)}
+    if not {"per_second", "seconds", "sentences", "peak_rss_mib"} <= set(values):
+        sys.exit(f"compare-pytorch: error: cannot read minilmbench's line {done.stdout.strip()!r}; rebuild it")
+    rec = record("minilm", f"{MINILM_NAME} b{args.batch}", args.threads,
+                 safetensors_parameters(os.path.join(args.folder, "model.safetensors")), values["per_second"],
+                 "sentences/s", 0.0, {"batch": args.batch, "sentences": int(values["sentences"]),
+                                      "passes": args.runs, "seconds": values["seconds"]})
+    rec["peak_rss_mib"] = values["peak_rss_mib"]
+    return rec
+
+
+def children_peak_rss_mib():
+    """The largest high-water mark among the waited-for child processes (and theirs), in MiB."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def seqkit_mpi(args):
+    """SeqKit's side of `mpi`: `mpirun -np R seqtrain --threads T` with the config's global batch split over R
+    ranks, `--steps` steps, a metrics.jsonl record every MPI_LOG_INTERVAL steps. The rate is (tokens between the
+    first and the last record) / (their `elapsed` difference), as Benchmarks/compare-mpi.sh computes it."""
+    cfg = load_config(args.config)
+    name = os.path.splitext(os.path.basename(args.config))[0]
+    batch, context = cfg["training"]["batchSize"], cfg["model"]["contextLength"]
+    work = tempfile.mkdtemp(prefix="compare-pytorch-mpi-")
+    try:
+        command = ["mpirun"] + (["--allow-run-as-root"] if os.geteuid() == 0 else []) + [
+            "-np", str(args.ranks), "--bind-to", "core" if args.threads == 1 else "none",
+            args.mpi_binary, "--config", args.config, "--set", f"data.corpus={json.dumps([args.corpus])}",
+            "--max-steps", str(args.steps), "--threads", str(args.threads),
+            "--set", f"training.batchSize={batch // args.ranks}", "--set", "schedule.warmupSteps=5",
+            "--set", "training.evalInterval=100000", "--set", "training.evalWindows=2",
+            "--set", "training.checkpointInterval=0", "--set", f"training.logInterval={MPI_LOG_INTERVAL}",
+            "--out", os.path.join(work, "run")]
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"), SEQKIT_THREADS=str(args.threads))
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            sys.exit(f"compare-pytorch: error: {' '.join(command)} failed ({done.returncode}): "
+                     f"{done.stderr.strip()[-2000:]}; rebuild it with `make release-mpi`")
+        with open(os.path.join(work, "run", "metrics.jsonl")) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+    finally:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+    first, last = records[0], records[-1]
+    if last["step"] <= first["step"]:
+        sys.exit(f"compare-pytorch: error: seqtrain logged fewer than two records in {args.steps} steps; "
+                 f"raise --mpi-steps to {2 * MPI_LOG_INTERVAL} or more")
+    tokens_per_step = (batch // args.ranks) * args.ranks * context * cfg["training"]["gradientAccumulation"]
+    steps, seconds = last["step"] - first["step"], last["elapsed"] - first["elapsed"]
+    rec = record("mpi", f"{name} {args.ranks}x{args.threads}", args.threads, 0, steps * tokens_per_step / seconds,
+                 "tokens/s", 0.0, {"ranks": args.ranks, "global_batch": (batch // args.ranks) * args.ranks,
+                                   "context": context, "warmup_steps": first["step"], "steps": steps,
+                                   "seconds": seconds, "tokens_per_step": tokens_per_step,
+                                   "last_loss": last["loss"]})
+    rec["peak_rss_mib"] = children_peak_rss_mib()
+    return rec
+
+
+def pytorch_mpi(args):
+    """PyTorch's side of `mpi`: `--ranks` processes (`--worker ddp-rank`) of DistributedDataParallel over gloo on
+    127.0.0.1, `--threads` threads each, or with one rank the plain training loop in one process. Either way
+    MPI_LOG_INTERVAL untimed steps, then `--steps` - MPI_LOG_INTERVAL timed ones; rank 0's wall time between two
+    barriers gives the rate."""
+    import socket
+    cfg = load_config(args.config)
+    name = os.path.splitext(os.path.basename(args.config))[0]
+    with socket.socket() as probe:  # a free port on the loopback address
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    me = [sys.executable, os.path.abspath(__file__), "--worker", "ddp-rank", "--config", args.config,
+          "--threads", str(args.threads), "--warmup", str(MPI_LOG_INTERVAL),
+          "--steps", str(args.steps - MPI_LOG_INTERVAL), "--seed", str(args.seed)]
+    folder = tempfile.mkdtemp(prefix="compare-pytorch-ddp-")
+    paths = [os.path.join(folder, f"rank{r}.json") for r in range(args.ranks)]
+    ranks = []
+    for r in range(args.ranks):
+        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(r),
+                   WORLD_SIZE=str(args.ranks), GLOO_SOCKET_IFNAME="lo")
+        with open(paths[r] + ".err", "w") as err:  # a file, not a pipe: a rank never blocks on its stderr
+            ranks.append(subprocess.Popen(me + ["--json", paths[r]], env=env, stdout=subprocess.DEVNULL, stderr=err))
+    codes = [p.wait() for p in ranks]
+    results = []
+    for r, path in enumerate(paths):
+        with open(path + ".err") as f:
+            err = f.read().strip()
+        if codes[r] != 0:
+            sys.exit(f"compare-pytorch: error: DDP rank {r} of {name} failed ({codes[r]}): {err[-2000:]}")
+        with open(path) as f:
+            results.append(json.load(f))
+    import shutil
+    shutil.rmtree(folder, ignore_errors=True)
+    rec = results[0]
+    rec["config"] = f"{name} {args.ranks}x{args.threads}"
+    rec["peak_rss_mib"] = children_peak_rss_mib()
+    return rec
+
+
+def ddp_rank(args, cfg, model, name, parameters):
+    """One rank of pytorch_mpi: the `train` loop on batch / WORLD_SIZE rows, the model in DistributedDataParallel
+    (gloo) when WORLD_SIZE > 1, pinned to core RANK as mpirun --bind-to core pins SeqKit's ranks."""
+    import torch
+    import torch.distributed as dist
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and args.threads == 1 and hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[rank % len(cores)]})
+    t, m = cfg["training"], cfg["model"]
+    batch = t["batchSize"] // world
+    ddp = None
+    if world > 1:
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+        ddp = torch.nn.parallel.DistributedDataParallel(model)
+    step, state = train_step(model, cfg, batch, torch.Generator().manual_seed(args.seed + 1 + rank), ddp)
+    for _ in range(args.warmup):
+        step()
+    if ddp is not None:
+        dist.barrier()
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
+    for _ in range(args.steps):
+        step()
+    if ddp is not None:
+        dist.barrier()
+    wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
+    if ddp is not None:
+        dist.destroy_process_group()
+    tokens_per_step = batch * world * m["contextLength"] * t["gradientAccumulation"]
+    tokens = tokens_per_step * args.steps
+    return record("mpi", name, args.threads, parameters, tokens / wall, "tokens/s", tokens / cpu / world, {
+        "ranks": world, "global_batch": batch * world, "context": m["contextLength"], "warmup_steps": args.warmup,
+        "steps": args.steps, "seconds": wall, "tokens_per_step": tokens_per_step, "last_loss": state[2]})
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The parent: alternate both sides, collect, print the table
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -572,7 +818,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="alternations of SeqKit and PyTorch (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="threads for both sides (default 2)")
-    parser.add_argument("--only", default=DEFAULT_CONFIGS, help=f"configs to run (default {DEFAULT_CONFIGS})")
+    parser.add_argument("--only", help=f"configs to run (default {DEFAULT_CONFIGS}; the mpi workload runs "
+                        f"{' and '.join(MPI_CONFIGS)} of them, others only when named here)")
     parser.add_argument("--config-dir", default=os.path.join(ROOT, "Configs"))
     parser.add_argument("--warmup", type=int, default=3, help="untimed training steps (default 3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="timed training window, seconds (default 5)")
@@ -580,8 +827,20 @@ def main():
     parser.add_argument("--tokens", type=int, default=255, help="new tokens per generation (default 255)")
     parser.add_argument("--prompt-length", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--no-embed", action="store_true", help="skip the embedding workloads")
-    parser.add_argument("--workloads", default="peak,train,sample,embed",
-                        help="kinds of workload to run, comma-separated (default peak,train,sample,embed)")
+    parser.add_argument("--workloads", default=",".join(WORKLOAD_KINDS),
+                        help=f"kinds of workload to run, comma-separated (default {','.join(WORKLOAD_KINDS)}; "
+                        "minilm and mpi are skipped with a line when their prerequisites are missing)")
+    parser.add_argument("--sentences", type=int, default=256,
+                        help="sentences of the minilm workload (seeded, 10-60 words; default 256)")
+    parser.add_argument("--minilm-folder", default=os.path.join(ROOT, "Models", MINILM_NAME),
+                        help="the sentence-transformers folder (default Models/all-MiniLM-L6-v2)")
+    parser.add_argument("--minilm-binary", default=os.path.join(ROOT, ".build", "release", "minilmbench"))
+    parser.add_argument("--mpi-binary", default=os.path.join(ROOT, ".build", "mpi", "release", "seqtrain"),
+                        help="seqtrain built with the MPI trait (default .build/mpi/release/seqtrain: "
+                        "make release-mpi)")
+    parser.add_argument("--mpi-steps", type=int, default=60,
+                        help=f"training steps per mpi run, a multiple of {MPI_LOG_INTERVAL}; the first "
+                        f"{MPI_LOG_INTERVAL} are not timed (default 60)")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the check that both sides compute the same model (same weights, same log p)")
     parser.add_argument("--omp-wait-policy", choices=("passive", "active", "default"), default="passive",
@@ -601,22 +860,33 @@ def main():
     parser.add_argument("--size", type=int, default=2048, help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     parser.add_argument("--seqkit-record", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    parser.add_argument("--sentences-file", help=argparse.SUPPRESS)
+    parser.add_argument("--ranks", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
     args = parser.parse_args()
     for flag in ("rounds", "threads", "runs", "tokens"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1")
     if args.warmup < 0 or not args.seconds > 0:
         parser.error("--warmup must be 0 or more and --seconds positive")
+    if args.sentences < 32 or args.mpi_steps < 2 * MPI_LOG_INTERVAL or args.mpi_steps % MPI_LOG_INTERVAL:
+        # seqtrain's last metrics record is at a multiple of MPI_LOG_INTERVAL: both sides then time the same steps.
+        parser.error(f"--sentences must be at least 32, and --mpi-steps a multiple of {MPI_LOG_INTERVAL} from "
+                     f"{2 * MPI_LOG_INTERVAL}")
 
     if args.worker:
-        result = worker(args)
+        # SeqKit's minilm and mpi sides and PyTorch's DDP launcher run other processes and import no torch here.
+        launchers = {"seqkit-minilm": seqkit_minilm, "seqkit-mpi": seqkit_mpi, "ddp": pytorch_mpi}
+        result = (launchers.get(args.worker) or worker)(args)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(result, f)
         print(json.dumps(result))
         return 0
 
-    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    named = args.only is not None
+    names = [n.strip() for n in (args.only if named else DEFAULT_CONFIGS).split(",") if n.strip()]
     for n in names:
         if not os.path.exists(os.path.join(args.config_dir, n + ".json")):
             parser.error(f"--only names {n!r} but {os.path.join(args.config_dir, n + '.json')} does not exist; "
@@ -625,15 +895,52 @@ def main():
         import torch
     except ImportError:
         sys.exit("compare-pytorch: error: PyTorch is not installed; run `pip install torch safetensors numpy`")
+    kinds = {k.strip() for k in args.workloads.split(",") if k.strip()}
+    unknown = kinds - set(WORKLOAD_KINDS)
+    if unknown or not kinds:
+        parser.error(f"--workloads takes {', '.join(WORKLOAD_KINDS)}, not {','.join(sorted(unknown)) or 'nothing'}")
+    if "train" in kinds:
+        kinds.add("peak")  # the MFU denominator
+    if "minilm" in kinds:
+        import importlib.util
+        if not os.path.exists(os.path.join(args.minilm_folder, "model.safetensors")):
+            kinds.discard("minilm")
+            print(f"skipping minilm: {args.minilm_folder} has no model.safetensors; fetch it with "
+                  "`bash Models/fetch-minilm.sh`", flush=True)
+        elif importlib.util.find_spec("sentence_transformers") is None:
+            kinds.discard("minilm")
+            print("skipping minilm: sentence-transformers is not importable; run `pip install sentence-transformers`",
+                  flush=True)
+    corpus = os.path.join(ROOT, "Corpora", "shakespeare.txt")
+    if "mpi" in kinds:
+        import shutil
+        if shutil.which("mpirun") is None:
+            kinds.discard("mpi")
+            print("skipping mpi: mpirun is not installed; run `apt-get install openmpi-bin libopenmpi-dev` "
+                  "(or `make deps-mpi`), then `make release-mpi`", flush=True)
+        elif not os.path.exists(args.mpi_binary):
+            kinds.discard("mpi")
+            print(f"skipping mpi: {args.mpi_binary} does not exist; build it with `make release-mpi`", flush=True)
+        elif not os.path.exists(corpus):
+            kinds.discard("mpi")
+            print(f"skipping mpi: seqtrain needs {corpus} (65 characters, the twin's vocabulary); fetch it with "
+                  "`make corpus`", flush=True)
     if not args.skip_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "seqbench"], cwd=ROOT, check=True)
-    if not os.path.exists(args.binary):
+        if "minilm" in kinds:
+            subprocess.run(["swift", "build", "-c", "release", "--product", "minilmbench"], cwd=ROOT, check=True)
+    if "minilm" in kinds and not os.path.exists(args.minilm_binary):
+        sys.exit(f"compare-pytorch: error: {args.minilm_binary} does not exist; build it with "
+                 "`swift build -c release --product minilmbench` or drop --skip-build")
+    needs_seqbench = kinds & {"peak", "train", "sample", "embed"} or ("mpi" in kinds and not args.no_check)
+    if needs_seqbench and not os.path.exists(args.binary):
         sys.exit(f"compare-pytorch: error: {args.binary} does not exist; build it with "
                  "`swift build -c release --product seqbench` or drop --skip-build")
 
     envs = {"seqkit": dict(os.environ, SEQKIT_THREADS=str(args.threads)), "pytorch": dict(os.environ)}
     if args.omp_wait_policy != "default":
         envs["pytorch"]["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    envs["pytorch"]["HF_HUB_OFFLINE"] = "1"  # the MiniLM folder is local; never reach for the Hub
     threads = ["--threads", str(args.threads)]
     me = [sys.executable, os.path.abspath(__file__)]
     config_path = {n: os.path.join(args.config_dir, n + ".json") for n in names}
@@ -660,20 +967,42 @@ def main():
             workloads.append((f"embed {EMBED_CONFIG} b{batch}", [args.binary, "embed"] + embed,
                               me + ["--worker", "embed"] + embed))
 
-    kinds = {k.strip() for k in args.workloads.split(",") if k.strip()}
-    unknown = kinds - {"peak", "train", "sample", "embed"}
-    if unknown or not kinds:
-        parser.error(f"--workloads takes peak, train, sample and embed, not {','.join(sorted(unknown)) or 'nothing'}")
-    if "train" in kinds:
-        kinds.add("peak")  # the MFU denominator
+    sentences_file = None
+    if "minilm" in kinds:
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+            f.write("\n".join(minilm_sentences(args.sentences)) + "\n")
+            sentences_file = f.name
+        for batch in (1, 32):
+            common = ["--folder", args.minilm_folder, "--sentences-file", sentences_file, "--batch", str(batch),
+                      "--runs", "3"] + threads
+            workloads.append((f"minilm {MINILM_NAME} b{batch}",
+                              me + ["--worker", "seqkit-minilm", "--minilm-binary", args.minilm_binary] + common,
+                              me + ["--worker", "minilm"] + common))
+    mpi_names = [n for n in names if n in MPI_CONFIGS or named]
+    for n in mpi_names if "mpi" in kinds else []:
+        batch = load_config(config_path[n])["training"]["batchSize"]
+        if batch % 2:
+            print(f"skipping mpi {n}: its batch of {batch} does not split over 2 ranks", flush=True)
+            continue
+        steps = ["--config", config_path[n], "--steps", str(args.mpi_steps)]
+        # 2 ranks x 1 thread, then 1 process x 2 threads measured the same way (the scaling's denominator).
+        for ranks, per_rank in ((2, 1), (1, 2)):
+            shape = ["--ranks", str(ranks), "--threads", str(per_rank)]
+            workloads.append((f"mpi {n} {ranks}x{per_rank}",
+                              me + ["--worker", "seqkit-mpi", "--mpi-binary", args.mpi_binary, "--corpus", corpus]
+                              + steps + shape,
+                              me + ["--worker", "ddp"] + steps + shape))
     workloads = [w for w in workloads if w[0].split()[0] in kinds]
+    if not workloads:
+        print("compare-pytorch: nothing left to run (see the lines above); --workloads and --only choose", flush=True)
+        return 0
 
     problems = []
     checks = []
-    if not args.no_check:
+    if not args.no_check and kinds & {"train", "sample", "embed", "mpi"}:
         # Same weights on both sides: SeqKit samples `--tokens` tokens; PyTorch rescores them with SeqKit's weights.
         folder = tempfile.mkdtemp(prefix="compare-pytorch-")
-        for n in names:
+        for n in names if kinds & {"train", "sample", "embed"} else mpi_names:
             weights, record_path = os.path.join(folder, n + ".safetensors"), os.path.join(folder, n + ".json")
             seqkit = run_json([args.binary, "sample", "--config", config_path[n], "--tokens", str(args.tokens),
                                "--runs", "1", "--save-weights", weights] + threads, envs["seqkit"])
@@ -703,14 +1032,16 @@ def main():
             for side, command in order:
                 results[label][side].append(run_json(command, envs[side]))
             s, p = results[label]["seqkit"][-1], results[label]["pytorch"][-1]
-            print(f"round {round_index + 1}/{args.rounds} {label:<22} SeqKit {s['rate']:>10.1f}  "
+            print(f"round {round_index + 1}/{args.rounds} {label:<27} SeqKit {s['rate']:>10.1f}  "
                   f"PyTorch {p['rate']:>10.1f} {s['unit']:<12} RSS {s['peak_rss_mib']:.0f} / "
                   f"{p['peak_rss_mib']:.0f} MiB", flush=True)
     load_after = os.getloadavg()
+    if sentences_file:
+        os.unlink(sentences_file)
 
     for label in results:
         s, p = results[label]["seqkit"][0], results[label]["pytorch"][0]
-        if label != "peak" and s["parameters"] != p["parameters"]:
+        if label != "peak" and s["parameters"] and s["parameters"] != p["parameters"]:
             problems.append(f"{label}: SeqKit has {s['parameters']} parameters, PyTorch {p['parameters']}: "
                             "the two models differ")
         if label.startswith("train") and not math.isclose(s["details"]["flops_per_step"],
@@ -756,10 +1087,26 @@ def main():
     for label in results:
         if label.startswith("embed"):
             add("embed", label.split(" ", 1)[1], "sentences/s", med(label, "seqkit"), med(label, "pytorch"))
+    for batch in (1, 32):
+        label = f"minilm {MINILM_NAME} b{batch}"
+        if label in results:
+            add("embed", f"{MINILM_NAME} b{batch}", "sentences/s", med(label, "seqkit"), med(label, "pytorch"),
+                MINILM_FLOORS[batch])
+    for n in names:
+        two, one = f"mpi {n} 2x1", f"mpi {n} 1x2"
+        if two in results and one in results:
+            s2, p2, s1, p1 = med(two, "seqkit"), med(two, "pytorch"), med(one, "seqkit"), med(one, "pytorch")
+            add("train", f"{n} 2 ranks", "tokens/s", s2, p2)
+            add("train", f"{n} 1 proc x2", "tokens/s", s1, p1)
+            add("scaling", f"{n} 2r/2t", "x", s2 / s1, p2 / p1)
     for n in trained:
         label = f"train {n}"
         add("peak RSS", n + " train", "MiB", med(label, "seqkit", "peak_rss_mib"),
             med(label, "pytorch", "peak_rss_mib"), MEMORY_CEILING, ceiling=True)
+    minilm = [label for label in results if label.startswith("minilm")]
+    if minilm:  # each side's larger median over batch 1 and batch 32
+        add("peak RSS", MINILM_NAME, "MiB", max(med(label, "seqkit", "peak_rss_mib") for label in minilm),
+            max(med(label, "pytorch", "peak_rss_mib") for label in minilm), MEMORY_CEILING, ceiling=True)
 
     print(f"\nSeqKit vs PyTorch {torch.__version__} eager, {args.threads} threads each, medians of {args.rounds} "
           f"rounds (alternating sides), {time.time() - started:.0f} s; load average "
@@ -767,12 +1114,19 @@ def main():
     if peak:
         print(f"sgemm peak 2048^3: SeqKit's OpenBLAS {peak_seqkit:.1f} GFLOP/s, torch.mm {peak_torch:.1f} GFLOP/s; "
               f"MFU is against {peak:.1f} for both sides")
-    print(f"{'metric':<9} {'config':<15} {'SeqKit':>10} {'PyTorch':>10} {'unit':<12} {'ratio':>7}  "
+    if minilm:
+        print(f"minilm: {args.sentences} seeded sentences of 10-60 words, text in, normalized vectors out, best of 3 "
+              "passes per process")
+    if any(label.startswith("mpi") for label in results):
+        print(f"mpi: {args.mpi_steps} steps per run, the first {MPI_LOG_INTERVAL} untimed; 2 ranks x 1 thread "
+              "(mpirun / DDP gloo) and 1 process x 2 threads, same global batch; scaling = 2 ranks / 1 process")
+    print(f"{'metric':<9} {'config':<22} {'SeqKit':>10} {'PyTorch':>10} {'unit':<12} {'ratio':>7}  "
           f"{'MFU SeqKit':>10} {'MFU PyTorch':>11}  floor")
     for r in rows:
         mfu = f"{r['mfu'][0] * 100:>9.1f}% {r['mfu'][1] * 100:>10.1f}%" if r["mfu"] else " " * 22
-        print(f"{r['metric']:<9} {r['config']:<15} {r['seqkit']:>10.1f} {r['pytorch']:>10.1f} {r['unit']:<12} "
-              f"{r['ratio']:>6.2f}x  {mfu}  {r['verdict']}")
+        digits = 2 if r["unit"] == "x" else 1
+        print(f"{r['metric']:<9} {r['config']:<22} {r['seqkit']:>10.{digits}f} {r['pytorch']:>10.{digits}f} "
+              f"{r['unit']:<12} {r['ratio']:>6.2f}x  {mfu}  {r['verdict']}")
     print("ratio = SeqKit / PyTorch: above 1 SeqKit is faster; for peak RSS and the time to the first token, below 1"
           " SeqKit uses less.")
     for problem in problems:
@@ -806,8 +1160,9 @@ def machine_description():
 def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak_torch, peak, load_before,
                   load_after, seconds):
     """Benchmarks/RESULTS.md: the last run's table, with the command, machine and load that produced it."""
-    command = "python3 Benchmarks/compare-pytorch.py " + " ".join(
-        a for a in sys.argv[1:] if not a.startswith("--results"))
+    argv = sys.argv[1:]  # without --results and its value
+    argv = [a for i, a in enumerate(argv) if not a.startswith("--results") and (i == 0 or argv[i - 1] != "--results")]
+    command = "python3 Benchmarks/compare-pytorch.py " + " ".join(argv)
     lines = [
         "# Benchmark results",
         "",
@@ -823,6 +1178,13 @@ def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak
     if peak:
         lines.append(f"- sgemm peak (2048³): SeqKit's OpenBLAS {peak_seqkit:.1f} GFLOP/s, torch.mm {peak_torch:.1f} "
                      f"GFLOP/s; MFU is against {peak:.1f} for both")
+    if any(r["config"].startswith(MINILM_NAME) for r in rows):
+        lines.append(f"- minilm: {args.sentences} seeded sentences of 10-60 words, text in, normalized vectors out "
+                     "(tokenization included), best of 3 passes; SeqKit `minilmbench`, PyTorch sentence-transformers")
+    if any(r["metric"] == "scaling" for r in rows):
+        lines.append(f"- mpi: {args.mpi_steps} steps per run, the first {MPI_LOG_INTERVAL} untimed; `2 ranks`: "
+                     "`mpirun -np 2 seqtrain --threads 1` against DDP (gloo, 127.0.0.1) 2 x 1 thread; `1 proc x2`: "
+                     "1 process x 2 threads; scaling = 2 ranks / 1 proc")
     for c in checks:
         lines.append(f"- same model check, {c['config']}: log p SeqKit {c['seqkit_logprob']:.4f}, PyTorch "
                      f"{c['pytorch_logprob']:.4f} ({'same' if c['same'] else 'DIFFERENT'})")
@@ -830,8 +1192,9 @@ def write_results(args, torch_version, rows, checks, problems, peak_seqkit, peak
               "| --- | --- | ---: | ---: | --- | ---: | ---: | --- |"]
     for r in rows:
         mfu = f"{r['mfu'][0] * 100:.0f}% / {r['mfu'][1] * 100:.0f}%" if r["mfu"] else ""
-        lines.append(f"| {r['metric']} | {r['config']} | {r['seqkit']:,.1f} | {r['pytorch']:,.1f} | {r['unit']} | "
-                     f"{r['ratio']:.2f}× | {mfu} | {r['verdict']} |")
+        digits = 2 if r["unit"] == "x" else 1
+        lines.append(f"| {r['metric']} | {r['config']} | {r['seqkit']:,.{digits}f} | {r['pytorch']:,.{digits}f} | "
+                     f"{r['unit']} | {r['ratio']:.2f}× | {mfu} | {r['verdict']} |")
     for problem in problems:
         lines.append(f"\n**Problem:** {problem}")
     with open(args.results, "w") as f:
