@@ -85,7 +85,12 @@ struct CeilingCommand: ParsableCommand {
     var size = 2048
 
     func run() throws {
+        try reportingErrors { try measure() }
+    }
+
+    func measure() throws {
         try options.check()
+        guard size >= 64 else { throw OptionError("--size must be at least 64 (the peak is a large square product)") }
         let bench = try BenchModel(options)
         let threads = Threads.count
         openblas_set_num_threads(Int32(threads))

@@ -6,6 +6,7 @@
 //   .build/release/seqbench embed  --config Configs/tiny-gpt.json [--batch 32] [--length 64]
 //   .build/release/seqbench matmul [--threads 1,2]
 //   .build/release/seqbench peak   [--size 2048]
+//   .build/release/seqbench ceiling --config Configs/gpt-10m.json
 //   .build/release/seqbench all    every workload above, each in a child process of its own
 //
 // Every workload takes --threads N (0 = SEQKIT_THREADS or the core count) and --json FILE, and reports
