@@ -19,7 +19,7 @@ What runs, with `--config` (Configs/tiny-gpt.json) and `--corpus` (Corpora/shake
 - nanoGPT: a copy of the clone in a temporary folder (the clone is never written), the corpus as
   `data/shakespeare_char/input.txt`, `python prepare.py` (timed separately: it is nanoGPT's tokenization, a step
   before `train.py`), then `python train.py config/train_shakespeare_char.py` with the overrides that make it the
-  config's model and schedule -- nanoGPT's README gives the same ones for a CPU run: block_size, batch_size,
+  config's model and schedule -- nanoGPT's README gives most of them for a CPU run: block_size, batch_size,
   n_layer, n_head, n_embd, dropout, bias, learning_rate, min_lr, warmup_iters, beta1, beta2, weight_decay,
   grad_clip, max_iters = lr_decay_iters = maxSteps, eval_interval, log_interval, and device=cpu compile=False
   dtype=float32. eval_iters = ceil(evalWindows / batch_size), so each validation estimate averages about as many
@@ -110,12 +110,12 @@ def nanogpt_overrides(config, steps, out_dir):
             or optimizer.get("kind", "adamw") != "adamw" or schedule.get("kind", "cosine") != "cosine":
         fail("--config must describe nanoGPT's model and schedule (a transformer with learned positions, tied "
              "head, exact GELU, MLP x4, AdamW, cosine schedule, no gradient accumulation): use Configs/tiny-gpt.json")
-    batch = training["batchSize"]
+    batch = training.get("batchSize", 12)
     values = {
         "out_dir": out_dir, "device": "cpu", "compile": False, "dtype": "float32",
-        "block_size": model["contextLength"], "batch_size": batch, "n_layer": model["layers"],
-        "n_head": model["heads"], "n_embd": model["embeddingSize"], "dropout": float(model.get("dropout", 0.0)),
-        "bias": bool(model.get("bias", False)),
+        "block_size": model.get("contextLength", 64), "batch_size": batch, "n_layer": model.get("layers", 4),
+        "n_head": model.get("heads", 4), "n_embd": model.get("embeddingSize", 128), "dropout": float(model.get("dropout", 0.0)),
+        "bias": bool(model.get("bias", True)),  # SeqKit's default
         "learning_rate": optimizer.get("learningRate", 1e-3), "min_lr": schedule.get("minLearningRate", 1e-4),
         "warmup_iters": schedule.get("warmupSteps", 100), "beta1": optimizer.get("beta1", 0.9),
         "beta2": optimizer.get("beta2", 0.999), "weight_decay": optimizer.get("weightDecay", 0.1),
@@ -218,6 +218,11 @@ def main():
         fail(f"cannot read {args.config} as JSON ({error}); pass a config from Configs/")
     if not os.path.isfile(args.corpus) or os.path.getsize(args.corpus) == 0:
         fail(f"{args.corpus} is missing or empty; run Corpora/fetch-shakespeare.sh or pass --corpus FILE")
+    if not isinstance(config, dict):
+        fail(f"{args.config} is not a JSON object; pass a config from Configs/")
+    config.setdefault("model", {})
+    config.setdefault("training", {})
+    context = config["model"].get("contextLength", 64)
     steps = args.steps or config["training"].get("maxSteps", 2000)
     binary = os.path.join(ROOT, ".build", "release", "seqtrain")
     if not args.skip_build:
@@ -259,7 +264,7 @@ def main():
                     seconds, rss, text = run(command, torch_env, copy, os.path.join(work, f"nanogpt-{index}.log"))
                     losses = nanogpt_losses(text)
                 if not losses:
-                    fail(f"{side} printed no validation loss; see its log in {work}")
+                    fail(f"{side} reported no validation loss; pass --steps of at least 1")
                 record[side] = {"seconds": seconds, "peak_rss_mib": rss, "val_loss": losses[-1][1],
                                 "best_val_loss": min(v for _, v in losses), "evaluations": losses}
                 print(f"round {index + 1}: {side:<8} {seconds:8.1f} s  validation loss {losses[-1][1]:.4f} "
@@ -269,7 +274,7 @@ def main():
         with open(corpus, encoding="utf-8") as f:
             text = f.read()
         full = full_validation_losses(copy, text, os.path.join(work, "seqkit-0"), os.path.join(work, "nanogpt-out-0"),
-                                      config["model"]["contextLength"])
+                                      context)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
@@ -289,7 +294,7 @@ def main():
               f"{s['val_loss']:.4f} ({s['best_val_loss']:.4f}) | {n['val_loss']:.4f} ({n['best_val_loss']:.4f}) | "
               f"{s['peak_rss_mib']:.0f} / {n['peak_rss_mib']:.0f} |")
     if full:
-        print(f"full validation loss of the first round's best models, every {config['model']['contextLength']}-"
+        print(f"full validation loss of the first round's best models, every {context}-"
               f"token window of the last 10%, in nanoGPT's GPT: SeqKit {full[0]:.4f}, nanoGPT {full[1]:.4f}")
     else:
         print("full validation loss: skipped, nanoGPT wrote no checkpoint (it saves at evaluations after step 0)")
