@@ -612,7 +612,7 @@ def generate_recurrent(model, tokens, generator, forced=None, batch=1, prompt=(0
 # ---------------------------------------------------------------------------------------------------------------
 
 def minilm_sentences(count):
-    """`count` seeded sentences of 10 to 60 words, as Benchmarks/compare-minilm.py writes them."""
+    """`count` seeded sentences of 10 to 60 words."""
     import random
     rng = random.Random(2026)
     return [" ".join(rng.choice(MINILM_WORDS) for _ in range(rng.randint(10, 60))).capitalize() + "."

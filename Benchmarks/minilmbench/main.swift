@@ -1,6 +1,6 @@
 // minilmbench: sentences per second of SentenceEncoder.embed with a pretrained sentence-transformers folder
 // (all-MiniLM-L6-v2: bash Models/fetch-minilm.sh), text in and normalized vectors out, tokenization included.
-// Release only; Benchmarks/compare-minilm.py runs it beside sentence-transformers.
+// Release only; the `minilm` workload of Benchmarks/compare-pytorch.py runs it beside sentence-transformers.
 //
 //     swift build -c release --product minilmbench
 //     .build/release/minilmbench FOLDER SENTENCES.txt BATCH [REPEATS]
